@@ -1,0 +1,269 @@
+//! `Change`: every edit a person or program makes to a feature, and how it is applied.
+//!
+//! Stores apply a change inside their own read-modify-write, so concurrent writers never lose
+//! each other's updates; applying is pure and returns exactly which fields changed, which is
+//! what history records.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::feature::check_data_keys;
+use crate::history::FieldChange;
+use crate::{CoreError, Feature, FeatureState, GroupName, Percentage, Stage, UserId};
+
+/// One edit to one feature. Applying a change to a feature that does not exist creates it
+/// first, as the gem does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Change {
+    /// On for everyone: percentage 100 (users and groups are kept).
+    Activate,
+    /// Off and empty, like the gem: percentage 0, no users, no exclusions, no groups.
+    Deactivate,
+    /// Sets the percentage.
+    SetPercentage {
+        /// The new percentage.
+        percentage: Percentage,
+    },
+    /// Adds users to the allow list (those already there are skipped).
+    AddUsers {
+        /// The users to add.
+        users: Vec<UserId>,
+    },
+    /// Removes users from the allow list.
+    RemoveUsers {
+        /// The users to remove.
+        users: Vec<UserId>,
+    },
+    /// Replaces the allow list.
+    SetUsers {
+        /// The new list.
+        users: Vec<UserId>,
+    },
+    /// Adds users to the deny list.
+    ExcludeUsers {
+        /// The users to exclude.
+        users: Vec<UserId>,
+    },
+    /// Removes users from the deny list.
+    IncludeUsers {
+        /// The users to stop excluding.
+        users: Vec<UserId>,
+    },
+    /// Adds groups.
+    AddGroups {
+        /// The groups to add.
+        groups: Vec<GroupName>,
+    },
+    /// Removes groups.
+    RemoveGroups {
+        /// The groups to remove.
+        groups: Vec<GroupName>,
+    },
+    /// Merges keys into the data; a `null` value removes its key.
+    SetData {
+        /// The keys to set.
+        data: Map<String, Value>,
+    },
+    /// Empties the data.
+    ClearData,
+    /// Moves the feature to a stage.
+    SetStage {
+        /// The new stage.
+        stage: Stage,
+    },
+    /// Replaces every editable field (create with settings, import, revert).
+    Replace {
+        /// The new state.
+        state: FeatureState,
+    },
+}
+
+impl Change {
+    /// Applies the change to `feature` and returns the fields that changed; an empty list means
+    /// nothing changed, and then the feature is left exactly as it was (no new version).
+    pub fn apply(
+        &self,
+        feature: &mut Feature,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<FieldChange>, CoreError> {
+        let before = feature.state();
+        let mut after = before.clone();
+        match self {
+            Change::Activate => after.percentage = Percentage::ALL,
+            Change::Deactivate => {
+                after.percentage = Percentage::ZERO;
+                after.users.clear();
+                after.excluded_users.clear();
+                after.groups.clear();
+            }
+            Change::SetPercentage { percentage } => after.percentage = *percentage,
+            Change::AddUsers { users } => add_members(&mut after.users, users),
+            Change::RemoveUsers { users } => remove_members(&mut after.users, users),
+            Change::SetUsers { users } => after.users = deduplicated(users),
+            Change::ExcludeUsers { users } => add_members(&mut after.excluded_users, users),
+            Change::IncludeUsers { users } => remove_members(&mut after.excluded_users, users),
+            Change::AddGroups { groups } => add_members(&mut after.groups, groups),
+            Change::RemoveGroups { groups } => remove_members(&mut after.groups, groups),
+            Change::SetData { data } => {
+                check_data_keys(data.keys())?;
+                for (key, value) in data {
+                    if value.is_null() {
+                        after.data.remove(key);
+                    } else {
+                        after.data.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            Change::ClearData => after.data.clear(),
+            Change::SetStage { stage } => after.stage = *stage,
+            Change::Replace { state } => {
+                state.validate()?;
+                after = state.clone();
+            }
+        }
+        let changes = FieldChange::between(&before, &after);
+        if !changes.is_empty() {
+            feature.set_state(after);
+            feature.updated_at = now;
+            feature.version += 1;
+        }
+        Ok(changes)
+    }
+}
+
+fn add_members<T: Clone + Eq + std::hash::Hash>(list: &mut Vec<T>, additions: &[T]) {
+    let mut present: HashSet<T> = list.iter().cloned().collect();
+    for item in additions {
+        if present.insert(item.clone()) {
+            list.push(item.clone());
+        }
+    }
+}
+
+fn remove_members<T: Eq + std::hash::Hash>(list: &mut Vec<T>, removals: &[T]) {
+    let removals: HashSet<&T> = removals.iter().collect();
+    list.retain(|item| !removals.contains(item));
+}
+
+fn deduplicated<T: Clone + Eq + std::hash::Hash>(items: &[T]) -> Vec<T> {
+    let mut list = Vec::with_capacity(items.len());
+    add_members(&mut list, items);
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FeatureName;
+
+    fn feature() -> Feature {
+        Feature::new(FeatureName::new("chat").unwrap(), DateTime::UNIX_EPOCH)
+    }
+
+    fn users(ids: &[&str]) -> Vec<UserId> {
+        ids.iter().map(|id| UserId::new(*id).unwrap()).collect()
+    }
+
+    #[test]
+    fn adding_users_keeps_order_and_skips_duplicates() {
+        let mut feature = feature();
+        Change::AddUsers {
+            users: users(&["3", "1", "3"]),
+        }
+        .apply(&mut feature, Utc::now())
+        .unwrap();
+        Change::AddUsers {
+            users: users(&["1", "2"]),
+        }
+        .apply(&mut feature, Utc::now())
+        .unwrap();
+        assert_eq!(feature.users, users(&["3", "1", "2"]));
+        assert_eq!(feature.version, 2);
+    }
+
+    #[test]
+    fn a_change_that_changes_nothing_leaves_the_version() {
+        let mut feature = feature();
+        let changes = Change::Deactivate.apply(&mut feature, Utc::now()).unwrap();
+        assert!(changes.is_empty());
+        assert_eq!(feature.version, 0);
+        assert_eq!(feature.updated_at, DateTime::UNIX_EPOCH);
+    }
+
+    #[test]
+    fn deactivate_empties_everything_but_data_and_stage() {
+        let mut feature = feature();
+        let mut data = Map::new();
+        data.insert("owner".into(), "ana".into());
+        let state = FeatureState {
+            percentage: Percentage::new(30.0).unwrap(),
+            users: users(&["1"]),
+            excluded_users: users(&["2"]),
+            groups: vec![GroupName::new("beta").unwrap()],
+            data: data.clone(),
+            stage: Stage::Beta,
+        };
+        Change::Replace { state }
+            .apply(&mut feature, Utc::now())
+            .unwrap();
+        Change::Deactivate.apply(&mut feature, Utc::now()).unwrap();
+        assert_eq!(feature.percentage, Percentage::ZERO);
+        assert!(
+            feature.users.is_empty()
+                && feature.excluded_users.is_empty()
+                && feature.groups.is_empty()
+        );
+        assert_eq!(feature.data, data);
+        assert_eq!(feature.stage, Stage::Beta);
+    }
+
+    #[test]
+    fn data_merges_and_null_removes() {
+        let mut feature = feature();
+        let set = |pairs: Value| Change::SetData {
+            data: pairs.as_object().unwrap().clone(),
+        };
+        set(serde_json::json!({"a": 1, "b": "x|y"}))
+            .apply(&mut feature, Utc::now())
+            .unwrap();
+        set(serde_json::json!({"a": null, "c": true}))
+            .apply(&mut feature, Utc::now())
+            .unwrap();
+        assert_eq!(
+            Value::Object(feature.data.clone()),
+            serde_json::json!({"b": "x|y", "c": true})
+        );
+        let reserved = set(serde_json::json!({"__ramp": 1})).apply(&mut feature, Utc::now());
+        assert!(reserved.is_err());
+    }
+
+    #[test]
+    fn replace_rejects_duplicates() {
+        let state = FeatureState {
+            users: users(&["1", "1"]),
+            ..FeatureState::default()
+        };
+        assert!(Change::Replace { state }
+            .apply(&mut feature(), Utc::now())
+            .is_err());
+    }
+
+    #[test]
+    fn changes_serialize_with_an_op_tag() {
+        let change = Change::SetPercentage {
+            percentage: Percentage::new(12.5).unwrap(),
+        };
+        let json = serde_json::to_value(&change).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"op": "set_percentage", "percentage": 12.5})
+        );
+        let back: Change = serde_json::from_value(json).unwrap();
+        assert_eq!(back, change);
+    }
+}

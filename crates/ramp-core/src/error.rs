@@ -1,0 +1,67 @@
+//! The one error type of the core: every way a value from outside can be rejected.
+//!
+//! Values are validated once, at the edge, into types that cannot be wrong (`FeatureName`,
+//! `Percentage`, ...). Each variant names what was rejected so that a CLI line or an HTTP body can
+//! say it in plain words.
+
+/// Why a value was rejected by the core.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    /// A feature name broke the naming rules.
+    #[error("invalid feature name {name:?}: {reason}")]
+    InvalidFeatureName {
+        /// The name as given.
+        name: String,
+        /// Which rule it broke.
+        reason: &'static str,
+    },
+    /// A group name broke the naming rules.
+    #[error("invalid group name {name:?}: {reason}")]
+    InvalidGroupName {
+        /// The name as given.
+        name: String,
+        /// Which rule it broke.
+        reason: &'static str,
+    },
+    /// A user id broke the rules for ids.
+    #[error("invalid user id {id:?}: {reason}")]
+    InvalidUserId {
+        /// The id as given (possibly shortened).
+        id: String,
+        /// Which rule it broke.
+        reason: &'static str,
+    },
+    /// A percentage outside 0..=100 or not a finite number.
+    #[error("invalid percentage {given}: must be a number from 0 to 100")]
+    InvalidPercentage {
+        /// The value as given.
+        given: String,
+    },
+    /// An unknown stage name.
+    #[error("unknown stage {given:?}: expected one of development, beta, rolling_out, everyone, graduated")]
+    InvalidStage {
+        /// The value as given.
+        given: String,
+    },
+    /// A stored group's rule that cannot be parsed or is ill-formed.
+    #[error("invalid rule {rule:?}: {reason}")]
+    InvalidRule {
+        /// The rule as given.
+        rule: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Feature data that is not a JSON object, or a key that is not allowed.
+    #[error("invalid feature data: {reason}")]
+    InvalidData {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A change that makes no sense for the feature it targets.
+    #[error("invalid change: {reason}")]
+    InvalidChange {
+        /// What is wrong with it.
+        reason: String,
+    },
+}

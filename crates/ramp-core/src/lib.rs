@@ -1,0 +1,59 @@
+//! Ramp's pure core: the feature-flag model, evaluation with the rollout gem's exact semantics
+//! (plus exclusions), the gem's percentage bucketing, and compiled snapshots.
+//!
+//! This crate never does I/O, never reads a clock (times are parameters) and never spawns tasks,
+//! so every store, the server and the client share one definition of "is this feature on".
+//!
+//! ```
+//! use ramp_core::{CodeGroups, CompiledSnapshot, Context, Feature, FeatureName, Percentage, Snapshot};
+//!
+//! let mut chat = Feature::new(FeatureName::new("chat")?, chrono::DateTime::UNIX_EPOCH);
+//! chat.percentage = Percentage::new(20.0)?;
+//! let snapshot = CompiledSnapshot::compile(&Snapshot { features: vec![chat], ..Snapshot::default() });
+//!
+//! // The gem's bucketing: user 2 is in the first 20 %, user 1 is not.
+//! assert!(snapshot.is_active("chat", &Context::user("2"), &CodeGroups::new()));
+//! assert!(!snapshot.is_active("chat", &Context::user("1"), &CodeGroups::new()));
+//! assert_eq!(snapshot.evaluate("chat", &Context::user("2"), &CodeGroups::new()).reason.as_str(), "percentage");
+//! # Ok::<(), ramp_core::CoreError>(())
+//! ```
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod bucket;
+mod change;
+mod code_groups;
+mod compiled;
+mod context;
+mod decision;
+mod error;
+mod feature;
+mod group;
+pub mod history;
+mod name;
+mod percentage;
+mod snapshot;
+mod stage;
+mod user_id;
+mod user_set;
+
+pub use change::Change;
+pub use code_groups::{CodeGroups, GroupPredicate};
+pub use compiled::CompiledSnapshot;
+pub use context::Context;
+pub use decision::{Decision, Reason};
+pub use error::CoreError;
+pub use feature::{Feature, FeatureState, RESERVED_DATA_PREFIX};
+pub use group::{Condition, Rule, StoredGroup};
+pub use history::{Action, Attribution, FieldChange, HistoryEvent};
+pub use name::{FeatureName, GroupName, MAX_NAME_LENGTH};
+pub use percentage::Percentage;
+pub use snapshot::Snapshot;
+pub use stage::Stage;
+pub use user_id::{check_user_id, UserId, MAX_USER_ID_BYTES};
+pub use user_set::UserSet;
+
+#[cfg(test)]
+mod evaluation_tests;

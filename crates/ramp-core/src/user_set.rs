@@ -1,0 +1,249 @@
+//! `UserSet`: a compact, read-only set of user ids for evaluation.
+//!
+//! A feature may list a million users, and a check must stay in the tens of nanoseconds with
+//! little memory. Ids that are canonical decimal integers (most real ids) are kept as 8-byte
+//! keys, scrambled by a bijective mix so that no id needs to be stored beside its key. Other ids
+//! are kept once in one byte buffer, keyed by a 64-bit hash. Both key arrays are sorted and
+//! indexed by their top bits, so a lookup reads about two cache lines and allocates nothing.
+
+use xxhash_rust::xxh3::xxh3_64;
+
+/// A read-only set of user ids.
+#[derive(Debug, Clone, Default)]
+pub struct UserSet {
+    numbers: SortedKeys,
+    texts: SortedKeys,
+    /// `text_offsets[i]..text_offsets[i + 1]` holds the text of `texts.keys[i]`.
+    text_offsets: Vec<u32>,
+    text_bytes: Vec<u8>,
+}
+
+/// Sorted 64-bit keys plus a table of where each top-bits prefix starts.
+#[derive(Debug, Clone, Default)]
+struct SortedKeys {
+    keys: Vec<u64>,
+    /// `starts[p]..starts[p + 1]` are the keys whose top bits are `p`.
+    starts: Vec<u32>,
+    shift: u32,
+}
+
+impl SortedKeys {
+    fn build(mut keys: Vec<u64>) -> Self {
+        keys.sort_unstable();
+        // About two keys per slot keeps the table near 2 bytes per id.
+        let slots = (keys.len() / 2).max(1).next_power_of_two();
+        let bits = slots.trailing_zeros();
+        let shift = 64 - bits;
+        let mut starts = Vec::with_capacity(slots + 1);
+        let mut position = 0usize;
+        for slot in 0..slots as u64 {
+            while position < keys.len() && slot_of(keys[position], shift) < slot {
+                position += 1;
+            }
+            starts.push(position as u32);
+        }
+        starts.push(keys.len() as u32);
+        Self {
+            keys,
+            starts,
+            shift,
+        }
+    }
+
+    /// The index of `key`, if present.
+    #[inline]
+    fn find(&self, key: u64) -> Option<usize> {
+        if self.keys.is_empty() {
+            return None;
+        }
+        let slot = slot_of(key, self.shift) as usize;
+        let start = self.starts[slot] as usize;
+        let end = self.starts[slot + 1] as usize;
+        self.keys[start..end]
+            .iter()
+            .position(|candidate| *candidate == key)
+            .map(|offset| start + offset)
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.keys.capacity() * 8 + self.starts.capacity() * 4
+    }
+}
+
+#[inline]
+fn slot_of(key: u64, shift: u32) -> u64 {
+    // A 64-bit shift would overflow when there is a single slot.
+    key.checked_shr(shift).unwrap_or(0)
+}
+
+/// A bijective mix (murmur3's finalizer): spreads sequential ids evenly over the key space, and
+/// two ids share a key only if they are equal, so the key alone proves membership.
+#[inline]
+fn mix(mut value: u64) -> u64 {
+    value ^= value >> 33;
+    value = value.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    value ^= value >> 33;
+    value = value.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    value ^= value >> 33;
+    value
+}
+
+/// The id's value when it is written exactly as `u64::to_string` would write it.
+#[inline]
+fn canonical_number(id: &str) -> Option<u64> {
+    let bytes = id.as_bytes();
+    if bytes.is_empty() || bytes.len() > 20 || (bytes[0] == b'0' && bytes.len() > 1) {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for byte in bytes {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u64::from(digit))?;
+    }
+    Some(value)
+}
+
+impl UserSet {
+    /// Builds a set from ids (duplicates are harmless).
+    pub fn new<'a>(ids: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut numbers = Vec::new();
+        let mut texts: Vec<(u64, &str)> = Vec::new();
+        for id in ids {
+            match canonical_number(id) {
+                Some(number) => numbers.push(mix(number)),
+                None => texts.push((xxh3_64(id.as_bytes()), id)),
+            }
+        }
+        numbers.sort_unstable();
+        numbers.dedup();
+        texts.sort_unstable();
+        texts.dedup();
+        let mut text_offsets = Vec::with_capacity(texts.len() + 1);
+        let mut text_bytes = Vec::with_capacity(texts.iter().map(|(_, text)| text.len()).sum());
+        for (_, text) in &texts {
+            text_offsets.push(text_bytes.len() as u32);
+            text_bytes.extend_from_slice(text.as_bytes());
+        }
+        text_offsets.push(text_bytes.len() as u32);
+        Self {
+            numbers: SortedKeys::build(numbers),
+            texts: SortedKeys::build(texts.into_iter().map(|(key, _)| key).collect()),
+            text_offsets,
+            text_bytes,
+        }
+    }
+
+    /// Whether the set holds `id`.
+    #[inline]
+    pub fn contains(&self, id: &str) -> bool {
+        if let Some(number) = canonical_number(id) {
+            return self.numbers.find(mix(number)).is_some();
+        }
+        if self.texts.keys.is_empty() {
+            return false;
+        }
+        let key = xxh3_64(id.as_bytes());
+        let Some(first) = self.texts.find(key) else {
+            return false;
+        };
+        // Different texts can share a hash; check every entry with this key.
+        self.texts.keys[first..]
+            .iter()
+            .take_while(|candidate| **candidate == key)
+            .enumerate()
+            .any(|(offset, _)| self.text_at(first + offset) == id.as_bytes())
+    }
+
+    fn text_at(&self, index: usize) -> &[u8] {
+        let start = self.text_offsets[index] as usize;
+        let end = self.text_offsets[index + 1] as usize;
+        &self.text_bytes[start..end]
+    }
+
+    /// How many ids the set holds.
+    pub fn len(&self) -> usize {
+        self.numbers.keys.len() + self.texts.keys.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Heap bytes held, for the memory figures in BENCHMARKS.md.
+    pub fn memory_bytes(&self) -> usize {
+        self.numbers.memory_bytes()
+            + self.texts.memory_bytes()
+            + self.text_offsets.capacity() * 4
+            + self.text_bytes.capacity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn finds_numbers_and_texts_and_nothing_else() {
+        let set = UserSet::new([
+            "1",
+            "42",
+            "user-72",
+            "007",
+            "",
+            "18446744073709551615",
+            "18446744073709551616",
+        ]);
+        for present in [
+            "1",
+            "42",
+            "user-72",
+            "007",
+            "",
+            "18446744073709551615",
+            "18446744073709551616",
+        ] {
+            assert!(set.contains(present), "{present:?} missing");
+        }
+        for absent in ["2", "7", "07", "user-7", "user-720", "+1", "1 ", "4 2"] {
+            assert!(!set.contains(absent), "{absent:?} found");
+        }
+        assert_eq!(set.len(), 7);
+    }
+
+    #[test]
+    fn empty_set_contains_nothing() {
+        let set = UserSet::new(std::iter::empty());
+        assert!(set.is_empty());
+        assert!(!set.contains("1"));
+        assert!(!set.contains("a"));
+    }
+
+    #[test]
+    fn a_million_numeric_ids_stay_under_sixteen_bytes_each() {
+        let ids: Vec<String> = (0..1_000_000u64).map(|id| id.to_string()).collect();
+        let set = UserSet::new(ids.iter().map(String::as_str));
+        assert!(set.contains("999999"));
+        assert!(!set.contains("1000000"));
+        let per_id = set.memory_bytes() as f64 / 1_000_000.0;
+        assert!(per_id <= 16.0, "{per_id} bytes per id");
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_a_hash_set(
+            members in proptest::collection::vec("[0-9]{1,4}|[a-z0-9-]{1,8}", 0..200),
+            probes in proptest::collection::vec("[0-9]{1,4}|[a-z0-9-]{1,8}", 0..50),
+        ) {
+            let set = UserSet::new(members.iter().map(String::as_str));
+            let reference: std::collections::HashSet<&str> = members.iter().map(String::as_str).collect();
+            for probe in probes.iter().chain(members.iter()) {
+                prop_assert_eq!(set.contains(probe), reference.contains(probe.as_str()), "{}", probe);
+            }
+        }
+    }
+}
