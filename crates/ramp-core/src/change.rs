@@ -5,6 +5,7 @@
 //! what history records.
 
 use std::collections::HashSet;
+use std::hash::Hash;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -91,44 +92,95 @@ impl Change {
         feature: &mut Feature,
         now: DateTime<Utc>,
     ) -> Result<Vec<FieldChange>, CoreError> {
-        let before = feature.state();
-        let mut after = before.clone();
+        // Each change edits the feature in place and reports its own diff: a write to a feature
+        // with a million users must not copy them.
+        let mut changes = Vec::new();
         match self {
-            Change::Activate => after.percentage = Percentage::ALL,
+            Change::Activate => set_percentage(&mut changes, feature, Percentage::ALL),
             Change::Deactivate => {
-                after.percentage = Percentage::ZERO;
-                after.users.clear();
-                after.excluded_users.clear();
-                after.groups.clear();
+                set_percentage(&mut changes, feature, Percentage::ZERO);
+                replace_members(&mut changes, "users", &mut feature.users, Vec::new());
+                replace_members(
+                    &mut changes,
+                    "excluded_users",
+                    &mut feature.excluded_users,
+                    Vec::new(),
+                );
+                replace_members(&mut changes, "groups", &mut feature.groups, Vec::new());
             }
-            Change::SetPercentage { percentage } => after.percentage = *percentage,
-            Change::AddUsers { users } => add_members(&mut after.users, users),
-            Change::RemoveUsers { users } => remove_members(&mut after.users, users),
-            Change::SetUsers { users } => after.users = deduplicated(users),
-            Change::ExcludeUsers { users } => add_members(&mut after.excluded_users, users),
-            Change::IncludeUsers { users } => remove_members(&mut after.excluded_users, users),
-            Change::AddGroups { groups } => add_members(&mut after.groups, groups),
-            Change::RemoveGroups { groups } => remove_members(&mut after.groups, groups),
+            Change::SetPercentage { percentage } => {
+                set_percentage(&mut changes, feature, *percentage)
+            }
+            Change::AddUsers { users } => {
+                add_members(&mut changes, "users", &mut feature.users, users)
+            }
+            Change::RemoveUsers { users } => {
+                remove_members(&mut changes, "users", &mut feature.users, users)
+            }
+            Change::SetUsers { users } => replace_members(
+                &mut changes,
+                "users",
+                &mut feature.users,
+                deduplicated(users),
+            ),
+            Change::ExcludeUsers { users } => add_members(
+                &mut changes,
+                "excluded_users",
+                &mut feature.excluded_users,
+                users,
+            ),
+            Change::IncludeUsers { users } => remove_members(
+                &mut changes,
+                "excluded_users",
+                &mut feature.excluded_users,
+                users,
+            ),
+            Change::AddGroups { groups } => {
+                add_members(&mut changes, "groups", &mut feature.groups, groups)
+            }
+            Change::RemoveGroups { groups } => {
+                remove_members(&mut changes, "groups", &mut feature.groups, groups)
+            }
             Change::SetData { data } => {
                 check_data_keys(data.keys())?;
                 for (key, value) in data {
-                    if value.is_null() {
-                        after.data.remove(key);
+                    let old = if value.is_null() {
+                        feature.data.remove(key)
                     } else {
-                        after.data.insert(key.clone(), value.clone());
+                        feature.data.insert(key.clone(), value.clone())
+                    };
+                    let old = old.unwrap_or(Value::Null);
+                    if old != *value {
+                        changes.push(FieldChange::value(
+                            &format!("data.{key}"),
+                            old,
+                            value.clone(),
+                        ));
                     }
                 }
             }
-            Change::ClearData => after.data.clear(),
-            Change::SetStage { stage } => after.stage = *stage,
+            Change::ClearData => {
+                for (key, old) in std::mem::take(&mut feature.data) {
+                    changes.push(FieldChange::value(&format!("data.{key}"), old, Value::Null));
+                }
+            }
+            Change::SetStage { stage } => {
+                if feature.stage != *stage {
+                    changes.push(FieldChange::value(
+                        "stage",
+                        feature.stage.as_str().into(),
+                        stage.as_str().into(),
+                    ));
+                    feature.stage = *stage;
+                }
+            }
             Change::Replace { state } => {
                 state.validate()?;
-                after = state.clone();
+                changes = FieldChange::between(&feature.state(), state);
+                feature.set_state(state.clone());
             }
         }
-        let changes = FieldChange::between(&before, &after);
         if !changes.is_empty() {
-            feature.set_state(after);
             feature.updated_at = now;
             feature.version += 1;
         }
@@ -136,23 +188,88 @@ impl Change {
     }
 }
 
-fn add_members<T: Clone + Eq + std::hash::Hash>(list: &mut Vec<T>, additions: &[T]) {
-    let mut present: HashSet<T> = list.iter().cloned().collect();
-    for item in additions {
-        if present.insert(item.clone()) {
-            list.push(item.clone());
-        }
+fn set_percentage(changes: &mut Vec<FieldChange>, feature: &mut Feature, percentage: Percentage) {
+    if feature.percentage != percentage {
+        changes.push(FieldChange::value(
+            "percentage",
+            feature.percentage.value().into(),
+            percentage.value().into(),
+        ));
+        feature.percentage = percentage;
     }
 }
 
-fn remove_members<T: Eq + std::hash::Hash>(list: &mut Vec<T>, removals: &[T]) {
-    let removals: HashSet<&T> = removals.iter().collect();
-    list.retain(|item| !removals.contains(item));
+fn add_members<T: Clone + Eq + Hash + AsRef<str>>(
+    changes: &mut Vec<FieldChange>,
+    field: &str,
+    list: &mut Vec<T>,
+    additions: &[T],
+) {
+    let mut fresh: Vec<T> = Vec::new();
+    if additions.len() <= 8 {
+        // Adding a few members to a long list is the common write; comparing beats hashing it all.
+        for item in additions {
+            if !list.contains(item) && !fresh.contains(item) {
+                fresh.push(item.clone());
+            }
+        }
+    } else {
+        let present: HashSet<&str> = list.iter().map(AsRef::as_ref).collect();
+        let mut seen: HashSet<&str> = HashSet::with_capacity(additions.len());
+        for item in additions {
+            if !present.contains(item.as_ref()) && seen.insert(item.as_ref()) {
+                fresh.push(item.clone());
+            }
+        }
+    }
+    if !fresh.is_empty() {
+        let added = fresh.iter().map(|item| item.as_ref().to_owned()).collect();
+        changes.push(FieldChange::Members {
+            field: field.to_owned(),
+            added,
+            removed: Vec::new(),
+        });
+        list.extend(fresh);
+    }
 }
 
-fn deduplicated<T: Clone + Eq + std::hash::Hash>(items: &[T]) -> Vec<T> {
+fn remove_members<T: AsRef<str>>(
+    changes: &mut Vec<FieldChange>,
+    field: &str,
+    list: &mut Vec<T>,
+    removals: &[T],
+) {
+    let removals: HashSet<&str> = removals.iter().map(AsRef::as_ref).collect();
+    let mut removed = Vec::new();
+    list.retain(|item| {
+        let keep = !removals.contains(item.as_ref());
+        if !keep {
+            removed.push(item.as_ref().to_owned());
+        }
+        keep
+    });
+    if !removed.is_empty() {
+        changes.push(FieldChange::Members {
+            field: field.to_owned(),
+            added: Vec::new(),
+            removed,
+        });
+    }
+}
+
+fn replace_members<T: AsRef<str> + PartialEq>(
+    changes: &mut Vec<FieldChange>,
+    field: &str,
+    list: &mut Vec<T>,
+    new: Vec<T>,
+) {
+    changes.extend(FieldChange::members(field, list, &new));
+    *list = new;
+}
+
+fn deduplicated<T: Clone + Eq + Hash + AsRef<str>>(items: &[T]) -> Vec<T> {
     let mut list = Vec::with_capacity(items.len());
-    add_members(&mut list, items);
+    add_members(&mut Vec::new(), "", &mut list, items);
     list
 }
 

@@ -120,6 +120,7 @@ impl CompiledSnapshot {
     }
 
     /// Whether `feature` is active for `context`, and why.
+    #[inline]
     pub fn evaluate(&self, feature: &str, context: &Context, code_groups: &CodeGroups) -> Decision {
         match self.index.get(feature) {
             Some(position) => {
@@ -143,6 +144,7 @@ impl CompiledSnapshot {
         })
     }
 
+    #[inline]
     fn evaluate_compiled(
         &self,
         feature: &CompiledFeature,

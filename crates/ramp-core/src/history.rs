@@ -95,31 +95,34 @@ impl FieldChange {
     pub fn between(before: &FeatureState, after: &FeatureState) -> Vec<FieldChange> {
         let mut changes = Vec::new();
         if before.percentage != after.percentage {
-            changes.push(value_change(
+            changes.push(FieldChange::value(
                 "percentage",
                 before.percentage.value().into(),
                 after.percentage.value().into(),
             ));
         }
-        members_change(&mut changes, "users", &before.users, &after.users);
-        members_change(
-            &mut changes,
+        changes.extend(FieldChange::members("users", &before.users, &after.users));
+        changes.extend(FieldChange::members(
             "excluded_users",
             &before.excluded_users,
             &after.excluded_users,
-        );
-        members_change(&mut changes, "groups", &before.groups, &after.groups);
+        ));
+        changes.extend(FieldChange::members(
+            "groups",
+            &before.groups,
+            &after.groups,
+        ));
         let keys: std::collections::BTreeSet<&String> =
             before.data.keys().chain(after.data.keys()).collect();
         for key in keys {
             let old = before.data.get(key).cloned().unwrap_or(Value::Null);
             let new = after.data.get(key).cloned().unwrap_or(Value::Null);
             if old != new {
-                changes.push(value_change(&format!("data.{key}"), old, new));
+                changes.push(FieldChange::value(&format!("data.{key}"), old, new));
             }
         }
         if before.stage != after.stage {
-            changes.push(value_change(
+            changes.push(FieldChange::value(
                 "stage",
                 before.stage.as_str().into(),
                 after.stage.as_str().into(),
@@ -173,55 +176,56 @@ impl FieldChange {
     }
 }
 
-fn value_change(field: &str, before: Value, after: Value) -> FieldChange {
-    FieldChange::Value {
-        field: field.to_owned(),
-        before,
-        after,
+impl FieldChange {
+    /// A single value's change.
+    pub fn value(field: &str, before: Value, after: Value) -> FieldChange {
+        FieldChange::Value {
+            field: field.to_owned(),
+            before,
+            after,
+        }
     }
-}
 
-fn members_change<T: AsRef<str> + PartialEq>(
-    changes: &mut Vec<FieldChange>,
-    field: &str,
-    before: &[T],
-    after: &[T],
-) {
-    if before == after {
-        return;
-    }
-    let (added, removed) = if after.starts_with(before) {
-        // The common case (users appended) costs no hashing, even on a million-user list.
-        (
-            after[before.len()..]
+    /// The members added and removed between two lists; `None` when membership is the same.
+    pub fn members<T: AsRef<str> + PartialEq>(
+        field: &str,
+        before: &[T],
+        after: &[T],
+    ) -> Option<FieldChange> {
+        if before == after {
+            return None;
+        }
+        let (added, removed) = if after.starts_with(before) {
+            // Users appended: no hashing, even on a million-user list.
+            (
+                after[before.len()..]
+                    .iter()
+                    .map(|item| item.as_ref().to_owned())
+                    .collect(),
+                Vec::new(),
+            )
+        } else {
+            let old: HashSet<&str> = before.iter().map(AsRef::as_ref).collect();
+            let new: HashSet<&str> = after.iter().map(AsRef::as_ref).collect();
+            let added: Vec<String> = after
                 .iter()
-                .map(|item| item.as_ref().to_owned())
-                .collect(),
-            Vec::new(),
-        )
-    } else {
-        let old: HashSet<&str> = before.iter().map(AsRef::as_ref).collect();
-        let new: HashSet<&str> = after.iter().map(AsRef::as_ref).collect();
-        let added: Vec<String> = after
-            .iter()
-            .map(AsRef::as_ref)
-            .filter(|item| !old.contains(item))
-            .map(str::to_owned)
-            .collect();
-        let removed: Vec<String> = before
-            .iter()
-            .map(AsRef::as_ref)
-            .filter(|item| !new.contains(item))
-            .map(str::to_owned)
-            .collect();
-        (added, removed)
-    };
-    if !added.is_empty() || !removed.is_empty() {
-        changes.push(FieldChange::Members {
+                .map(AsRef::as_ref)
+                .filter(|item| !old.contains(item))
+                .map(str::to_owned)
+                .collect();
+            let removed: Vec<String> = before
+                .iter()
+                .map(AsRef::as_ref)
+                .filter(|item| !new.contains(item))
+                .map(str::to_owned)
+                .collect();
+            (added, removed)
+        };
+        (!added.is_empty() || !removed.is_empty()).then(|| FieldChange::Members {
             field: field.to_owned(),
             added,
             removed,
-        });
+        })
     }
 }
 

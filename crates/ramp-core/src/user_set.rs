@@ -3,8 +3,9 @@
 //! A feature may list a million users, and a check must stay in the tens of nanoseconds with
 //! little memory. Ids that are canonical decimal integers (most real ids) are kept as 8-byte
 //! keys, scrambled by a bijective mix so that no id needs to be stored beside its key. Other ids
-//! are kept once in one byte buffer, keyed by a 64-bit hash. Both key arrays are sorted and
-//! indexed by their top bits, so a lookup reads about two cache lines and allocates nothing.
+//! are kept once in one byte buffer, each with one 8-byte entry: the top 32 bits of its hash,
+//! then where its text starts. Both arrays are sorted and indexed by their top bits, so a lookup
+//! reads about two cache lines (three for a text id, counting its text) and allocates nothing.
 
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -12,9 +13,9 @@ use xxhash_rust::xxh3::xxh3_64;
 #[derive(Debug, Clone, Default)]
 pub struct UserSet {
     numbers: SortedKeys,
+    /// One entry per text id: its hash's top 32 bits (`TAG_MASK`), then the low 32 bits of the
+    /// entry give where its text starts in `text_bytes`; it ends where the next entry's starts.
     texts: SortedKeys,
-    /// `text_offsets[i]..text_offsets[i + 1]` holds the text of `texts.keys[i]`.
-    text_offsets: Vec<u32>,
     text_bytes: Vec<u8>,
 }
 
@@ -30,6 +31,9 @@ struct SortedKeys {
 impl SortedKeys {
     fn build(mut keys: Vec<u64>) -> Self {
         keys.sort_unstable();
+        // Growth by doubling (or a collect that reused a wider vector's allocation) can leave
+        // up to three times the needed capacity; keep exactly what the keys need.
+        keys.shrink_to_fit();
         // About two keys per slot keeps the table near 2 bytes per id.
         let slots = (keys.len() / 2).max(1).next_power_of_two();
         let bits = slots.trailing_zeros();
@@ -50,19 +54,16 @@ impl SortedKeys {
         }
     }
 
-    /// The index of `key`, if present.
+    /// The keys whose top bits are `key`'s, and the index of the first of them.
     #[inline]
-    fn find(&self, key: u64) -> Option<usize> {
+    fn slot(&self, key: u64) -> (usize, &[u64]) {
         if self.keys.is_empty() {
-            return None;
+            return (0, &[]);
         }
         let slot = slot_of(key, self.shift) as usize;
         let start = self.starts[slot] as usize;
         let end = self.starts[slot + 1] as usize;
-        self.keys[start..end]
-            .iter()
-            .position(|candidate| *candidate == key)
-            .map(|offset| start + offset)
+        (start, &self.keys[start..end])
     }
 
     fn memory_bytes(&self) -> usize {
@@ -75,6 +76,9 @@ fn slot_of(key: u64, shift: u32) -> u64 {
     // A 64-bit shift would overflow when there is a single slot.
     key.checked_shr(shift).unwrap_or(0)
 }
+
+/// The part of a text entry that holds its hash; the rest is where its text starts.
+const TAG_MASK: u64 = 0xffff_ffff_0000_0000;
 
 /// A bijective mix (murmur3's finalizer): spreads sequential ids evenly over the key space, and
 /// two ids share a key only if they are equal, so the key alone proves membership.
@@ -114,24 +118,24 @@ impl UserSet {
         for id in ids {
             match canonical_number(id) {
                 Some(number) => numbers.push(mix(number)),
-                None => texts.push((xxh3_64(id.as_bytes()), id)),
+                None => texts.push((xxh3_64(id.as_bytes()) & TAG_MASK, id)),
             }
         }
         numbers.sort_unstable();
         numbers.dedup();
         texts.sort_unstable();
         texts.dedup();
-        let mut text_offsets = Vec::with_capacity(texts.len() + 1);
+        // Texts are laid out in entry order, so offsets grow with the entries and the entries
+        // stay sorted. Offsets are 32 bits: a set holds less than 4 GiB of ids.
+        let mut entries = Vec::with_capacity(texts.len());
         let mut text_bytes = Vec::with_capacity(texts.iter().map(|(_, text)| text.len()).sum());
-        for (_, text) in &texts {
-            text_offsets.push(text_bytes.len() as u32);
+        for (tag, text) in &texts {
+            entries.push(tag | text_bytes.len() as u64);
             text_bytes.extend_from_slice(text.as_bytes());
         }
-        text_offsets.push(text_bytes.len() as u32);
         Self {
             numbers: SortedKeys::build(numbers),
-            texts: SortedKeys::build(texts.into_iter().map(|(key, _)| key).collect()),
-            text_offsets,
+            texts: SortedKeys::build(entries),
             text_bytes,
         }
     }
@@ -140,26 +144,27 @@ impl UserSet {
     #[inline]
     pub fn contains(&self, id: &str) -> bool {
         if let Some(number) = canonical_number(id) {
-            return self.numbers.find(mix(number)).is_some();
+            let key = mix(number);
+            return self.numbers.slot(key).1.contains(&key);
         }
         if self.texts.keys.is_empty() {
             return false;
         }
-        let key = xxh3_64(id.as_bytes());
-        let Some(first) = self.texts.find(key) else {
-            return false;
-        };
-        // Different texts can share a hash; check every entry with this key.
-        self.texts.keys[first..]
-            .iter()
-            .take_while(|candidate| **candidate == key)
-            .enumerate()
-            .any(|(offset, _)| self.text_at(first + offset) == id.as_bytes())
+        let tag = xxh3_64(id.as_bytes()) & TAG_MASK;
+        // Entries with equal tags share a slot. Different texts can share a tag; compare each.
+        let (start, candidates) = self.texts.slot(tag);
+        candidates.iter().enumerate().any(|(offset, entry)| {
+            entry & TAG_MASK == tag && self.text_at(start + offset) == id.as_bytes()
+        })
     }
 
+    /// The text of `texts.keys[index]`.
     fn text_at(&self, index: usize) -> &[u8] {
-        let start = self.text_offsets[index] as usize;
-        let end = self.text_offsets[index + 1] as usize;
+        let start = (self.texts.keys[index] & !TAG_MASK) as usize;
+        let end = match self.texts.keys.get(index + 1) {
+            Some(next) => (next & !TAG_MASK) as usize,
+            None => self.text_bytes.len(),
+        };
         &self.text_bytes[start..end]
     }
 
@@ -175,10 +180,7 @@ impl UserSet {
 
     /// Heap bytes held, for the memory figures in BENCHMARKS.md.
     pub fn memory_bytes(&self) -> usize {
-        self.numbers.memory_bytes()
-            + self.texts.memory_bytes()
-            + self.text_offsets.capacity() * 4
-            + self.text_bytes.capacity()
+        self.numbers.memory_bytes() + self.texts.memory_bytes() + self.text_bytes.capacity()
     }
 }
 
@@ -213,6 +215,27 @@ mod tests {
             assert!(!set.contains(absent), "{absent:?} found");
         }
         assert_eq!(set.len(), 7);
+    }
+
+    #[test]
+    fn texts_whose_hashes_share_their_top_bits_are_told_apart() {
+        // Among 300,000 ids, some two share their hash's top 32 bits (the birthday bound).
+        let mut seen = std::collections::HashMap::new();
+        let (first, second) = (0..300_000)
+            .map(|number| format!("id-{number}"))
+            .find_map(|id| {
+                let tag = xxh3_64(id.as_bytes()) & TAG_MASK;
+                seen.insert(tag, id.clone()).map(|earlier| (earlier, id))
+            })
+            .expect("a shared tag among 300,000 ids");
+        let set = UserSet::new([first.as_str(), second.as_str(), "other"]);
+        assert!(set.contains(&first) && set.contains(&second) && set.contains("other"));
+        let only_first = UserSet::new([first.as_str(), "other"]);
+        assert!(only_first.contains(&first));
+        assert!(
+            !only_first.contains(&second),
+            "{second:?} found via {first:?}"
+        );
     }
 
     #[test]

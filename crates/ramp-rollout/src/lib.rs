@@ -1,1 +1,37 @@
-//! placeholder
+//! The library an application embeds: a handle over any Ramp store with the Ruby `rollout`
+//! gem's vocabulary, plus what the gem lacks (exclusions, stages, history and revert,
+//! export/import, reasons for every decision).
+//!
+//! ```
+//! use ramp_core::Context;
+//! use ramp_rollout::Rollout;
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let rollout = Rollout::connect("memory://", "docs")?;
+//! rollout.activate_percentage("chat", 20.0).await?;
+//! rollout.activate_user("chat", "1").await?;
+//! rollout.define_group("staff", |context: &Context| context.user_id().is_some_and(|id| id.ends_with("@corp.com")));
+//! rollout.activate_group("chat", "staff").await?;
+//!
+//! assert!(rollout.is_active("chat", &Context::user("1")).await?); // listed
+//! assert!(rollout.is_active("chat", &Context::user("2")).await?); // in the first 20 %
+//! assert!(rollout.is_active("chat", &Context::user("ana@corp.com")).await?); // staff
+//! assert!(!rollout.is_active("chat", &Context::anonymous()).await?); // only 100 % is on for nobody
+//! assert_eq!(rollout.explain("chat", &Context::user("2")).await?.reason.as_str(), "percentage");
+//! # Ok::<(), ramp_rollout::RolloutError>(())
+//! # }).unwrap();
+//! ```
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+mod error;
+mod open;
+mod reading;
+mod revert;
+mod rollout;
+mod transfer;
+
+pub use error::RolloutError;
+pub use open::{open_store, DEFAULT_STORE_URL};
+pub use revert::Reverted;
+pub use rollout::Rollout;
+pub use transfer::{Export, EXPORT_FORMAT};

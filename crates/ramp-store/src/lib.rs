@@ -1,1 +1,19 @@
-//! placeholder
+//! Where Ramp keeps its data: the `Store` trait every backend implements, the typed
+//! `StoreError`, the in-memory backend, and (feature `conformance`) the suite of tests every
+//! backend must pass.
+//!
+//! Stores never decide what a change means: they call the core's `Change::apply` inside their
+//! own atomic read-modify-write, so every backend behaves alike.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+mod error;
+mod memory;
+pub mod prepare;
+mod store;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use error::{Source, StoreError};
+pub use memory::MemoryStore;
+pub use store::{Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store};

@@ -1,0 +1,50 @@
+//! `RolloutError`: the one error type of the library handle.
+
+use ramp_core::CoreError;
+use ramp_store::StoreError;
+
+/// Why a library call failed. Whatever the variant, nothing stored was changed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RolloutError {
+    /// A name, id, percentage or other value broke the model's rules.
+    #[error(transparent)]
+    Invalid(#[from] CoreError),
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// `revert` was given an event of another feature.
+    #[error("history event {event_id} belongs to feature {actual:?}, not {requested:?}")]
+    EventOfAnotherFeature {
+        /// The event.
+        event_id: u64,
+        /// The feature named in the call.
+        requested: String,
+        /// The feature the event belongs to.
+        actual: String,
+    },
+    /// An export file that cannot be imported; nothing was imported.
+    #[error("invalid import file: {reason}")]
+    InvalidImport {
+        /// What is wrong, naming the feature or line where possible.
+        reason: String,
+    },
+}
+
+impl RolloutError {
+    /// Whether the error comes from bad input (as opposed to the store failing).
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(
+            self,
+            RolloutError::Invalid(_)
+                | RolloutError::EventOfAnotherFeature { .. }
+                | RolloutError::InvalidImport { .. }
+                | RolloutError::Store(
+                    StoreError::Invalid(_)
+                        | StoreError::InvalidUrl { .. }
+                        | StoreError::NotFound { .. }
+                        | StoreError::Conflict { .. }
+                )
+        )
+    }
+}

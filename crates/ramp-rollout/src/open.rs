@@ -1,0 +1,32 @@
+//! Opening a store from a URL: the one place that knows every backend.
+
+use std::sync::Arc;
+
+use ramp_store::{MemoryStore, Store, StoreError};
+use ramp_store_sqlite::SqliteStore;
+
+/// The store used when none is named: `ramp.db` in the current directory.
+pub const DEFAULT_STORE_URL: &str = "sqlite://ramp.db";
+
+/// Opens the store a URL names: `sqlite://PATH[?randomize=true]` or `memory://`.
+pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let scheme = url
+        .split_once("://")
+        .map(|(scheme, _)| scheme)
+        .unwrap_or_default();
+    match scheme {
+        "sqlite" => Ok(Arc::new(SqliteStore::open_url(url)?)),
+        "memory" => {
+            let randomize = url.contains("randomize=true");
+            Ok(Arc::new(MemoryStore::new(randomize)))
+        }
+        "redis" | "postgres" | "postgresql" => Err(StoreError::InvalidUrl {
+            url: url.to_owned(),
+            reason: format!("the {scheme} store is not built into this version of Ramp yet"),
+        }),
+        _ => Err(StoreError::InvalidUrl {
+            url: url.to_owned(),
+            reason: "expected sqlite://PATH or memory://".into(),
+        }),
+    }
+}

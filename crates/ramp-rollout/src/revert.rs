@@ -1,0 +1,124 @@
+//! History and `revert`: putting a feature back as it was just before a given event.
+//!
+//! The state before an event is found by undoing, newest first, every event of that feature
+//! down to and including it; the result is written as one new change (so a revert is itself
+//! recorded and can be reverted). The write names the version it started from, so a change
+//! made meanwhile is never overwritten: the revert fails with a conflict instead.
+
+use ramp_core::history::state_before;
+use ramp_core::{Attribution, Change, FeatureName, HistoryEvent};
+use ramp_store::{HistoryQuery, StoreError};
+
+use crate::{Rollout, RolloutError};
+
+/// What a revert did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reverted {
+    /// The feature was given its earlier state; the new event records it.
+    Restored(Option<HistoryEvent>),
+    /// The event created the feature, so reverting it deleted the feature.
+    Deleted(HistoryEvent),
+}
+
+impl Rollout {
+    /// History, newest first (one feature's or all), paged by `before_id`.
+    pub async fn history(
+        &self,
+        feature: Option<&str>,
+        before_id: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<HistoryEvent>, RolloutError> {
+        let feature = feature.map(FeatureName::new).transpose()?;
+        Ok(self
+            .store
+            .history(&HistoryQuery {
+                feature,
+                before_id,
+                limit,
+            })
+            .await?)
+    }
+
+    /// Restores `feature` to its state just before event `event_id`.
+    pub async fn revert(&self, feature: &str, event_id: u64) -> Result<Reverted, RolloutError> {
+        let name = FeatureName::new(feature)?;
+        let event = self
+            .store
+            .history_event(event_id)
+            .await?
+            .ok_or(StoreError::NotFound {
+                kind: "history event",
+                name: event_id.to_string(),
+            })?;
+        if event.feature != name {
+            return Err(RolloutError::EventOfAnotherFeature {
+                event_id,
+                requested: name.to_string(),
+                actual: event.feature.to_string(),
+            });
+        }
+        let current = self.store.feature(&name).await?;
+        let version = current.as_ref().map_or(0, |feature| feature.version);
+        let newer = self.events_since(&name, event_id).await?;
+        let target = state_before(current.map(|feature| feature.state()), &newer)?;
+        let attribution = Attribution {
+            actor: self.attribution.actor.clone(),
+            comment: Some(
+                self.attribution
+                    .comment
+                    .clone()
+                    .unwrap_or_else(|| format!("revert of event {event_id}")),
+            ),
+        };
+        match target {
+            Some(state) => {
+                let applied = self
+                    .store
+                    .apply(
+                        &name,
+                        &Change::Replace { state },
+                        Some(version),
+                        &attribution,
+                    )
+                    .await?;
+                Ok(Reverted::Restored(applied.event))
+            }
+            None if version == 0 => Ok(Reverted::Restored(None)),
+            None => Ok(Reverted::Deleted(
+                self.store
+                    .delete(&name, Some(version), &attribution)
+                    .await?,
+            )),
+        }
+    }
+
+    /// The feature's events from the newest down to `event_id`, inclusive.
+    async fn events_since(
+        &self,
+        name: &FeatureName,
+        event_id: u64,
+    ) -> Result<Vec<HistoryEvent>, RolloutError> {
+        const PAGE: usize = 500;
+        let mut events = Vec::new();
+        let mut before_id = None;
+        loop {
+            let query = HistoryQuery {
+                feature: Some(name.clone()),
+                before_id,
+                limit: PAGE,
+            };
+            let page = self.store.history(&query).await?;
+            let full = page.len() == PAGE;
+            for event in page {
+                if event.id < event_id {
+                    return Ok(events);
+                }
+                before_id = Some(event.id);
+                events.push(event);
+            }
+            if !full {
+                return Ok(events);
+            }
+        }
+    }
+}

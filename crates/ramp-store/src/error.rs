@@ -1,0 +1,79 @@
+//! `StoreError`: every way a store operation can fail, typed so callers can match on it (the CLI
+//! picks its message and exit code, the server its HTTP status).
+
+use ramp_core::CoreError;
+
+/// A boxed source error from a backend's driver.
+pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why a store operation failed. Whatever the variant, nothing already stored was changed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The feature or group does not exist.
+    #[error("{kind} {name:?} not found")]
+    NotFound {
+        /// `feature`, `group` or `event`.
+        kind: &'static str,
+        /// Its name or id.
+        name: String,
+    },
+    /// A write expected another version (someone else changed it first).
+    #[error(
+        "feature {feature:?} is at version {actual}, not {expected}: it changed since it was read"
+    )]
+    Conflict {
+        /// The feature.
+        feature: String,
+        /// The version the writer read.
+        expected: u64,
+        /// The version stored now.
+        actual: u64,
+    },
+    /// The input broke one of the model's rules.
+    #[error(transparent)]
+    Invalid(#[from] CoreError),
+    /// The store could not be reached or did not answer in time. Retrying later may work.
+    #[error("{backend} store unavailable: {source}")]
+    Unavailable {
+        /// Which backend.
+        backend: &'static str,
+        /// The driver's error.
+        #[source]
+        source: Source,
+    },
+    /// Stored data that cannot be read (a damaged row, an unknown schema version).
+    #[error("{backend} store holds unreadable data: {detail}")]
+    Corrupt {
+        /// Which backend.
+        backend: &'static str,
+        /// What could not be read.
+        detail: String,
+    },
+    /// A store URL that names no backend or is malformed.
+    #[error("invalid store URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl StoreError {
+    /// A `NotFound` for a feature.
+    pub fn feature_not_found(name: &str) -> Self {
+        StoreError::NotFound {
+            kind: "feature",
+            name: name.to_owned(),
+        }
+    }
+
+    /// A `NotFound` for a stored group.
+    pub fn group_not_found(name: &str) -> Self {
+        StoreError::NotFound {
+            kind: "group",
+            name: name.to_owned(),
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! `MemoryStore`: everything in one process's memory, behind one lock. For tests, demos and
+//! applications that load their flags from an export file; nothing survives the process.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use ramp_core::{
+    Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
+};
+use tokio::sync::broadcast;
+
+use crate::prepare::{deletion_event, prepare_change};
+use crate::{
+    Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store, StoreError,
+};
+
+/// A store in memory.
+#[derive(Debug)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+    notices: broadcast::Sender<ChangeNotice>,
+    randomize_percentage: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+struct State {
+    version: u64,
+    features: BTreeMap<FeatureName, Feature>,
+    groups: BTreeMap<GroupName, StoredGroup>,
+    /// Oldest first; ids are positions plus one.
+    history: Vec<HistoryEvent>,
+}
+
+impl State {
+    fn record(&mut self, mut event: HistoryEvent) -> HistoryEvent {
+        event.id = self.history.len() as u64 + 1;
+        self.history.push(event.clone());
+        event
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new(false)
+    }
+}
+
+impl MemoryStore {
+    /// An empty store; `randomize_percentage` is the gem's setting of that name.
+    pub fn new(randomize_percentage: bool) -> Self {
+        let (notices, _) = broadcast::channel(1024);
+        Self {
+            state: Mutex::new(State::default()),
+            notices,
+            randomize_percentage,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave half a write: writes build the new value
+        // first and assign it last. So a poisoned lock still holds consistent data.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn notify(&self, version: u64, feature: Option<FeatureName>) {
+        // No subscriber is not an error.
+        let _ = self.notices.send(ChangeNotice { version, feature });
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        let state = self.lock();
+        Ok(Snapshot {
+            version: state.version,
+            randomize_percentage: self.randomize_percentage,
+            features: state.features.values().cloned().collect(),
+            groups: state.groups.values().cloned().collect(),
+        })
+    }
+
+    async fn feature(&self, name: &FeatureName) -> Result<Option<Feature>, StoreError> {
+        Ok(self.lock().features.get(name).cloned())
+    }
+
+    async fn apply(
+        &self,
+        name: &FeatureName,
+        change: &Change,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<Applied, StoreError> {
+        let mut state = self.lock();
+        let existing = state.features.get(name).cloned();
+        let Some(write) = prepare_change(
+            name,
+            existing,
+            change,
+            expected_version,
+            attribution,
+            Utc::now(),
+        )?
+        else {
+            let feature = state
+                .features
+                .get(name)
+                .cloned()
+                .ok_or_else(|| StoreError::feature_not_found(name.as_str()))?;
+            return Ok(Applied {
+                feature,
+                event: None,
+            });
+        };
+        state.features.insert(name.clone(), write.feature.clone());
+        state.version += 1;
+        let event = state.record(write.event);
+        let version = state.version;
+        drop(state);
+        self.notify(version, Some(name.clone()));
+        Ok(Applied {
+            feature: write.feature,
+            event: Some(event),
+        })
+    }
+
+    async fn delete(
+        &self,
+        name: &FeatureName,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<HistoryEvent, StoreError> {
+        let mut state = self.lock();
+        let feature = state
+            .features
+            .get(name)
+            .cloned()
+            .ok_or_else(|| StoreError::feature_not_found(name.as_str()))?;
+        crate::prepare::check_version(name, Some(&feature), expected_version)?;
+        state.features.remove(name);
+        state.version += 1;
+        let event = state.record(deletion_event(&feature, attribution, Utc::now()));
+        let version = state.version;
+        drop(state);
+        self.notify(version, Some(name.clone()));
+        Ok(event)
+    }
+
+    async fn groups(&self) -> Result<Vec<StoredGroup>, StoreError> {
+        Ok(self.lock().groups.values().cloned().collect())
+    }
+
+    async fn put_group(&self, group: &StoredGroup) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        state.groups.insert(group.name.clone(), group.clone());
+        state.version += 1;
+        let version = state.version;
+        drop(state);
+        self.notify(version, None);
+        Ok(())
+    }
+
+    async fn delete_group(&self, name: &GroupName) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        state
+            .groups
+            .remove(name)
+            .ok_or_else(|| StoreError::group_not_found(name.as_str()))?;
+        state.version += 1;
+        let version = state.version;
+        drop(state);
+        self.notify(version, None);
+        Ok(())
+    }
+
+    async fn import(
+        &self,
+        features: &[ImportedFeature],
+        groups: &[StoredGroup],
+        attribution: &Attribution,
+    ) -> Result<ImportSummary, StoreError> {
+        let mut state = self.lock();
+        // Work on a copy and swap it in at the end: all or nothing.
+        let mut next = state.clone();
+        let mut summary = ImportSummary {
+            groups: groups.len(),
+            ..ImportSummary::default()
+        };
+        let now = Utc::now();
+        for imported in features {
+            let existing = next.features.get(&imported.name).cloned();
+            let created = existing.is_none();
+            let change = Change::Replace {
+                state: imported.state.clone(),
+            };
+            match prepare_change(&imported.name, existing, &change, None, attribution, now)? {
+                Some(write) => {
+                    if created {
+                        summary.created += 1;
+                    } else {
+                        summary.updated += 1;
+                    }
+                    next.features.insert(imported.name.clone(), write.feature);
+                    next.record(write.event);
+                }
+                None => summary.unchanged += 1,
+            }
+        }
+        for group in groups {
+            next.groups.insert(group.name.clone(), group.clone());
+        }
+        next.version += 1;
+        let version = next.version;
+        *state = next;
+        drop(state);
+        self.notify(version, None);
+        Ok(summary)
+    }
+
+    async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEvent>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .history
+            .iter()
+            .rev()
+            .filter(|event| query.before_id.is_none_or(|before| event.id < before))
+            .filter(|event| {
+                query
+                    .feature
+                    .as_ref()
+                    .is_none_or(|feature| &event.feature == feature)
+            })
+            .take(query.effective_limit())
+            .cloned()
+            .collect())
+    }
+
+    async fn history_event(&self, id: u64) -> Result<Option<HistoryEvent>, StoreError> {
+        let state = self.lock();
+        Ok(id
+            .checked_sub(1)
+            .and_then(|index| state.history.get(index as usize))
+            .cloned())
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<ChangeNotice> {
+        self.notices.subscribe()
+    }
+}

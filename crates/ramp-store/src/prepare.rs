@@ -1,0 +1,94 @@
+//! The part of a write that is the same in every backend: check the expected version, apply the
+//! change with the core's rules, and describe the history event. Backends wrap it in their own
+//! transaction and assign the event's id.
+
+use chrono::{DateTime, Utc};
+use ramp_core::{
+    Action, Attribution, Change, Feature, FeatureName, FeatureState, FieldChange, HistoryEvent,
+};
+
+use crate::StoreError;
+
+/// A write ready to persist.
+#[derive(Debug, Clone)]
+pub struct PreparedWrite {
+    /// The feature to store.
+    pub feature: Feature,
+    /// The event to record, with id 0 for the backend to fill in.
+    pub event: HistoryEvent,
+}
+
+/// Checks `expected_version` against what is stored.
+pub fn check_version(
+    name: &FeatureName,
+    existing: Option<&Feature>,
+    expected_version: Option<u64>,
+) -> Result<(), StoreError> {
+    let actual = existing.map_or(0, |feature| feature.version);
+    match expected_version {
+        Some(expected) if expected != actual => Err(StoreError::Conflict {
+            feature: name.to_string(),
+            expected,
+            actual,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Applies `change` to the stored feature (or a new one). `None` means the change changed
+/// nothing and there is nothing to write.
+pub fn prepare_change(
+    name: &FeatureName,
+    existing: Option<Feature>,
+    change: &Change,
+    expected_version: Option<u64>,
+    attribution: &Attribution,
+    now: DateTime<Utc>,
+) -> Result<Option<PreparedWrite>, StoreError> {
+    check_version(name, existing.as_ref(), expected_version)?;
+    let created = existing.is_none();
+    let mut feature = existing.unwrap_or_else(|| Feature::new(name.clone(), now));
+    let changes = change.apply(&mut feature, now)?;
+    if changes.is_empty() && !created {
+        return Ok(None);
+    }
+    if created && changes.is_empty() {
+        // Like the gem, touching a missing feature saves it; it still gets a first version.
+        feature.version += 1;
+    }
+    let action = if created {
+        Action::Created
+    } else {
+        Action::Updated
+    };
+    let event = event(name, action, changes, attribution, now);
+    Ok(Some(PreparedWrite { feature, event }))
+}
+
+/// The event recording a deletion: every field goes back to its empty value.
+pub fn deletion_event(
+    feature: &Feature,
+    attribution: &Attribution,
+    now: DateTime<Utc>,
+) -> HistoryEvent {
+    let changes = FieldChange::between(&feature.state(), &FeatureState::default());
+    event(&feature.name, Action::Deleted, changes, attribution, now)
+}
+
+fn event(
+    name: &FeatureName,
+    action: Action,
+    changes: Vec<FieldChange>,
+    attribution: &Attribution,
+    now: DateTime<Utc>,
+) -> HistoryEvent {
+    HistoryEvent {
+        id: 0,
+        feature: name.clone(),
+        action,
+        actor: attribution.actor.clone(),
+        time: now,
+        comment: attribution.comment.clone(),
+        changes,
+    }
+}

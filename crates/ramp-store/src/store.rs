@@ -1,0 +1,141 @@
+//! The `Store` trait: the one interface every backend (memory, SQLite, Redis, PostgreSQL)
+//! implements, and the small types its operations exchange.
+
+use async_trait::async_trait;
+use ramp_core::{
+    Attribution, Change, Feature, FeatureName, FeatureState, GroupName, HistoryEvent, Snapshot,
+    StoredGroup,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use crate::StoreError;
+
+/// The result of applying a change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    /// The feature as stored after the change.
+    pub feature: Feature,
+    /// The history event recorded; `None` when the change changed nothing.
+    pub event: Option<HistoryEvent>,
+}
+
+/// Which history to read. Events come newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HistoryQuery {
+    /// One feature's history, or every feature's.
+    pub feature: Option<FeatureName>,
+    /// Only events with a smaller id (the previous page's last id), for paging.
+    pub before_id: Option<u64>,
+    /// At most this many events (0 means the default of 50).
+    pub limit: usize,
+}
+
+impl HistoryQuery {
+    /// The page size used when `limit` is 0.
+    pub const DEFAULT_LIMIT: usize = 50;
+
+    /// The limit to apply.
+    pub fn effective_limit(&self) -> usize {
+        if self.limit == 0 {
+            Self::DEFAULT_LIMIT
+        } else {
+            self.limit
+        }
+    }
+}
+
+/// Sent to subscribers after every committed change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeNotice {
+    /// The store's version after the change.
+    pub version: u64,
+    /// The feature that changed; `None` for stored groups or changes seen from outside.
+    pub feature: Option<FeatureName>,
+}
+
+/// One feature of an import: its name and the state to give it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportedFeature {
+    /// The feature's name.
+    pub name: FeatureName,
+    /// Its settings.
+    #[serde(flatten)]
+    pub state: FeatureState,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ImportSummary {
+    /// Features that did not exist before.
+    pub created: usize,
+    /// Features that existed and changed.
+    pub updated: usize,
+    /// Features that already had exactly the imported state.
+    pub unchanged: usize,
+    /// Stored groups written.
+    pub groups: usize,
+}
+
+/// Where Ramp keeps features, stored groups and history.
+///
+/// Every write is a read-modify-write inside the store (a transaction, a lock, a script), so
+/// concurrent writers never lose each other's updates, and a failed write changes nothing.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The backend's name, for messages (`sqlite`, `memory`, ...).
+    fn backend(&self) -> &'static str;
+
+    /// Every feature and stored group at one version, features sorted by name.
+    async fn snapshot(&self) -> Result<Snapshot, StoreError>;
+
+    /// One feature, or `None`.
+    async fn feature(&self, name: &FeatureName) -> Result<Option<Feature>, StoreError>;
+
+    /// Applies a change atomically, creating the feature if it does not exist. With
+    /// `expected_version`, fails with `Conflict` unless the feature is at that version (0: it
+    /// must not exist yet).
+    async fn apply(
+        &self,
+        name: &FeatureName,
+        change: &Change,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<Applied, StoreError>;
+
+    /// Deletes a feature (`NotFound` if it does not exist) and records what it held.
+    async fn delete(
+        &self,
+        name: &FeatureName,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<HistoryEvent, StoreError>;
+
+    /// Every stored group, sorted by name.
+    async fn groups(&self) -> Result<Vec<StoredGroup>, StoreError>;
+
+    /// Creates or replaces a stored group.
+    async fn put_group(&self, group: &StoredGroup) -> Result<(), StoreError>;
+
+    /// Deletes a stored group (`NotFound` if it does not exist).
+    async fn delete_group(&self, name: &GroupName) -> Result<(), StoreError>;
+
+    /// Writes many features and groups in one all-or-nothing step; each feature changed gets a
+    /// history event.
+    async fn import(
+        &self,
+        features: &[ImportedFeature],
+        groups: &[StoredGroup],
+        attribution: &Attribution,
+    ) -> Result<ImportSummary, StoreError>;
+
+    /// History, newest first.
+    async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEvent>, StoreError>;
+
+    /// One history event by id.
+    async fn history_event(&self, id: u64) -> Result<Option<HistoryEvent>, StoreError>;
+
+    /// A stream of notices, one per committed change (from this process, and from others
+    /// where the backend can see them). A slow subscriber may miss notices and should reload.
+    fn subscribe(&self) -> broadcast::Receiver<ChangeNotice>;
+}
