@@ -75,10 +75,10 @@ impl Rule {
         };
         match &self.condition {
             Condition::In(values) => {
-                text_of(value).is_some_and(|text| values.iter().any(|v| *v == text))
+                is_scalar(value) && values.iter().any(|listed| scalar_equals(value, listed))
             }
             Condition::NotIn(values) => {
-                text_of(value).is_some_and(|text| values.iter().all(|v| *v != text))
+                is_scalar(value) && !values.iter().any(|listed| scalar_equals(value, listed))
             }
             Condition::EndsWith(suffix) => value
                 .as_str()
@@ -89,14 +89,21 @@ impl Rule {
     }
 }
 
-/// Scalars compare as text so that `plan in [pro]` and `tier in [2]` both work whatever JSON
-/// type the application sent; arrays, objects and null never match.
-fn text_of(value: &Value) -> Option<String> {
+fn is_scalar(value: &Value) -> bool {
+    matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_))
+}
+
+/// Scalars compare with listed text so that `plan in [pro]` and `tier in [2]` both work whatever
+/// JSON type the application sent; arrays, objects and null never match. No allocation: this
+/// runs inside evaluation.
+fn scalar_equals(value: &Value, listed: &str) -> bool {
     match value {
-        Value::String(text) => Some(text.clone()),
-        Value::Number(number) => Some(number.to_string()),
-        Value::Bool(flag) => Some(flag.to_string()),
-        _ => None,
+        Value::String(text) => text == listed,
+        Value::Number(number) => number
+            .as_f64()
+            .is_some_and(|number| listed.parse::<f64>() == Ok(number)),
+        Value::Bool(flag) => listed == if *flag { "true" } else { "false" },
+        _ => false,
     }
 }
 
@@ -215,6 +222,12 @@ mod tests {
             ("plan in [pro, enterprise]", json!({"plan": "free"}), false),
             ("plan in [pro]", json!({}), false),
             ("tier in [2, 3]", json!({"tier": 2}), true),
+            ("tier in [2, 3]", json!({"tier": 2.0}), true),
+            ("tier in [2, 3]", json!({"tier": 4}), false),
+            ("beta in [true]", json!({"beta": true}), true),
+            ("beta in [true]", json!({"beta": false}), false),
+            ("plan in [pro]", json!({"plan": ["pro"]}), false),
+            ("plan not_in [free]", json!({"plan": null}), false),
             ("plan not_in [free]", json!({"plan": "pro"}), true),
             ("plan not_in [free]", json!({"plan": "free"}), false),
             ("plan not_in [free]", json!({}), false),
