@@ -4,10 +4,10 @@
 //! each other's updates; applying is pure and returns exactly which fields changed, which is
 //! what history records.
 
-use std::collections::HashSet;
 use std::hash::Hash;
 
 use chrono::{DateTime, Utc};
+use foldhash::{HashSet, HashSetExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 

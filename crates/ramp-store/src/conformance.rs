@@ -1,6 +1,8 @@
 //! The conformance suite: the behaviour every `Store` backend must show. Each backend's tests
 //! call [`conformance_tests!`](crate::conformance_tests) with a factory that makes an empty
 //! store, and get one `#[tokio::test]` per check below.
+// This is test code compiled as a library: a failed expectation must panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashSet;
 use std::sync::Arc;

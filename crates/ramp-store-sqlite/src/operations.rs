@@ -1,0 +1,183 @@
+//! The store's operations as blocking functions over the shared connection, one transaction
+//! each. `store.rs` runs them on tokio's blocking pool.
+//!
+//! Every write is one `BEGIN IMMEDIATE` transaction: read, apply the core's rules through
+//! `ramp_store::prepare`, write, bump the store version, record history, commit. Returning
+//! early with an error drops the transaction, which rolls it back, so a failed write changes
+//! nothing. This module never decides what a change means; the core does.
+
+use chrono::Utc;
+use ramp_core::{
+    Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
+};
+use ramp_store::prepare::{check_version, deletion_event, prepare_change};
+use ramp_store::{Applied, HistoryQuery, ImportSummary, ImportedFeature, StoreError};
+use rusqlite::TransactionBehavior;
+
+use crate::connection::store_version;
+use crate::error::sql;
+use crate::history::{insert_event, read_event, read_events};
+use crate::rows::{
+    bump_store_version, delete_feature, read_feature, read_features, read_groups, write_feature,
+    write_group,
+};
+use crate::store::Shared;
+
+/// Every feature and group at one version: one read transaction, so the three queries agree.
+pub(crate) fn snapshot(shared: &Shared) -> Result<Snapshot, StoreError> {
+    let mut connection = shared.connection();
+    let transaction = connection.transaction().map_err(sql("beginning a read"))?;
+    Ok(Snapshot {
+        version: store_version(&transaction)?,
+        randomize_percentage: shared.randomize_percentage(),
+        features: read_features(&transaction)?,
+        groups: read_groups(&transaction)?,
+    })
+}
+
+pub(crate) fn feature(shared: &Shared, name: &FeatureName) -> Result<Option<Feature>, StoreError> {
+    read_feature(&shared.connection(), name)
+}
+
+pub(crate) fn groups(shared: &Shared) -> Result<Vec<StoredGroup>, StoreError> {
+    read_groups(&shared.connection())
+}
+
+pub(crate) fn history(
+    shared: &Shared,
+    query: &HistoryQuery,
+) -> Result<Vec<HistoryEvent>, StoreError> {
+    read_events(&shared.connection(), query)
+}
+
+pub(crate) fn history_event(shared: &Shared, id: u64) -> Result<Option<HistoryEvent>, StoreError> {
+    read_event(&shared.connection(), id)
+}
+
+pub(crate) fn apply(
+    shared: &Shared,
+    name: &FeatureName,
+    change: &Change,
+    expected_version: Option<u64>,
+    attribution: &Attribution,
+) -> Result<Applied, StoreError> {
+    let mut connection = shared.connection();
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql("beginning a write"))?;
+    let existing = read_feature(&transaction, name)?;
+    let Some(write) = prepare_change(
+        name,
+        existing.clone(),
+        change,
+        expected_version,
+        attribution,
+        Utc::now(),
+    )?
+    else {
+        // Nothing changed: nothing to write, no new version, no notice.
+        let feature = existing.ok_or_else(|| StoreError::feature_not_found(name.as_str()))?;
+        return Ok(Applied {
+            feature,
+            event: None,
+        });
+    };
+    write_feature(&transaction, &write.feature)?;
+    let version = bump_store_version(&transaction)?;
+    let event = insert_event(&transaction, write.event)?;
+    shared.commit(transaction, version, Some(name.clone()))?;
+    Ok(Applied {
+        feature: write.feature,
+        event: Some(event),
+    })
+}
+
+pub(crate) fn delete(
+    shared: &Shared,
+    name: &FeatureName,
+    expected_version: Option<u64>,
+    attribution: &Attribution,
+) -> Result<HistoryEvent, StoreError> {
+    let mut connection = shared.connection();
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql("beginning a write"))?;
+    let feature = read_feature(&transaction, name)?
+        .ok_or_else(|| StoreError::feature_not_found(name.as_str()))?;
+    check_version(name, Some(&feature), expected_version)?;
+    delete_feature(&transaction, name)?;
+    let version = bump_store_version(&transaction)?;
+    let event = insert_event(
+        &transaction,
+        deletion_event(&feature, attribution, Utc::now()),
+    )?;
+    shared.commit(transaction, version, Some(name.clone()))?;
+    Ok(event)
+}
+
+pub(crate) fn put_group(shared: &Shared, group: &StoredGroup) -> Result<(), StoreError> {
+    let mut connection = shared.connection();
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql("beginning a write"))?;
+    write_group(&transaction, group)?;
+    let version = bump_store_version(&transaction)?;
+    shared.commit(transaction, version, None)
+}
+
+pub(crate) fn delete_group(shared: &Shared, name: &GroupName) -> Result<(), StoreError> {
+    let mut connection = shared.connection();
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql("beginning a write"))?;
+    if !crate::rows::delete_group(&transaction, name)? {
+        return Err(StoreError::group_not_found(name.as_str()));
+    }
+    let version = bump_store_version(&transaction)?;
+    shared.commit(transaction, version, None)
+}
+
+/// All or nothing, like `MemoryStore`: one transaction, one store version for the whole
+/// import, one history event per feature that changed.
+pub(crate) fn import(
+    shared: &Shared,
+    features: &[ImportedFeature],
+    groups: &[StoredGroup],
+    attribution: &Attribution,
+) -> Result<ImportSummary, StoreError> {
+    let mut connection = shared.connection();
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql("beginning an import"))?;
+    let mut summary = ImportSummary {
+        groups: groups.len(),
+        ..ImportSummary::default()
+    };
+    let now = Utc::now();
+    for imported in features {
+        // Read inside the transaction, so a name imported twice sees its first import.
+        let existing = read_feature(&transaction, &imported.name)?;
+        let created = existing.is_none();
+        let change = Change::Replace {
+            state: imported.state.clone(),
+        };
+        match prepare_change(&imported.name, existing, &change, None, attribution, now)? {
+            Some(write) => {
+                if created {
+                    summary.created += 1;
+                } else {
+                    summary.updated += 1;
+                }
+                write_feature(&transaction, &write.feature)?;
+                insert_event(&transaction, write.event)?;
+            }
+            None => summary.unchanged += 1,
+        }
+    }
+    for group in groups {
+        write_group(&transaction, group)?;
+    }
+    let version = bump_store_version(&transaction)?;
+    shared.commit(transaction, version, None)?;
+    Ok(summary)
+}
