@@ -16,7 +16,9 @@ async fn the_gems_vocabulary_works() {
     rollout.activate_users("chat", ["10", "11"]).await.unwrap();
     rollout.deactivate_user("chat", "11").await.unwrap();
     rollout.exclude_user("chat", "2").await.unwrap();
-    rollout.define_group("admins", |context: &Context| context.user_id() == Some("root"));
+    rollout.define_group("admins", |context: &Context| {
+        context.user_id() == Some("root")
+    });
     rollout.activate_group("chat", "admins").await.unwrap();
 
     let check = |user: &str| {
@@ -26,14 +28,24 @@ async fn the_gems_vocabulary_works() {
     };
     assert_eq!(check("10").await.reason.as_str(), "user");
     assert_eq!(check("11").await.reason.as_str(), "off");
-    assert_eq!(check("2").await.reason.as_str(), "excluded", "in the 20 % but excluded");
+    assert_eq!(
+        check("2").await.reason.as_str(),
+        "excluded",
+        "in the 20 % but excluded"
+    );
     assert_eq!(check("6").await.reason.as_str(), "percentage");
     assert_eq!(check("root").await.reason.group(), Some("admins"));
 
     rollout.include_user("chat", "2").await.unwrap();
-    assert!(rollout.is_active("chat", &Context::user("2")).await.unwrap());
+    assert!(rollout
+        .is_active("chat", &Context::user("2"))
+        .await
+        .unwrap());
     rollout.deactivate_group("chat", "admins").await.unwrap();
-    let root = rollout.explain("chat", &Context::user("root")).await.unwrap();
+    let root = rollout
+        .explain("chat", &Context::user("root"))
+        .await
+        .unwrap();
     assert_ne!(root.reason.as_str(), "group");
 
     rollout.set_stage("chat", Stage::Beta).await.unwrap();
@@ -42,14 +54,38 @@ async fn the_gems_vocabulary_works() {
     let feature = rollout.set_feature_data("chat", data).await.unwrap();
     assert_eq!(feature.description(), Some("Chat box"));
     assert_eq!(feature.stage, Stage::Beta);
-    assert!(rollout.clear_feature_data("chat").await.unwrap().data.is_empty());
+    assert!(rollout
+        .clear_feature_data("chat")
+        .await
+        .unwrap()
+        .data
+        .is_empty());
 
     rollout.activate("other").await.unwrap();
-    let names: Vec<String> = rollout.features().await.unwrap().into_iter().map(String::from).collect();
+    let names: Vec<String> = rollout
+        .features()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(String::from)
+        .collect();
     assert_eq!(names, ["chat", "other"]);
-    let active: Vec<String> = rollout.active_features(&Context::anonymous()).await.unwrap().into_iter().map(String::from).collect();
+    let active: Vec<String> = rollout
+        .active_features(&Context::anonymous())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(String::from)
+        .collect();
     assert_eq!(active, ["other"]);
-    assert_eq!(rollout.feature_states(&Context::user("6")).await.unwrap().len(), 2);
+    assert_eq!(
+        rollout
+            .feature_states(&Context::user("6"))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     assert!(rollout.exists("other").await.unwrap());
     let found = rollout.multi_get(&["other", "missing"]).await.unwrap();
     assert!(found[0].is_some() && found[1].is_none());
@@ -62,10 +98,19 @@ async fn the_gems_vocabulary_works() {
 #[tokio::test]
 async fn bad_input_is_an_error_and_stores_nothing() {
     let rollout = memory();
-    assert!(matches!(rollout.activate_percentage("chat", 101.0).await, Err(RolloutError::Invalid(_))));
-    assert!(matches!(rollout.activate_percentage("chat", f64::NAN).await, Err(RolloutError::Invalid(_))));
+    assert!(matches!(
+        rollout.activate_percentage("chat", 101.0).await,
+        Err(RolloutError::Invalid(_))
+    ));
+    assert!(matches!(
+        rollout.activate_percentage("chat", f64::NAN).await,
+        Err(RolloutError::Invalid(_))
+    ));
     assert!(rollout.activate("a,b").await.is_err());
-    assert!(rollout.activate_users("chat", ["ok", "not|ok"]).await.is_err());
+    assert!(rollout
+        .activate_users("chat", ["ok", "not|ok"])
+        .await
+        .is_err());
     assert!(rollout.features().await.unwrap().is_empty());
 }
 
@@ -73,15 +118,28 @@ async fn bad_input_is_an_error_and_stores_nothing() {
 async fn revert_restores_the_state_before_an_event() {
     let rollout = memory();
     rollout.activate_percentage("chat", 10.0).await.unwrap();
-    let raise = rollout.change("chat", ramp_core::Change::SetPercentage { percentage: Percentage::new(25.0).unwrap() }).await.unwrap();
+    let raise = rollout
+        .change(
+            "chat",
+            ramp_core::Change::SetPercentage {
+                percentage: Percentage::new(25.0).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
     rollout.activate_users("chat", ["1", "2"]).await.unwrap();
     rollout.set_stage("chat", Stage::RollingOut).await.unwrap();
 
     // Reverting the raise also undoes what came after it: the state just before it.
     let raise_id = raise.event.unwrap().id;
     let outcome = rollout.revert("chat", raise_id).await.unwrap();
-    let Reverted::Restored(Some(event)) = outcome else { panic!("expected a restore, got {outcome:?}") };
-    assert_eq!(event.comment.as_deref(), Some(&*format!("revert of event {raise_id}")));
+    let Reverted::Restored(Some(event)) = outcome else {
+        panic!("expected a restore, got {outcome:?}")
+    };
+    assert_eq!(
+        event.comment.as_deref(),
+        Some(&*format!("revert of event {raise_id}"))
+    );
     let feature = rollout.get("chat").await.unwrap().unwrap();
     assert_eq!(feature.percentage.value(), 10.0);
     assert!(feature.users.is_empty());
@@ -98,29 +156,56 @@ async fn revert_restores_the_state_before_an_event() {
 #[tokio::test]
 async fn reverting_a_creation_deletes_and_reverting_a_deletion_restores() {
     let rollout = memory();
-    let created = rollout.change("chat", ramp_core::Change::Activate).await.unwrap().event.unwrap();
+    let created = rollout
+        .change("chat", ramp_core::Change::Activate)
+        .await
+        .unwrap()
+        .event
+        .unwrap();
     rollout.activate_users("chat", ["7"]).await.unwrap();
     rollout.delete("chat").await.unwrap();
-    let deleted = rollout.history(Some("chat"), None, 1).await.unwrap().remove(0);
+    let deleted = rollout
+        .history(Some("chat"), None, 1)
+        .await
+        .unwrap()
+        .remove(0);
     rollout.revert("chat", deleted.id).await.unwrap();
     let feature = rollout.get("chat").await.unwrap().unwrap();
-    assert_eq!((feature.percentage.value(), feature.users.len()), (100.0, 1));
+    assert_eq!(
+        (feature.percentage.value(), feature.users.len()),
+        (100.0, 1)
+    );
 
     let outcome = rollout.revert("chat", created.id).await.unwrap();
     assert!(matches!(outcome, Reverted::Deleted(_)), "{outcome:?}");
     assert!(rollout.get("chat").await.unwrap().is_none());
 
-    let other = rollout.change("other", ramp_core::Change::Activate).await.unwrap().event.unwrap();
-    assert!(matches!(rollout.revert("chat", other.id).await, Err(RolloutError::EventOfAnotherFeature { .. })));
+    let other = rollout
+        .change("other", ramp_core::Change::Activate)
+        .await
+        .unwrap()
+        .event
+        .unwrap();
+    assert!(matches!(
+        rollout.revert("chat", other.id).await,
+        Err(RolloutError::EventOfAnotherFeature { .. })
+    ));
     assert!(rollout.revert("chat", 9_999).await.is_err());
 }
 
 #[tokio::test]
 async fn export_then_import_reproduces_every_feature_and_group() {
     let directory = tempfile::tempdir().unwrap();
-    let source = Rollout::connect(&format!("sqlite://{}", directory.path().join("a.db").display()), "ana").unwrap();
+    let source = Rollout::connect(
+        &format!("sqlite://{}", directory.path().join("a.db").display()),
+        "ana",
+    )
+    .unwrap();
     source.activate_percentage("chat", 12.5).await.unwrap();
-    source.activate_users("chat", ["1", "user-72"]).await.unwrap();
+    source
+        .activate_users("chat", ["1", "user-72"])
+        .await
+        .unwrap();
     source.exclude_user("chat", "3").await.unwrap();
     source.activate_group("beta-ui", "staff").await.unwrap();
     let staff = ramp_core::StoredGroup {
@@ -132,12 +217,25 @@ async fn export_then_import_reproduces_every_feature_and_group() {
     source.save_stored_group(&staff).await.unwrap();
     let text = serde_json::to_string(&source.export(Utc::now()).await.unwrap()).unwrap();
 
-    let target = Rollout::connect(&format!("sqlite://{}", directory.path().join("b.db").display()), "bo").unwrap();
+    let target = Rollout::connect(
+        &format!("sqlite://{}", directory.path().join("b.db").display()),
+        "bo",
+    )
+    .unwrap();
     let export = Export::parse(&text).unwrap();
     let summary = target.import(&export).await.unwrap();
     assert_eq!((summary.created, summary.groups), (2, 1));
-    let states = |snapshot: ramp_core::Snapshot| snapshot.features.into_iter().map(|feature| (feature.name.clone(), feature.state())).collect::<Vec<_>>();
-    assert_eq!(states(target.store().snapshot().await.unwrap()), states(source.store().snapshot().await.unwrap()));
+    let states = |snapshot: ramp_core::Snapshot| {
+        snapshot
+            .features
+            .into_iter()
+            .map(|feature| (feature.name.clone(), feature.state()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        states(target.store().snapshot().await.unwrap()),
+        states(source.store().snapshot().await.unwrap())
+    );
     assert_eq!(target.stored_groups().await.unwrap(), vec![staff]);
 }
 
@@ -145,8 +243,14 @@ async fn export_then_import_reproduces_every_feature_and_group() {
 fn broken_import_files_are_refused_with_the_reason() {
     let cases = [
         ("{", "line 1"),
-        (r#"{"format":"other","version":1,"exported_at":"2026-01-01T00:00:00Z","features":[]}"#, "expected format"),
-        (r#"{"format":"ramp-export","version":1,"exported_at":"2026-01-01T00:00:00Z","features":[{"name":"a,b"}]}"#, "','"),
+        (
+            r#"{"format":"other","version":1,"exported_at":"2026-01-01T00:00:00Z","features":[]}"#,
+            "expected format",
+        ),
+        (
+            r#"{"format":"ramp-export","version":1,"exported_at":"2026-01-01T00:00:00Z","features":[{"name":"a,b"}]}"#,
+            "','",
+        ),
         (
             r#"{"format":"ramp-export","version":1,"exported_at":"2026-01-01T00:00:00Z","features":[{"name":"a"},{"name":"a"}]}"#,
             "twice",
