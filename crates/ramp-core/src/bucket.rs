@@ -12,12 +12,17 @@ const MAX_CHECKSUM_PER_PERCENT: f64 = 4_294_967_295.0 / 100.0;
 
 /// The checksum the gem buckets by: zlib's CRC-32 of the key's UTF-8 bytes.
 pub fn checksum(user_id: &str, feature_name: Option<&str>) -> u32 {
-    let mut hasher = crc32fast::Hasher::new();
-    hasher.update(user_id.as_bytes());
-    if let Some(feature_name) = feature_name {
-        hasher.update(feature_name.as_bytes());
+    match feature_name {
+        // The one-shot function skips the streaming hasher's setup: a measurable share of a
+        // check that takes nanoseconds.
+        None => crc32fast::hash(user_id.as_bytes()),
+        Some(feature_name) => {
+            let mut hasher = crc32fast::Hasher::new();
+            hasher.update(user_id.as_bytes());
+            hasher.update(feature_name.as_bytes());
+            hasher.finalize()
+        }
     }
-    hasher.finalize()
 }
 
 /// Whether a checksum falls below the threshold for `percentage` (0 to 100).

@@ -181,6 +181,8 @@ impl Change {
             }
         }
         if !changes.is_empty() {
+            // Whatever was unreadable has now been overwritten with a known state.
+            feature.damaged = None;
             feature.updated_at = now;
             feature.version += 1;
         }

@@ -70,13 +70,31 @@ impl CompiledSnapshot {
                 })
                 .collect();
             index.insert(Box::from(feature.name.as_str()), features.len() as u32);
+            // A damaged feature is off for everyone: listed, but no rule of it applies.
+            let usable = feature.damaged.is_none();
             features.push(CompiledFeature {
                 name: Box::from(feature.name.as_str()),
-                percentage: feature.percentage.value(),
-                everyone: feature.percentage.is_everyone(),
-                users: UserSet::new(feature.users.iter().map(|user| user.as_str())),
-                excluded: UserSet::new(feature.excluded_users.iter().map(|user| user.as_str())),
-                groups,
+                percentage: if usable {
+                    feature.percentage.value()
+                } else {
+                    0.0
+                },
+                everyone: usable && feature.percentage.is_everyone(),
+                users: UserSet::new(
+                    feature
+                        .users
+                        .iter()
+                        .filter(|_| usable)
+                        .map(|user| user.as_str()),
+                ),
+                excluded: UserSet::new(
+                    feature
+                        .excluded_users
+                        .iter()
+                        .filter(|_| usable)
+                        .map(|user| user.as_str()),
+                ),
+                groups: if usable { groups } else { Box::default() },
             });
         }
         Self {
@@ -144,7 +162,6 @@ impl CompiledSnapshot {
         })
     }
 
-    #[inline]
     fn evaluate_compiled(
         &self,
         feature: &CompiledFeature,

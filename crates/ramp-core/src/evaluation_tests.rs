@@ -146,3 +146,22 @@ fn evaluate_all_covers_every_feature_in_order() {
     assert_eq!(states, vec![("a", true), ("b", false)]);
     assert_eq!(snapshot.version(), 7);
 }
+
+#[test]
+fn a_damaged_feature_is_off_for_everyone() {
+    let mut damaged = feature("damaged", 100.0, &["1"], &[], &["all"]);
+    damaged.damaged = Some("percentage field is not a number".into());
+    let snapshot = compile(vec![damaged, feature("fine", 100.0, &[], &[], &[])], false);
+    let none = CodeGroups::new();
+    for context in [Context::anonymous(), Context::user("1"), Context::user("2")] {
+        assert_eq!(
+            snapshot
+                .evaluate("damaged", &context, &none)
+                .reason
+                .as_str(),
+            "off"
+        );
+        assert!(snapshot.is_active("fine", &context, &none));
+    }
+    assert!(snapshot.contains("damaged"));
+}

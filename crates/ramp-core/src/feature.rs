@@ -100,6 +100,11 @@ pub struct Feature {
     pub updated_at: DateTime<Utc>,
     /// Grows by one on every change; what `If-Match` compares.
     pub version: u64,
+    /// Why the stored payload could not be read, when it could not (a store shared with other
+    /// programs may hold one). A damaged feature is shown, evaluates off, and never breaks the
+    /// rest of the snapshot; the next write replaces it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damaged: Option<String>,
 }
 
 impl Feature {
@@ -121,6 +126,7 @@ impl Feature {
             created_at: now,
             updated_at: now,
             version: 0,
+            damaged: None,
         }
     }
 

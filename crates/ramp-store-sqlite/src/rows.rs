@@ -189,6 +189,9 @@ fn parse_feature(row: &Row<'_>, name: &str) -> Result<Feature, String> {
         created_at: parse_time(text(row, 7, "created_at")?)?,
         updated_at: parse_time(text(row, 8, "updated_at")?)?,
         version,
+        // Ramp writes every row itself, so a row it cannot read is corruption, not a damaged
+        // feature from another program (see the Redis store for those).
+        damaged: None,
     })
 }
 

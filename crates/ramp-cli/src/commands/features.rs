@@ -1,0 +1,151 @@
+//! Commands on a whole feature: `features`, `show`, `activate`, `deactivate`, `delete`,
+//! `percentage` and `stage`.
+
+use anyhow::anyhow;
+use ramp_core::{Feature, FeatureName, Percentage, Stage};
+use serde_json::Value;
+
+use super::{Deleted, Session};
+use crate::output::{joined, percent, time};
+
+/// How many users `show` prints in text mode; `--json` prints them all.
+const USERS_SHOWN: usize = 20;
+
+/// `ramp features`: one row per feature, or a JSON array of features.
+pub async fn list(session: &Session) -> anyhow::Result<()> {
+    // One snapshot rather than a read per name: every row is from the same moment.
+    let features = session.rollout.store().snapshot().await?.features;
+    let output = session.output;
+    if output.is_json() {
+        return Ok(output.json(&features)?);
+    }
+    if features.is_empty() {
+        return Ok(output.text("no features")?);
+    }
+    let mut rows = vec![[
+        "NAME",
+        "PERCENTAGE",
+        "USERS",
+        "GROUPS",
+        "STAGE",
+        "DESCRIPTION",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for feature in &features {
+        rows.push(vec![
+            feature.name.to_string(),
+            percent(feature.percentage),
+            feature.users.len().to_string(),
+            if feature.groups.is_empty() {
+                "-".into()
+            } else {
+                joined(&feature.groups)
+            },
+            feature.stage.to_string(),
+            feature.description().unwrap_or_default().to_owned(),
+        ]);
+    }
+    Ok(output.table(&rows)?)
+}
+
+/// `ramp show NAME`.
+pub async fn show(session: &Session, name: &str) -> anyhow::Result<()> {
+    let feature = session
+        .rollout
+        .get(name)
+        .await?
+        .ok_or_else(|| anyhow!("feature {name:?} not found"))?;
+    Ok(session.output.result(&feature, || describe(&feature))?)
+}
+
+/// Every field, one per line; long user lists are cut to the first few with a count.
+fn describe(feature: &Feature) -> String {
+    let mut lines = vec![
+        format!("name:        {}", feature.name),
+        format!("percentage:  {}", percent(feature.percentage)),
+        format!("users:       {}", users(&feature.users)),
+        format!("excluded:    {}", users(&feature.excluded_users)),
+        format!("groups:      {}", joined(&feature.groups)),
+        format!("stage:       {}", feature.stage),
+    ];
+    if feature.data.is_empty() {
+        lines.push("data:        none".into());
+    } else {
+        lines.push("data:".into());
+        for (key, value) in &feature.data {
+            let shown = match value {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            lines.push(format!("  {key}: {shown}"));
+        }
+    }
+    lines.push(format!("created:     {}", time(feature.created_at)));
+    lines.push(format!("updated:     {}", time(feature.updated_at)));
+    lines.push(format!("version:     {}", feature.version));
+    lines.join("\n")
+}
+
+/// `3 (1, 2, 3)`, or `25 (first 20: 1, 2, …)` for long lists.
+fn users<T: AsRef<str>>(ids: &[T]) -> String {
+    if ids.is_empty() {
+        return "none".into();
+    }
+    let shown = joined(&ids[..ids.len().min(USERS_SHOWN)]);
+    if ids.len() > USERS_SHOWN {
+        format!("{} (first {USERS_SHOWN}: {shown}, …)", ids.len())
+    } else {
+        format!("{} ({shown})", ids.len())
+    }
+}
+
+/// `ramp activate NAME`.
+pub async fn activate(session: &Session, name: &str) -> anyhow::Result<()> {
+    let feature = session.rollout.activate(name).await?;
+    Ok(session
+        .output
+        .feature(&feature, "active for everyone (100 %)")?)
+}
+
+/// `ramp deactivate NAME`.
+pub async fn deactivate(session: &Session, name: &str) -> anyhow::Result<()> {
+    let feature = session.rollout.deactivate(name).await?;
+    Ok(session
+        .output
+        .feature(&feature, "inactive (percentage 0 %, no users or groups)")?)
+}
+
+/// `ramp delete NAME`.
+pub async fn delete(session: &Session, name: &str) -> anyhow::Result<()> {
+    session.rollout.delete(name).await?;
+    let deleted = Deleted {
+        feature: name,
+        deleted: true,
+    };
+    Ok(session
+        .output
+        .result(&deleted, || format!("{name}: deleted"))?)
+}
+
+/// `ramp percentage NAME PCT`.
+pub async fn percentage(session: &Session, name: &str, text: &str) -> anyhow::Result<()> {
+    // The name first: with two bad arguments, the message is about the feature.
+    FeatureName::new(name)?;
+    let percentage = Percentage::parse(text)?;
+    let feature = session
+        .rollout
+        .activate_percentage(name, percentage.value())
+        .await?;
+    let line = format!("percentage {}", percent(feature.percentage));
+    Ok(session.output.feature(&feature, line)?)
+}
+
+/// `ramp stage NAME STAGE`.
+pub async fn stage(session: &Session, name: &str, text: &str) -> anyhow::Result<()> {
+    FeatureName::new(name)?;
+    let stage: Stage = text.parse()?;
+    let feature = session.rollout.set_stage(name, stage).await?;
+    let line = format!("stage {}", feature.stage);
+    Ok(session.output.feature(&feature, line)?)
+}
