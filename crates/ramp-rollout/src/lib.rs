@@ -7,7 +7,7 @@
 //! use ramp_rollout::Rollout;
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! let rollout = Rollout::connect("memory://", "docs")?;
+//! let rollout = Rollout::connect("memory://", "docs").await?;
 //! rollout.activate_percentage("chat", 20.0).await?;
 //! rollout.activate_user("chat", "1").await?;
 //! rollout.define_group("staff", |context: &Context| context.user_id().is_some_and(|id| id.ends_with("@corp.com")));

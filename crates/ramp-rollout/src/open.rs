@@ -9,7 +9,7 @@ use ramp_store_sqlite::SqliteStore;
 pub const DEFAULT_STORE_URL: &str = "sqlite://ramp.db";
 
 /// Opens the store a URL names: `sqlite://PATH[?randomize=true]` or `memory://`.
-pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     let scheme = url
         .split_once("://")
         .map(|(scheme, _)| scheme)

@@ -42,8 +42,8 @@ impl Rollout {
     }
 
     /// Opens the store a URL names (see [`open_store`]).
-    pub fn connect(url: &str, actor: impl Into<String>) -> Result<Self, RolloutError> {
-        Ok(Self::new(open_store(url)?, actor))
+    pub async fn connect(url: &str, actor: impl Into<String>) -> Result<Self, RolloutError> {
+        Ok(Self::new(open_store(url).await?, actor))
     }
 
     /// The same handle with a comment recorded on every change it makes.

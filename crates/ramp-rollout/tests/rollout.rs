@@ -5,13 +5,13 @@ use chrono::Utc;
 use ramp_core::{Context, Percentage, Stage};
 use ramp_rollout::{Export, Reverted, Rollout, RolloutError};
 
-fn memory() -> Rollout {
-    Rollout::connect("memory://", "ana").unwrap()
+async fn memory() -> Rollout {
+    Rollout::connect("memory://", "ana").await.unwrap()
 }
 
 #[tokio::test]
 async fn the_gems_vocabulary_works() {
-    let rollout = memory();
+    let rollout = memory().await;
     rollout.activate_percentage("chat", 20.0).await.unwrap();
     rollout.activate_users("chat", ["10", "11"]).await.unwrap();
     rollout.deactivate_user("chat", "11").await.unwrap();
@@ -97,7 +97,7 @@ async fn the_gems_vocabulary_works() {
 
 #[tokio::test]
 async fn bad_input_is_an_error_and_stores_nothing() {
-    let rollout = memory();
+    let rollout = memory().await;
     assert!(matches!(
         rollout.activate_percentage("chat", 101.0).await,
         Err(RolloutError::Invalid(_))
@@ -116,7 +116,7 @@ async fn bad_input_is_an_error_and_stores_nothing() {
 
 #[tokio::test]
 async fn revert_restores_the_state_before_an_event() {
-    let rollout = memory();
+    let rollout = memory().await;
     rollout.activate_percentage("chat", 10.0).await.unwrap();
     let raise = rollout
         .change(
@@ -155,7 +155,7 @@ async fn revert_restores_the_state_before_an_event() {
 
 #[tokio::test]
 async fn reverting_a_creation_deletes_and_reverting_a_deletion_restores() {
-    let rollout = memory();
+    let rollout = memory().await;
     let created = rollout
         .change("chat", ramp_core::Change::Activate)
         .await
@@ -200,6 +200,7 @@ async fn export_then_import_reproduces_every_feature_and_group() {
         &format!("sqlite://{}", directory.path().join("a.db").display()),
         "ana",
     )
+    .await
     .unwrap();
     source.activate_percentage("chat", 12.5).await.unwrap();
     source
@@ -221,6 +222,7 @@ async fn export_then_import_reproduces_every_feature_and_group() {
         &format!("sqlite://{}", directory.path().join("b.db").display()),
         "bo",
     )
+    .await
     .unwrap();
     let export = Export::parse(&text).unwrap();
     let summary = target.import(&export).await.unwrap();

@@ -40,6 +40,40 @@ pub(crate) fn insert_event(
     Ok(event)
 }
 
+/// Whether an event recording the same change (feature, action, actor, time) is stored; the
+/// time is compared to the microsecond, as `ramp_store::prepare::same_event` does.
+pub(crate) fn event_exists(
+    connection: &Connection,
+    event: &HistoryEvent,
+) -> Result<bool, StoreError> {
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT time FROM history WHERE feature = ?1 AND action = ?2 AND actor = ?3",
+        )
+        .map_err(sql("looking for a copied event"))?;
+    let mut rows = statement
+        .query(params![
+            event.feature.as_str(),
+            action_name(event.action),
+            event.actor
+        ])
+        .map_err(sql("looking for a copied event"))?;
+    while let Some(row) = rows.next().map_err(sql("looking for a copied event"))? {
+        let time = text(row, 0, "time")
+            .and_then(parse_time)
+            .map_err(|reason| {
+                corrupt(format!(
+                    "history of feature {:?}: {reason}",
+                    event.feature.as_str()
+                ))
+            })?;
+        if time.timestamp_micros() == event.time.timestamp_micros() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// A page of history, newest first, exactly as `MemoryStore` filters it.
 pub(crate) fn read_events(
     connection: &Connection,

@@ -16,7 +16,7 @@ use rusqlite::TransactionBehavior;
 
 use crate::connection::store_version;
 use crate::error::sql;
-use crate::history::{insert_event, read_event, read_events};
+use crate::history::{event_exists, insert_event, read_event, read_events};
 use crate::rows::{
     bump_store_version, delete_feature, read_feature, read_features, read_groups, write_feature,
     write_group,
@@ -180,4 +180,26 @@ pub(crate) fn import(
     let version = bump_store_version(&transaction)?;
     shared.commit(transaction, version, None)?;
     Ok(summary)
+}
+
+/// Copied events, oldest first, in one transaction; those already here are skipped.
+pub(crate) fn import_history(
+    shared: &Shared,
+    events: &[HistoryEvent],
+) -> Result<usize, StoreError> {
+    let mut connection = shared.connection();
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql("beginning a history import"))?;
+    let mut added = 0;
+    for event in events {
+        if !event_exists(&transaction, event)? {
+            insert_event(&transaction, event.clone())?;
+            added += 1;
+        }
+    }
+    transaction
+        .commit()
+        .map_err(sql("committing a history import"))?;
+    Ok(added)
 }

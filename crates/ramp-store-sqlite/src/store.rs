@@ -250,6 +250,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn import_history(&self, events: &[HistoryEvent]) -> Result<usize, StoreError> {
+        let events = events.to_vec();
+        self.run(move |shared| operations::import_history(shared, &events))
+            .await
+    }
+
     async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEvent>, StoreError> {
         let query = query.clone();
         self.run(move |shared| operations::history(shared, &query))

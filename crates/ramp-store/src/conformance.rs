@@ -31,6 +31,7 @@ macro_rules! conformance_tests {
             stored_groups_round_trip,
             history_is_newest_first_and_pages,
             import_is_all_or_nothing,
+            copied_history_is_kept_once,
             subscribers_hear_of_changes,
             large_user_lists_round_trip,
             concurrent_writers_lose_nothing
@@ -503,6 +504,44 @@ pub async fn import_is_all_or_nothing(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(again.unchanged, 1);
+}
+
+/// History copied from another store keeps its actors and times, and copying twice adds nothing.
+pub async fn copied_history_is_kept_once(store: Arc<dyn Store>) {
+    let source = crate::MemoryStore::default();
+    source
+        .apply(&name("chat"), &Change::Activate, None, &ana())
+        .await
+        .unwrap();
+    let bo = Attribution::new("bo");
+    source
+        .apply(
+            &name("chat"),
+            &Change::AddUsers {
+                users: users(&["1"]),
+            },
+            None,
+            &bo,
+        )
+        .await
+        .unwrap();
+    let mut events = source.history(&HistoryQuery::default()).await.unwrap();
+    events.reverse();
+    assert_eq!(store.import_history(&events).await.unwrap(), 2);
+    assert_eq!(
+        store.import_history(&events).await.unwrap(),
+        0,
+        "copying twice adds nothing"
+    );
+    let copied = store.history(&HistoryQuery::default()).await.unwrap();
+    assert_eq!(copied.len(), 2);
+    assert_eq!(copied[0].actor, "bo");
+    assert_eq!(copied[0].changes, events[1].changes);
+    assert_eq!(
+        copied[1].time.timestamp_micros(),
+        events[0].time.timestamp_micros()
+    );
+    assert_eq!(copied[1].comment.as_deref(), Some("testing"));
 }
 
 /// A subscriber hears of every change with the version it produced.

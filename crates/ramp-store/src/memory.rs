@@ -225,6 +225,22 @@ impl Store for MemoryStore {
         Ok(summary)
     }
 
+    async fn import_history(&self, events: &[HistoryEvent]) -> Result<usize, StoreError> {
+        let mut state = self.lock();
+        let mut added = 0;
+        for event in events {
+            if !state
+                .history
+                .iter()
+                .any(|stored| crate::prepare::same_event(stored, event))
+            {
+                state.record(event.clone());
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+
     async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEvent>, StoreError> {
         let state = self.lock();
         Ok(state

@@ -92,3 +92,12 @@ fn event(
         changes,
     }
 }
+
+/// Whether two events record the same change (ids differ between stores): what
+/// `import_history` compares to skip events it already holds.
+pub fn same_event(stored: &HistoryEvent, copied: &HistoryEvent) -> bool {
+    stored.feature == copied.feature
+        && stored.action == copied.action
+        && stored.actor == copied.actor
+        && stored.time.timestamp_micros() == copied.time.timestamp_micros()
+}

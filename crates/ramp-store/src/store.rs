@@ -129,6 +129,12 @@ pub trait Store: Send + Sync + 'static {
         attribution: &Attribution,
     ) -> Result<ImportSummary, StoreError>;
 
+    /// Appends events copied from another store (oldest first), keeping their actor, time,
+    /// comment and changes; each gets a new id here. An event already stored (same feature,
+    /// action, actor and time) is skipped, so copying twice adds nothing. All or nothing;
+    /// returns how many were added.
+    async fn import_history(&self, events: &[HistoryEvent]) -> Result<usize, StoreError>;
+
     /// History, newest first.
     async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEvent>, StoreError>;
 

@@ -28,7 +28,7 @@ pub struct Session {
 
 /// Runs one command to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let store = open_store(&cli.store).map_err(|error| match error {
+    let store = open_store(&cli.store).await.map_err(|error| match error {
         // Already says which URL and why.
         StoreError::InvalidUrl { .. } => anyhow::Error::from(error),
         other => anyhow!("cannot open the store at {}: {other}", cli.store),
