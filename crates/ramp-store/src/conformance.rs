@@ -16,7 +16,8 @@ use serde_json::json;
 use crate::{HistoryQuery, ImportedFeature, Store, StoreError};
 
 /// Generates one test per conformance check. `$factory` is an expression callable with no
-/// arguments that returns a future of `Arc<dyn Store>`, empty and private to the test.
+/// arguments that returns a future of a [`Fixture`] (or an `Arc<dyn Store>`): an empty store
+/// private to the test.
 #[macro_export]
 macro_rules! conformance_tests {
     ($factory:expr) => {
@@ -41,11 +42,40 @@ macro_rules! conformance_tests {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $check() {
-                let store: std::sync::Arc<dyn $crate::Store> = ($factory)().await;
-                $crate::conformance::$check(store).await;
+                let fixture: $crate::conformance::Fixture = ($factory)().await.into();
+                $crate::conformance::$check(std::sync::Arc::clone(&fixture.store)).await;
+                drop(fixture);
             }
         )+
     };
+}
+
+/// A store under test, with whatever must live as long as it (a temporary directory) and be
+/// cleaned up after it (a guard whose `Drop` removes a schema or key prefix).
+pub struct Fixture {
+    /// The store the checks run against.
+    pub store: Arc<dyn Store>,
+    /// Dropped after the check, after the store's last use.
+    _guard: Option<Box<dyn Send + Sync>>,
+}
+
+impl Fixture {
+    /// A store and the guard that must outlive it.
+    pub fn with_guard(store: Arc<dyn Store>, guard: impl Send + Sync + 'static) -> Self {
+        Self {
+            store,
+            _guard: Some(Box::new(guard)),
+        }
+    }
+}
+
+impl From<Arc<dyn Store>> for Fixture {
+    fn from(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            _guard: None,
+        }
+    }
 }
 
 fn name(text: &str) -> FeatureName {
