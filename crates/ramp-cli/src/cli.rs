@@ -118,4 +118,17 @@ pub enum Command {
         /// The document ('-' reads standard input)
         file: String,
     },
+    /// Copy every feature and stored group (and the history) from one store to another, then
+    /// check that the destination answers every feature identically; safe to run twice
+    Copy {
+        /// The store to copy from (redis://, postgres://, sqlite://, memory://)
+        #[arg(long)]
+        from: String,
+        /// The store to copy into
+        #[arg(long)]
+        to: String,
+        /// Copy the history too (events already in the destination are skipped)
+        #[arg(long)]
+        with_history: bool,
+    },
 }

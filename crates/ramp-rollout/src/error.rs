@@ -23,6 +23,12 @@ pub enum RolloutError {
         /// The feature the event belongs to.
         actual: String,
     },
+    /// After a copy, the destination does not answer like the source.
+    #[error("the copy does not answer like the source: {reason}")]
+    CopyMismatch {
+        /// The first difference found.
+        reason: String,
+    },
     /// An export file that cannot be imported; nothing was imported.
     #[error("invalid import file: {reason}")]
     InvalidImport {

@@ -23,6 +23,7 @@
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod copy;
 mod error;
 mod open;
 mod reading;
@@ -30,6 +31,7 @@ mod revert;
 mod rollout;
 mod transfer;
 
+pub use copy::{copy_store, CopyReport, CopyStep};
 pub use error::RolloutError;
 pub use open::{open_store, DEFAULT_STORE_URL};
 pub use revert::Reverted;

@@ -3,6 +3,7 @@
 //! rejected command never writes anything.
 
 pub mod check;
+pub mod copy;
 pub mod data;
 pub mod features;
 pub mod groups;
@@ -28,11 +29,17 @@ pub struct Session {
 
 /// Runs one command to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let store = open_store(&cli.store).await.map_err(|error| match error {
-        // Already says which URL and why.
-        StoreError::InvalidUrl { .. } => anyhow::Error::from(error),
-        other => anyhow!("cannot open the store at {}: {other}", cli.store),
-    })?;
+    if let Command::Copy {
+        from,
+        to,
+        with_history,
+    } = &cli.command
+    {
+        // Copy works on two stores of its own, not on `--store`.
+        let output = Output::new(cli.json);
+        return copy::copy(output, actor(cli.actor), from, to, *with_history).await;
+    }
+    let store = open(&cli.store).await?;
     let session = Session {
         rollout: Rollout::new(store, actor(cli.actor)),
         output: Output::new(cli.json),
@@ -59,7 +66,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Revert { name, event } => history::revert(session, &name, &event).await,
         Command::Export { file } => transfer::export(session, file.as_deref()).await,
         Command::Import { file } => transfer::import(session, &file).await,
+        Command::Copy { .. } => unreachable!("handled before the store is opened"),
     }
+}
+
+/// Opens the store a URL names, saying which one failed.
+pub async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn ramp_store::Store>> {
+    open_store(url).await.map_err(|error| match error {
+        // Already says which URL and why.
+        StoreError::InvalidUrl { .. } => anyhow::Error::from(error),
+        other => anyhow!("cannot open the store at {url}: {other}"),
+    })
 }
 
 /// `--actor`/`RAMP_ACTOR` if given, else the OS user, so history always names someone.
