@@ -10,19 +10,35 @@
 /// same order so every threshold is identical to Ruby's.
 const MAX_CHECKSUM_PER_PERCENT: f64 = 4_294_967_295.0 / 100.0;
 
+/// zlib's CRC-32, byte by byte from one table built at compile time. User ids are a few bytes
+/// long: there `crc32fast` spends most of a check setting up its streaming state, while this
+/// loop inlines into the evaluation (about 20 fewer instructions per check, counted with
+/// callgrind). For long keys `crc32fast`'s SIMD path wins. Both compute the same function,
+/// which a property test checks.
+const SHORT_KEY_CRC: crc::Crc<u32, crc::Table<1>> =
+    crc::Crc::<u32, crc::Table<1>>::new(&crc::CRC_32_ISO_HDLC);
+
+/// Keys up to this length go through the compile-time tables.
+const SHORT_KEY_BYTES: usize = 64;
+
 /// The checksum the gem buckets by: zlib's CRC-32 of the key's UTF-8 bytes.
+#[inline]
 pub fn checksum(user_id: &str, feature_name: Option<&str>) -> u32 {
-    match feature_name {
-        // The one-shot function skips the streaming hasher's setup: a measurable share of a
-        // check that takes nanoseconds.
-        None => crc32fast::hash(user_id.as_bytes()),
-        Some(feature_name) => {
-            let mut hasher = crc32fast::Hasher::new();
-            hasher.update(user_id.as_bytes());
-            hasher.update(feature_name.as_bytes());
-            hasher.finalize()
+    let length = user_id.len() + feature_name.map_or(0, str::len);
+    if length <= SHORT_KEY_BYTES {
+        let mut digest = SHORT_KEY_CRC.digest();
+        digest.update(user_id.as_bytes());
+        if let Some(feature_name) = feature_name {
+            digest.update(feature_name.as_bytes());
         }
+        return digest.finalize();
     }
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(user_id.as_bytes());
+    if let Some(feature_name) = feature_name {
+        hasher.update(feature_name.as_bytes());
+    }
+    hasher.finalize()
 }
 
 /// Whether a checksum falls below the threshold for `percentage` (0 to 100).
@@ -69,6 +85,21 @@ mod tests {
         assert!(!in_percentage("1", "beta", 20.0, true));
         assert!(!in_percentage("5", "chat", 20.0, true));
         assert!(in_percentage("5", "beta", 20.0, true));
+    }
+
+    proptest! {
+        #[test]
+        fn short_and_long_paths_compute_the_same_crc(
+            user in "\\PC{0,100}",
+            feature in proptest::option::of("[a-z:._-]{0,60}"),
+        ) {
+            let mut reference = crc32fast::Hasher::new();
+            reference.update(user.as_bytes());
+            if let Some(feature) = &feature {
+                reference.update(feature.as_bytes());
+            }
+            prop_assert_eq!(checksum(&user, feature.as_deref()), reference.finalize());
+        }
     }
 
     #[test]

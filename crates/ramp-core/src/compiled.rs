@@ -24,12 +24,21 @@ pub struct CompiledSnapshot {
 
 #[derive(Debug, Clone)]
 struct CompiledFeature {
-    name: Box<str>,
+    // Everything a percentage check reads fits in one cache line; the user lists, which most
+    // features do not have, sit behind `lists`.
     percentage: f64,
     everyone: bool,
+    has_users: bool,
+    has_excluded: bool,
+    name: Box<str>,
+    groups: Box<[GroupReference]>,
+    lists: Box<UserLists>,
+}
+
+#[derive(Debug, Clone)]
+struct UserLists {
     users: UserSet,
     excluded: UserSet,
-    groups: Box<[GroupReference]>,
 }
 
 /// A feature's group, resolved when compiling so evaluation does no name lookups for `all` or
@@ -72,6 +81,13 @@ impl CompiledSnapshot {
             index.insert(Box::from(feature.name.as_str()), features.len() as u32);
             // A damaged feature is off for everyone: listed, but no rule of it applies.
             let usable = feature.damaged.is_none();
+            let users = |list: &[crate::UserId]| {
+                UserSet::new(list.iter().filter(|_| usable).map(|user| user.as_str()))
+            };
+            let lists = UserLists {
+                users: users(&feature.users),
+                excluded: users(&feature.excluded_users),
+            };
             features.push(CompiledFeature {
                 name: Box::from(feature.name.as_str()),
                 percentage: if usable {
@@ -80,20 +96,9 @@ impl CompiledSnapshot {
                     0.0
                 },
                 everyone: usable && feature.percentage.is_everyone(),
-                users: UserSet::new(
-                    feature
-                        .users
-                        .iter()
-                        .filter(|_| usable)
-                        .map(|user| user.as_str()),
-                ),
-                excluded: UserSet::new(
-                    feature
-                        .excluded_users
-                        .iter()
-                        .filter(|_| usable)
-                        .map(|user| user.as_str()),
-                ),
+                has_users: !lists.users.is_empty(),
+                has_excluded: !lists.excluded.is_empty(),
+                lists: Box::new(lists),
                 groups: if usable { groups } else { Box::default() },
             });
         }
@@ -176,13 +181,13 @@ impl CompiledSnapshot {
                 Decision::off(Reason::Off)
             };
         };
-        if !feature.excluded.is_empty() && feature.excluded.contains(user_id) {
+        if feature.has_excluded && feature.lists.excluded.contains(user_id) {
             return Decision::off(Reason::Excluded);
         }
         if feature.everyone {
             return Decision::on(Reason::Everyone);
         }
-        if !feature.users.is_empty() && feature.users.contains(user_id) {
+        if feature.has_users && feature.lists.users.contains(user_id) {
             return Decision::on(Reason::User);
         }
         for group in feature.groups.iter() {
