@@ -3,12 +3,15 @@
 use std::sync::Arc;
 
 use ramp_store::{MemoryStore, Store, StoreError};
+use ramp_store_redis::RedisStore;
 use ramp_store_sqlite::SqliteStore;
 
 /// The store used when none is named: `ramp.db` in the current directory.
 pub const DEFAULT_STORE_URL: &str = "sqlite://ramp.db";
 
-/// Opens the store a URL names: `sqlite://PATH[?randomize=true]` or `memory://`.
+/// Opens the store a URL names: `sqlite://PATH[?randomize=true]`,
+/// `redis://HOST:PORT/DB[?prefix=P&randomize=BOOL&history_limit=N]` (the rollout gem's data),
+/// `postgres://USER@HOST:PORT/DATABASE[?schema=NAME&randomize=BOOL]` or `memory://`.
 pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     let scheme = url
         .split_once("://")
@@ -20,13 +23,14 @@ pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
             let randomize = url.contains("randomize=true");
             Ok(Arc::new(MemoryStore::new(randomize)))
         }
-        "redis" | "postgres" | "postgresql" => Err(StoreError::InvalidUrl {
+        "redis" => Ok(Arc::new(RedisStore::open_url(url).await?)),
+        "postgres" | "postgresql" => Err(StoreError::InvalidUrl {
             url: url.to_owned(),
             reason: format!("the {scheme} store is not built into this version of Ramp yet"),
         }),
         _ => Err(StoreError::InvalidUrl {
             url: url.to_owned(),
-            reason: "expected sqlite://PATH or memory://".into(),
+            reason: "expected sqlite://PATH, redis://HOST:PORT/DB, postgres://USER@HOST/DATABASE or memory://".into(),
         }),
     }
 }

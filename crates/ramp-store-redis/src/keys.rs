@@ -1,0 +1,65 @@
+//! Every key and channel name the store uses, in one place, so that the layout documented in
+//! the README is the layout written.
+//!
+//! The gem's own keys (`feature:*`) are exactly the gem's; Ramp's additions all live under
+//! `ramp:`, which the gem never reads, lists or deletes.
+
+/// The key names of one store (one prefix).
+#[derive(Debug, Clone)]
+pub(crate) struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub(crate) fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// `{prefix}feature:`: what every feature key begins with (the scripts append names).
+    pub(crate) fn feature_prefix(&self) -> String {
+        format!("{}feature:", self.prefix)
+    }
+
+    /// `{prefix}feature:NAME`: the gem's payload string.
+    pub(crate) fn feature(&self, name: &str) -> String {
+        format!("{}feature:{name}", self.prefix)
+    }
+
+    /// `{prefix}feature:__features__`: the gem's registry, names joined with `,`.
+    pub(crate) fn registry(&self) -> String {
+        format!("{}feature:__features__", self.prefix)
+    }
+
+    /// `{prefix}feature:NAME:logging:events`: the gem's per-feature history.
+    pub(crate) fn events(&self, name: &str) -> String {
+        format!("{}feature:{name}:logging:events", self.prefix)
+    }
+
+    /// `{prefix}feature:_global_:logging:events`: the gem's global history.
+    pub(crate) fn global_events(&self) -> String {
+        format!("{}feature:_global_:logging:events", self.prefix)
+    }
+
+    /// `{prefix}ramp:version`: the store version, a counter every change increments.
+    pub(crate) fn version(&self) -> String {
+        format!("{}ramp:version", self.prefix)
+    }
+
+    /// `{prefix}ramp:groups`: a hash of stored group name -> group JSON.
+    pub(crate) fn groups(&self) -> String {
+        format!("{}ramp:groups", self.prefix)
+    }
+
+    /// `{prefix}ramp:digests`: a hash of feature name -> digest of the payload last seen, to
+    /// notice writes by programs that publish nothing (Ruby apps).
+    pub(crate) fn digests(&self) -> String {
+        format!("{}ramp:digests", self.prefix)
+    }
+
+    /// `{prefix}ramp:changes`: the Pub/Sub channel Ramp writers announce their changes on.
+    pub(crate) fn channel(&self) -> String {
+        format!("{}ramp:changes", self.prefix)
+    }
+}

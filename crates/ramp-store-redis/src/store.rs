@@ -1,0 +1,284 @@
+//! `RedisStore`: the `Store` trait over a Redis database shared with Ruby applications that use
+//! the rollout gem. This file holds what the operations share; the operations themselves live
+//! in `reads`, `writes` and `imports`, the change watcher in `watcher`.
+
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use ramp_core::{
+    Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
+};
+use ramp_store::{
+    Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store, StoreError,
+};
+use tokio::sync::{broadcast, watch, RwLock};
+use tokio::task::JoinHandle;
+
+use crate::error::{gave_up, BACKEND};
+use crate::keys::Keys;
+use crate::pool::Pool;
+use crate::scripts::Scripts;
+use crate::{imports, reads, watcher, writes, RedisUrl};
+
+/// A store in Redis, in the rollout gem's format, shareable with Ruby applications and with
+/// other Ramp processes.
+///
+/// Opening never connects: operations connect when they need to, fail fast with
+/// `StoreError::Unavailable` while Redis is unreachable, and work again by themselves when it
+/// is back.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), ramp_store::StoreError> {
+/// use ramp_core::{Attribution, Change, FeatureName};
+/// use ramp_store::Store;
+///
+/// let store = ramp_store_redis::RedisStore::open_url("redis://127.0.0.1:6379/0").await?;
+/// let chat = FeatureName::new("chat")?;
+/// store.apply(&chat, &Change::Activate, None, &Attribution::new("ana")).await?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct RedisStore {
+    shared: Arc<Shared>,
+}
+
+/// What a store's operations and its watcher share.
+pub(crate) struct Shared {
+    pub(crate) url: RedisUrl,
+    pub(crate) pool: Pool,
+    pub(crate) keys: Keys,
+    pub(crate) scripts: Scripts,
+    /// Identifies this store in the notices it publishes, so it ignores its own echoes.
+    pub(crate) origin: String,
+    /// A broadcast channel because any number of subscribers want every notice, and a slow
+    /// one should miss notices rather than hold up writers.
+    pub(crate) notices: broadcast::Sender<ChangeNotice>,
+    /// The highest version a notice was sent for.
+    announced: AtomicU64,
+    /// Writers hold it shared from their commit to their notice; the watcher holds it alone
+    /// while it compares the stored version with `announced`, so it never mistakes a local
+    /// write in flight for one it missed (its notice cannot name the feature).
+    pub(crate) gate: RwLock<()>,
+    /// One lock per stripe of feature names: this process's writers of one feature take turns
+    /// instead of failing each other's WATCH (16 writers of one feature would retry most
+    /// attempts). Other processes are still kept apart by WATCH.
+    writers: Vec<tokio::sync::Mutex<()>>,
+    /// The watcher task, if one was started (see `watcher`).
+    pub(crate) watcher: Mutex<Option<JoinHandle<()>>>,
+    /// Never sent on: dropping it with the store wakes the watcher at once to stop.
+    pub(crate) closing: watch::Sender<()>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Shared")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+const WRITER_STRIPES: usize = 64;
+
+impl Shared {
+    /// Tells this process's subscribers of a change (other processes hear it from Redis).
+    pub(crate) fn announce(&self, version: u64, feature: Option<FeatureName>) {
+        self.announced.fetch_max(version, Ordering::SeqCst);
+        // No subscriber is not an error.
+        let _ = self.notices.send(ChangeNotice { version, feature });
+    }
+
+    /// The highest version announced so far.
+    pub(crate) fn announced(&self) -> u64 {
+        self.announced.load(Ordering::SeqCst)
+    }
+
+    /// The lock this process's writers of `name` take turns on.
+    pub(crate) fn writer_lock(&self, name: &str) -> &tokio::sync::Mutex<()> {
+        let hash = foldhash::fast::FixedState::default().hash_one(name);
+        &self.writers[(hash % WRITER_STRIPES as u64) as usize]
+    }
+}
+
+/// Now, to the microsecond: times are stored in microseconds, and a write must return exactly
+/// what a later read gives.
+pub(crate) fn now() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}
+
+/// Runs CPU-heavy work (parsing or writing megabytes of user ids) on tokio's blocking pool
+/// when it is big, so that it never stalls the async runtime; small work runs inline.
+pub(crate) async fn off_runtime<T, F>(size: usize, work: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    const INLINE_BYTES: usize = 256 * 1024;
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return Ok(work());
+    };
+    if size < INLINE_BYTES {
+        return Ok(work());
+    }
+    match runtime.spawn_blocking(work).await {
+        Ok(value) => Ok(value),
+        // A panic is a bug: let it reach the caller as if the work had run inline.
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(error) => Err(StoreError::Unavailable {
+            backend: BACKEND,
+            source: Box::new(error),
+        }),
+    }
+}
+
+/// A random id for this store's notices: not secret, only distinct between processes.
+fn new_origin() -> String {
+    let seed = (std::process::id(), Utc::now().timestamp_nanos_opt());
+    format!(
+        "{:016x}",
+        std::collections::hash_map::RandomState::new().hash_one(seed)
+    )
+}
+
+impl RedisStore {
+    /// Opens the store a `redis://` URL names (see [`RedisUrl`]); a malformed URL is
+    /// `StoreError::InvalidUrl`. Does not connect (see the type's documentation).
+    pub async fn open_url(url: &str) -> Result<Self, StoreError> {
+        Self::open(RedisUrl::parse(url)?)
+    }
+
+    /// Opens the store a parsed URL names.
+    pub fn open(url: RedisUrl) -> Result<Self, StoreError> {
+        let client =
+            redis::Client::open(url.driver_url()).map_err(|error| StoreError::InvalidUrl {
+                url: url.address().to_owned(),
+                reason: error.to_string(),
+            })?;
+        let (notices, _) = broadcast::channel(1024);
+        let (closing, _) = watch::channel(());
+        let shared = Shared {
+            keys: Keys::new(&url.prefix),
+            url,
+            pool: Pool::new(client),
+            scripts: Scripts::new(),
+            origin: new_origin(),
+            notices,
+            announced: AtomicU64::new(0),
+            gate: RwLock::new(()),
+            writers: (0..WRITER_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+            watcher: Mutex::new(None),
+            closing,
+        };
+        Ok(Self {
+            shared: Arc::new(shared),
+        })
+    }
+
+    /// The URL's settings (prefix, randomize, history limit).
+    pub fn url(&self) -> &RedisUrl {
+        &self.shared.url
+    }
+
+    /// Looks for changes made by programs that publish none (Ruby applications) now, rather
+    /// than at the watcher's next poll; returns how many features changed. Subscribers hear of
+    /// any change found.
+    pub async fn check_for_outside_changes(&self) -> Result<u64, StoreError> {
+        let (version, changed) = reads::check(&self.shared).await?;
+        if changed > 0 {
+            self.shared.announce(version, None);
+        }
+        Ok(changed)
+    }
+}
+
+#[async_trait]
+impl Store for RedisStore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        reads::snapshot(&self.shared).await
+    }
+
+    async fn feature(&self, name: &FeatureName) -> Result<Option<Feature>, StoreError> {
+        reads::feature(&self.shared, name).await
+    }
+
+    async fn apply(
+        &self,
+        name: &FeatureName,
+        change: &Change,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<Applied, StoreError> {
+        writes::apply(&self.shared, name, change, expected_version, attribution).await
+    }
+
+    async fn delete(
+        &self,
+        name: &FeatureName,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<HistoryEvent, StoreError> {
+        writes::delete(&self.shared, name, expected_version, attribution).await
+    }
+
+    async fn groups(&self) -> Result<Vec<StoredGroup>, StoreError> {
+        reads::groups(&self.shared).await
+    }
+
+    async fn put_group(&self, group: &StoredGroup) -> Result<(), StoreError> {
+        writes::write_group(&self.shared, &group.name, Some(group)).await
+    }
+
+    async fn delete_group(&self, name: &GroupName) -> Result<(), StoreError> {
+        writes::write_group(&self.shared, name, None).await
+    }
+
+    async fn import(
+        &self,
+        features: &[ImportedFeature],
+        groups: &[StoredGroup],
+        attribution: &Attribution,
+    ) -> Result<ImportSummary, StoreError> {
+        imports::import(&self.shared, features, groups, attribution).await
+    }
+
+    async fn import_history(&self, events: &[HistoryEvent]) -> Result<usize, StoreError> {
+        imports::import_history(&self.shared, events).await
+    }
+
+    async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEvent>, StoreError> {
+        reads::history(&self.shared, query).await
+    }
+
+    async fn history_event(&self, id: u64) -> Result<Option<HistoryEvent>, StoreError> {
+        reads::history_event(&self.shared, id).await
+    }
+
+    /// Notices of this process's changes at once; of other Ramp processes' changes as Redis
+    /// delivers their Pub/Sub messages; of Ruby applications' changes (which publish nothing)
+    /// within `POLL_INTERVAL`, carrying no feature name. Watching starts with the first
+    /// subscriber, needs a tokio runtime, and stops with the store or the last subscriber.
+    fn subscribe(&self) -> broadcast::Receiver<ChangeNotice> {
+        let receiver = self.shared.notices.subscribe();
+        watcher::start(&self.shared);
+        receiver
+    }
+}
+
+/// An `Unavailable` for a write that kept losing to other writers.
+pub(crate) fn contention(what: &str, attempts: usize) -> StoreError {
+    gave_up(crate::error::GaveUp::Contention {
+        what: what.to_owned(),
+        attempts,
+    })
+}
