@@ -357,6 +357,9 @@ mod tests {
             Value::Object(feature.data.clone()),
             serde_json::json!({"b": "x|y", "c": true})
         );
+        set(serde_json::json!({"__rampage": 1}))
+            .apply(&mut feature, Utc::now())
+            .unwrap();
         let reserved = set(serde_json::json!({"__ramp": 1})).apply(&mut feature, Utc::now());
         assert!(reserved.is_err());
     }

@@ -6,9 +6,9 @@ use serde_json::{Map, Value};
 
 use crate::{CoreError, FeatureName, GroupName, Percentage, Stage, UserId};
 
-/// Data keys beginning with this are kept for Ramp's own use (the Redis store keeps the fields
-/// the gem has no place for under such a key).
-pub const RESERVED_DATA_PREFIX: &str = "__ramp";
+/// The data key kept for Ramp's own use: the Redis store keeps the fields the gem has no place
+/// for under it. Only this exact key is refused (a gem user's `__rampage` is fine).
+pub const RESERVED_DATA_KEY: &str = "__ramp";
 
 /// What a person can set on a feature: everything but its name, times and version.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -66,9 +66,9 @@ pub fn check_data_keys<'a>(keys: impl Iterator<Item = &'a String>) -> Result<(),
                 reason: "a data key must not be empty".into(),
             });
         }
-        if key.starts_with(RESERVED_DATA_PREFIX) {
+        if key == RESERVED_DATA_KEY {
             return Err(CoreError::InvalidData {
-                reason: format!("data key {key:?} is reserved: keys must not begin with {RESERVED_DATA_PREFIX:?}"),
+                reason: format!("data key {key:?} is reserved for Ramp's own use"),
             });
         }
     }

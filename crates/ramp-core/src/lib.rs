@@ -45,7 +45,7 @@ pub use compiled::CompiledSnapshot;
 pub use context::Context;
 pub use decision::{Decision, Reason};
 pub use error::CoreError;
-pub use feature::{Feature, FeatureState, RESERVED_DATA_PREFIX};
+pub use feature::{Feature, FeatureState, RESERVED_DATA_KEY};
 pub use group::{Condition, Rule, StoredGroup};
 pub use history::{Action, Attribution, FieldChange, HistoryEvent};
 pub use name::{FeatureName, GroupName, MAX_NAME_LENGTH};

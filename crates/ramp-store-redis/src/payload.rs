@@ -11,7 +11,7 @@ use std::hash::BuildHasher;
 
 use chrono::{DateTime, Utc};
 use foldhash::{HashSet, HashSetExt};
-use ramp_core::{Feature, FeatureName, GroupName, Percentage, Stage, UserId, RESERVED_DATA_PREFIX};
+use ramp_core::{Feature, FeatureName, GroupName, Percentage, Stage, UserId, RESERVED_DATA_KEY};
 use serde_json::{Map, Value};
 
 use crate::gem_format::{ruby_float_to_s, ruby_pieces, ruby_to_f};
@@ -36,7 +36,7 @@ pub(crate) fn decode(name: &FeatureName, raw: &[u8]) -> Feature {
         Ok(data) => data,
         Err(reason) => return damaged(name, reason),
     };
-    let meta = match data.remove(RESERVED_DATA_PREFIX) {
+    let meta = match data.remove(RESERVED_DATA_KEY) {
         Some(Value::Object(meta)) => Some(meta),
         _ => None,
     };
@@ -104,7 +104,7 @@ pub(crate) fn encode(feature: &Feature) -> String {
     }
     meta.insert("sum".into(), sum.into());
     let mut data = feature.data.clone();
-    data.insert(RESERVED_DATA_PREFIX.into(), Value::Object(meta));
+    data.insert(RESERVED_DATA_KEY.into(), Value::Object(meta));
     text.push('|');
     text.push_str(&Value::Object(data).to_string());
     text

@@ -167,7 +167,7 @@ fn an_outside_edit_counts_as_a_new_version() {
 #[test]
 fn the_reserved_key_never_reaches_callers() {
     let feature = decode(&name(), encode(&sample()).as_bytes());
-    assert!(!feature.data.contains_key(RESERVED_DATA_PREFIX));
+    assert!(!feature.data.contains_key(RESERVED_DATA_KEY));
     // A `__ramp` that is not Ramp's record is dropped too, without harm.
     let odd = read(r#"0|||{"__ramp":"x","a":1}"#);
     assert_eq!(odd.data.len(), 1);
