@@ -60,7 +60,16 @@ end
 
 -- The gem's `(features | names).join(',')`, written only when a name is new.
 local function registry_add(registry_key, names)
-  local current = ruby_split(get_string(registry_key) or '')
+  local registry = get_string(registry_key) or ''
+  -- Most writes change a feature already registered: a plain substring search (C speed) spares
+  -- splitting a registry of thousands of names on every write.
+  local padded = ',' .. registry .. ','
+  local all_present = true
+  for _, name in ipairs(names) do
+    if not string.find(padded, ',' .. name .. ',', 1, true) then all_present = false; break end
+  end
+  if all_present then return end
+  local current = ruby_split(registry)
   local seen, kept, added = {}, {}, false
   for _, name in ipairs(current) do
     if not seen[name] then seen[name] = true; kept[#kept + 1] = name end
