@@ -90,3 +90,135 @@ fn copy_refuses_bad_urls_and_the_same_store() {
     let error = ramp.fails(&["copy", "--from", &url, "--to", "nosuch://x"], None);
     assert!(error.contains("nosuch://x"), "{error}");
 }
+
+/// Whether a local server answers on `port`; in CI a missing one fails the test instead.
+fn service_available(name: &str, port: u16) -> bool {
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    if std::net::TcpStream::connect_timeout(&address, std::time::Duration::from_secs(1)).is_ok() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{name} is not reachable on 127.0.0.1:{port} and CI=true"
+    );
+    eprintln!("SKIPPED: {name} not reachable at 127.0.0.1:{port}");
+    false
+}
+
+/// The case that matters: a team leaves Redis (the gem's data) for PostgreSQL.
+#[test]
+fn copy_from_redis_to_postgres() {
+    if !service_available("Redis", 6379) || !service_available("PostgreSQL", 5432) {
+        return;
+    }
+    let unique = format!(
+        "{}{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % 1_000_000_000
+    );
+    let redis_url = format!("redis://127.0.0.1:6379/11?prefix=ramp-copy-{unique}:");
+    let schema = format!("ramp_copy_{unique}");
+    let postgres_url = format!("postgres://postgres@127.0.0.1:5432/test?schema={schema}");
+    let on = |url: &str, arguments: &[&str]| {
+        let output = assert_cmd::Command::cargo_bin("ramp")
+            .unwrap()
+            .env_remove("RAMP_STORE")
+            .env_remove("RAMP_ACTOR")
+            .arg("--store")
+            .arg(url)
+            .args(arguments)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "ramp {arguments:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    on(&redis_url, &["percentage", "chat", "12.5"]);
+    on(&redis_url, &["users", "add", "chat", "1", "user-72"]);
+    on(&redis_url, &["exclude", "add", "chat", "2"]);
+    on(&redis_url, &["data", "set", "chat", "note=a|b"]);
+    on(&redis_url, &["groups", "add", "search", "beta"]);
+
+    let report: Value = serde_json::from_str(&on(
+        &redis_url,
+        &[
+            "copy",
+            "--from",
+            &redis_url,
+            "--to",
+            &postgres_url,
+            "--with-history",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(report["features"]["created"], 2, "{report}");
+    assert!(report["history_copied"].as_u64().unwrap() >= 5, "{report}");
+    let again: Value = serde_json::from_str(&on(
+        &redis_url,
+        &[
+            "copy",
+            "--from",
+            &redis_url,
+            "--to",
+            &postgres_url,
+            "--with-history",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(again["features"]["unchanged"], 2, "{again}");
+    assert_eq!(again["history_copied"], 0, "{again}");
+
+    let strip = |text: String| {
+        let mut features: Value = serde_json::from_str(&text).unwrap();
+        for feature in features.as_array_mut().unwrap() {
+            for field in ["created_at", "updated_at", "version"] {
+                feature.as_object_mut().unwrap().remove(field);
+            }
+        }
+        features
+    };
+    assert_eq!(
+        strip(on(&postgres_url, &["features", "--json"])),
+        strip(on(&redis_url, &["features", "--json"]))
+    );
+    let check = on(&postgres_url, &["check", "chat", "--user", "2", "--json"]);
+    assert!(check.contains("\"excluded\""), "{check}");
+
+    // Clean up only what this test made: its key prefix and its schema.
+    let keys = std::process::Command::new("redis-cli")
+        .args([
+            "-n",
+            "11",
+            "--scan",
+            "--pattern",
+            &format!("ramp-copy-{unique}:*"),
+        ])
+        .output()
+        .unwrap();
+    for key in String::from_utf8_lossy(&keys.stdout).lines() {
+        let _ = std::process::Command::new("redis-cli")
+            .args(["-n", "11", "del", key])
+            .output();
+    }
+    let _ = std::process::Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "test",
+            "-qc",
+            &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        ])
+        .status();
+}

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use ramp_store::{MemoryStore, Store, StoreError};
+use ramp_store_postgres::PostgresStore;
 use ramp_store_redis::RedisStore;
 use ramp_store_sqlite::SqliteStore;
 
@@ -24,10 +25,7 @@ pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
             Ok(Arc::new(MemoryStore::new(randomize)))
         }
         "redis" => Ok(Arc::new(RedisStore::open_url(url).await?)),
-        "postgres" | "postgresql" => Err(StoreError::InvalidUrl {
-            url: url.to_owned(),
-            reason: format!("the {scheme} store is not built into this version of Ramp yet"),
-        }),
+        "postgres" | "postgresql" => Ok(Arc::new(PostgresStore::open_url(url).await?)),
         _ => Err(StoreError::InvalidUrl {
             url: url.to_owned(),
             reason: "expected sqlite://PATH, redis://HOST:PORT/DB, postgres://USER@HOST/DATABASE or memory://".into(),

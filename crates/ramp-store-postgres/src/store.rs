@@ -1,0 +1,304 @@
+//! `PostgresStore`: the `Store` trait over one schema of a PostgreSQL database.
+//!
+//! Operations borrow a connection from a pool and run one transaction (or one statement) each;
+//! every one is bounded by `OPERATION_TIMEOUT`, so a server that stops answering makes them
+//! fail with `Unavailable` rather than hang. Nothing here blocks a runtime thread: the driver is
+//! asynchronous throughout.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use deadpool_postgres::{Object, Pool};
+use ramp_core::{
+    Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
+};
+use ramp_store::{
+    Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store, StoreError,
+};
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+use tokio_postgres::Config;
+
+use crate::connection::{
+    connect_deadline, pool, pooled, session_config, store_version, OPERATION_TIMEOUT,
+};
+use crate::error::{unavailable, TimedOut, BACKEND};
+use crate::{history, import, listener, migrate, reads, writes, PostgresUrl};
+
+/// A store in one schema of a PostgreSQL database, shareable by any number of processes.
+///
+/// Opening needs a tokio runtime (with time and I/O enabled), and so do its operations.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), ramp_store::StoreError> {
+/// use ramp_core::{Attribution, Change, FeatureName};
+/// use ramp_store::Store;
+/// use ramp_store_postgres::PostgresStore;
+///
+/// let store = PostgresStore::open_url("postgres://postgres@127.0.0.1:5432/test?schema=demo").await?;
+/// let chat = FeatureName::new("chat")?;
+/// store.apply(&chat, &Change::Activate, None, &Attribution::new("ana")).await?;
+/// assert!(store.snapshot().await?.features.iter().any(|feature| feature.name == chat));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct PostgresStore {
+    shared: Arc<Shared>,
+}
+
+/// What a store's operations and its listener share.
+pub(crate) struct Shared {
+    pool: Pool,
+    schema: String,
+    randomize_percentage: bool,
+    /// `ramp_changes_<schema>`: every commit to the schema notifies this channel.
+    pub(crate) channel: String,
+    /// A random id in every notification this store sends, so that its listener can skip its
+    /// own (their notices went out at commit, with less delay).
+    pub(crate) origin: String,
+    /// A broadcast channel because any number of subscribers (server streams) want every
+    /// notice, and a slow one should miss notices rather than hold up writers.
+    pub(crate) notices: broadcast::Sender<ChangeNotice>,
+    /// The highest store version a notice was sent for; the listener compares it with the
+    /// version it finds after connecting, to tell whether it missed writes.
+    pub(crate) announced: AtomicU64,
+    /// The settings of the listener's dedicated connection.
+    pub(crate) listen_config: Config,
+    /// The listener task, if one was started. A handle rather than a flag: a task whose runtime
+    /// shut down is finished, and the next subscriber (in another runtime) starts a new one.
+    pub(crate) listener: Mutex<Option<JoinHandle<()>>>,
+    /// Never sent on: dropping it with the store wakes the listener at once to stop.
+    pub(crate) closing: watch::Sender<()>,
+    /// Whether the listener's `LISTEN` is in force right now.
+    pub(crate) listening: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Shared")
+            .field("schema", &self.schema)
+            .field("randomize_percentage", &self.randomize_percentage)
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Locks a mutex whatever a panicking holder left: the guarded handle is always consistent.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    /// A connection from the pool.
+    pub(crate) async fn client(&self) -> Result<Object, StoreError> {
+        pooled(&self.pool).await
+    }
+
+    /// Tells subscribers about a write this store committed, which brought the store to
+    /// `version`.
+    pub(crate) fn announce(&self, version: u64, feature: Option<FeatureName>) {
+        self.announced.fetch_max(version, Ordering::SeqCst);
+        // No subscriber is not an error.
+        let _ = self.notices.send(ChangeNotice { version, feature });
+    }
+}
+
+impl PostgresStore {
+    /// Opens the store `url` names, creating its schema and tables if needed and applying any
+    /// newer migrations (see [`PostgresUrl`] for the form).
+    ///
+    /// A malformed URL is `InvalidUrl`; a server that cannot be reached within the connect
+    /// timeout is `Unavailable`; a schema migrated by a newer Ramp, or holding another
+    /// program's tables, is `Corrupt`.
+    pub async fn open(url: &PostgresUrl) -> Result<Self, StoreError> {
+        let config = session_config(url);
+        migrate::migrate(&config, url.schema()).await?;
+        let pool = pool(config.clone())?;
+        let version = {
+            let client = pooled(&pool).await?;
+            store_version(&**client).await?
+        };
+        let (notices, _) = broadcast::channel(1024);
+        let (closing, _) = watch::channel(());
+        let (listening, _) = watch::channel(false);
+        let shared = Shared {
+            pool,
+            schema: url.schema().to_owned(),
+            randomize_percentage: url.randomize_percentage(),
+            channel: format!("ramp_changes_{}", url.schema()),
+            origin: random_origin(),
+            notices,
+            announced: AtomicU64::new(version),
+            listen_config: config,
+            listener: Mutex::new(None),
+            closing,
+            listening,
+        };
+        Ok(Self {
+            shared: Arc::new(shared),
+        })
+    }
+
+    /// Opens the store a `postgres://` URL names; see [`PostgresStore::open`].
+    pub async fn open_url(url: &str) -> Result<Self, StoreError> {
+        Self::open(&PostgresUrl::parse(url)?).await
+    }
+
+    /// The schema that holds this store's tables.
+    pub fn schema(&self) -> &str {
+        &self.shared.schema
+    }
+
+    /// Subscribes like [`Store::subscribe`], then waits until the listener's `LISTEN` is in
+    /// force, so that every write committed from now on, by any process, is heard. For servers
+    /// that want to know that notifications work before they report ready, and for tests.
+    pub async fn listen(&self) -> Result<broadcast::Receiver<ChangeNotice>, StoreError> {
+        let receiver = self.subscribe();
+        let mut listening = self.shared.listening.subscribe();
+        // Time for one connection attempt, one retry and the LISTEN itself.
+        let deadline = connect_deadline(&self.shared.listen_config) * 2;
+        let up = tokio::time::timeout(deadline, listening.wait_for(|up| *up))
+            .await
+            .is_ok_and(|waited| waited.is_ok());
+        if up {
+            Ok(receiver)
+        } else {
+            Err(unavailable(
+                "listening for other processes' changes",
+                TimedOut(deadline),
+            ))
+        }
+    }
+
+    /// Runs an operation, failing it as `Unavailable` when the server does not answer in time.
+    async fn timed<T>(
+        &self,
+        operation: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        tokio::time::timeout(OPERATION_TIMEOUT, operation)
+            .await
+            .unwrap_or_else(|_| {
+                Err(unavailable(
+                    "waiting for PostgreSQL",
+                    TimedOut(OPERATION_TIMEOUT),
+                ))
+            })
+    }
+}
+
+/// A random id for this store's notifications: unique enough among the processes sharing a
+/// schema, with no dependency on a random-number crate.
+fn random_origin() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(std::process::id());
+    if let Ok(elapsed) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        hasher.write_u128(elapsed.as_nanos());
+    }
+    format!("{:016x}", hasher.finish())
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        self.timed(async {
+            let mut client = self.shared.client().await?;
+            reads::snapshot(&mut client, self.shared.randomize_percentage).await
+        })
+        .await
+    }
+
+    async fn feature(&self, name: &FeatureName) -> Result<Option<Feature>, StoreError> {
+        self.timed(async { reads::feature(&self.shared.client().await?, name).await })
+            .await
+    }
+
+    async fn apply(
+        &self,
+        name: &FeatureName,
+        change: &Change,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<Applied, StoreError> {
+        self.timed(writes::apply(
+            &self.shared,
+            name,
+            change,
+            expected_version,
+            attribution,
+        ))
+        .await
+    }
+
+    async fn delete(
+        &self,
+        name: &FeatureName,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<HistoryEvent, StoreError> {
+        self.timed(writes::delete(
+            &self.shared,
+            name,
+            expected_version,
+            attribution,
+        ))
+        .await
+    }
+
+    async fn groups(&self) -> Result<Vec<StoredGroup>, StoreError> {
+        self.timed(async { reads::groups(&self.shared.client().await?).await })
+            .await
+    }
+
+    async fn put_group(&self, group: &StoredGroup) -> Result<(), StoreError> {
+        self.timed(writes::put_group(&self.shared, group)).await
+    }
+
+    async fn delete_group(&self, name: &GroupName) -> Result<(), StoreError> {
+        self.timed(writes::delete_group(&self.shared, name)).await
+    }
+
+    async fn import(
+        &self,
+        features: &[ImportedFeature],
+        groups: &[StoredGroup],
+        attribution: &Attribution,
+    ) -> Result<ImportSummary, StoreError> {
+        self.timed(import::import(&self.shared, features, groups, attribution))
+            .await
+    }
+
+    async fn import_history(&self, events: &[HistoryEvent]) -> Result<usize, StoreError> {
+        self.timed(import::import_history(&self.shared, events))
+            .await
+    }
+
+    async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEvent>, StoreError> {
+        self.timed(async { history::read_events(&self.shared.client().await?, query).await })
+            .await
+    }
+
+    async fn history_event(&self, id: u64) -> Result<Option<HistoryEvent>, StoreError> {
+        self.timed(async { history::read_event(&self.shared.client().await?, id).await })
+            .await
+    }
+
+    /// Notices of this store's commits at once, and of every other process's commits to the
+    /// same schema as PostgreSQL delivers them (LISTEN/NOTIFY, a few milliseconds). The
+    /// listener starts with the first subscriber, needs a tokio runtime, reconnects by itself
+    /// after the server restarts (then sends a notice without a feature: reload, since
+    /// notifications may have been missed), and stops with the store.
+    fn subscribe(&self) -> broadcast::Receiver<ChangeNotice> {
+        let receiver = self.shared.notices.subscribe();
+        listener::start(&self.shared);
+        receiver
+    }
+}

@@ -1,0 +1,188 @@
+//! Stored data as PostgreSQL holds it: rows damaged behind the store's back are `Corrupt` for
+//! their feature only, values PostgreSQL cannot store are `Invalid` and change nothing, and
+//! history pages are read through indexes rather than by sorting the table.
+
+use ramp_core::{Attribution, Change, FeatureName, UserId};
+use ramp_store::{HistoryQuery, Store, StoreError};
+use serde_json::json;
+
+mod common;
+
+fn name(text: &str) -> FeatureName {
+    FeatureName::new(text).unwrap()
+}
+
+fn ana() -> Attribution {
+    Attribution::new("ana")
+}
+
+fn add_users(ids: &[&str]) -> Change {
+    Change::AddUsers {
+        users: ids.iter().map(|id| UserId::new(*id).unwrap()).collect(),
+    }
+}
+
+fn assert_corrupt(error: StoreError, expected_words: &[&str]) {
+    let StoreError::Corrupt {
+        backend: "postgres",
+        detail,
+    } = &error
+    else {
+        panic!("expected Corrupt, got {error:?}");
+    };
+    for word in expected_words {
+        assert!(
+            detail.contains(word),
+            "{detail:?} does not mention {word:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_damaged_row_is_corrupt_for_that_feature_only() {
+    let Some((store, guard)) = common::temporary_store().await else {
+        return;
+    };
+    for feature in ["good", "bad-users", "bad-stage", "bad-data"] {
+        store
+            .apply(&name(feature), &add_users(&["1"]), None, &ana())
+            .await
+            .unwrap();
+    }
+    common::tamper(
+        &guard.schema,
+        "UPDATE features SET users = '1,a|b' WHERE name = 'bad-users';
+         UPDATE features SET stage = 'done' WHERE name = 'bad-stage';
+         ALTER TABLE features DROP CONSTRAINT features_data_check;
+         UPDATE features SET data = '[1]' WHERE name = 'bad-data';
+         UPDATE history SET changes = '{\"not\": \"a list\"}' WHERE feature = 'good';",
+    )
+    .await;
+    assert!(store.feature(&name("good")).await.unwrap().is_some());
+    assert_corrupt(
+        store.feature(&name("bad-users")).await.unwrap_err(),
+        &["bad-users", "a|b"],
+    );
+    assert_corrupt(
+        store.feature(&name("bad-stage")).await.unwrap_err(),
+        &["bad-stage", "done"],
+    );
+    assert_corrupt(
+        store.feature(&name("bad-data")).await.unwrap_err(),
+        &["bad-data", "JSON object"],
+    );
+    assert_corrupt(store.snapshot().await.unwrap_err(), &["bad-"]);
+    assert_corrupt(
+        store.history(&HistoryQuery::default()).await.unwrap_err(),
+        &["good"],
+    );
+    // A write to a damaged feature fails too, and changes nothing.
+    assert_corrupt(
+        store
+            .apply(&name("bad-stage"), &Change::Activate, None, &ana())
+            .await
+            .unwrap_err(),
+        &["bad-stage"],
+    );
+    assert!(
+        store.feature(&name("good")).await.is_ok(),
+        "the store still works"
+    );
+}
+
+#[tokio::test]
+async fn values_postgres_cannot_hold_are_invalid_and_change_nothing() {
+    let Some((store, _guard)) = common::temporary_store().await else {
+        return;
+    };
+    store
+        .apply(&name("chat"), &Change::Activate, None, &ana())
+        .await
+        .unwrap();
+    let before = store.snapshot().await.unwrap();
+    let nul_comment = Attribution {
+        actor: "ana".into(),
+        comment: Some("nul \0 byte".into()),
+    };
+    let error = store
+        .apply(&name("chat"), &Change::Deactivate, None, &nul_comment)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Invalid(_)), "{error:?}");
+    let mut data = serde_json::Map::new();
+    data.insert("note".into(), json!("nul \u{0} in JSON"));
+    let error = store
+        .apply(&name("chat"), &Change::SetData { data }, None, &ana())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Invalid(_)), "{error:?}");
+    assert_eq!(store.snapshot().await.unwrap(), before);
+    assert_eq!(
+        store.history(&HistoryQuery::default()).await.unwrap().len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn history_pages_are_read_through_indexes() {
+    let Some((store, guard)) = common::temporary_store().await else {
+        return;
+    };
+    // One busy feature and one rare one: a rare feature's page must not mean walking every
+    // event, nor sorting them.
+    let source = ramp_store::MemoryStore::default();
+    for step in 0..3_100 {
+        let feature = if step % 31 == 0 { "rare" } else { "busy" };
+        source
+            .apply(
+                &name(feature),
+                &add_users(&[step.to_string().as_str()]),
+                None,
+                &ana(),
+            )
+            .await
+            .unwrap();
+    }
+    let mut events = source
+        .history(&HistoryQuery {
+            limit: 5_000,
+            ..HistoryQuery::default()
+        })
+        .await
+        .unwrap();
+    events.reverse();
+    assert_eq!(store.import_history(&events).await.unwrap(), 3_100);
+    common::tamper(&guard.schema, "ANALYZE history").await;
+    for (query, index) in [
+        (
+            "SELECT * FROM history WHERE feature = 'rare' ORDER BY id DESC LIMIT 50",
+            "history_by_feature",
+        ),
+        (
+            "SELECT * FROM history WHERE feature = 'rare' AND id < 2000 ORDER BY id DESC LIMIT 50",
+            "history_by_feature",
+        ),
+        (
+            "SELECT * FROM history ORDER BY id DESC LIMIT 50",
+            "history_pkey",
+        ),
+        (
+            "SELECT * FROM history WHERE id < 2000 ORDER BY id DESC LIMIT 50",
+            "history_pkey",
+        ),
+    ] {
+        // Without sorts and bitmap scans the planner must find an index that yields rows in
+        // order, or fall back to a disabled plan that says "Sort".
+        let explain = format!(
+            "SET enable_sort = off; SET enable_bitmapscan = off; SET enable_seqscan = off;
+             EXPLAIN {query}"
+        );
+        let plan = common::query_batch(&guard.schema, &explain)
+            .await
+            .join("\n");
+        assert!(
+            plan.contains(&format!("using {index}")) && !plan.contains("Sort"),
+            "{query}:\n{plan}"
+        );
+    }
+}
