@@ -141,3 +141,25 @@ fn the_store_comes_from_ramp_store_when_no_flag_is_given() {
         .success();
     assert!(ramp.path("from-env.db").exists());
 }
+
+/// A store that cannot be reached fails fast with one clear line and exit code 1, never a hang
+/// or a panic. Nothing listens on these ports.
+#[test]
+fn unreachable_stores_fail_with_a_clear_message() {
+    for url in [
+        "redis://127.0.0.1:1/0",
+        "postgres://postgres@127.0.0.1:1/test",
+    ] {
+        let output = assert_cmd::Command::cargo_bin("ramp")
+            .unwrap()
+            .env_remove("RAMP_STORE")
+            .args(["--store", url, "features"])
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{url}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{url}: {stderr}");
+        assert!(stderr.contains("unavailable"), "{url}: {stderr}");
+    }
+}
