@@ -1,0 +1,102 @@
+//! The conformance suite: the behaviour every `Store` backend must show. Each backend's tests
+//! call [`conformance_tests!`](crate::conformance_tests) with a factory that makes an empty
+//! store, and get one `#[tokio::test]` per check below.
+// This is test code compiled as a library: a failed expectation must panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use ramp_core::{
+    Action, Attribution, Change, FeatureName, FeatureState, GroupName, Percentage, Stage,
+    StoredGroup, UserId,
+};
+use serde_json::json;
+
+use crate::{HistoryQuery, ImportedFeature, Store, StoreError};
+
+/// Generates one test per conformance check. `$factory` is an expression callable with no
+/// arguments that returns a future of a [`Fixture`] (or an `Arc<dyn Store>`): an empty store
+/// private to the test.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($factory:expr) => {
+        $crate::conformance_tests!(@each $factory;
+            empty_store_has_nothing,
+            first_change_creates_the_feature,
+            every_change_kind_is_applied,
+            a_change_that_changes_nothing_records_nothing,
+            stale_expected_version_is_a_conflict,
+            invalid_change_leaves_the_store_unchanged,
+            delete_removes_and_records,
+            stored_groups_round_trip,
+            history_is_newest_first_and_pages,
+            import_is_all_or_nothing,
+            copied_history_is_kept_once,
+            subscribers_hear_of_changes,
+            large_user_lists_round_trip,
+            concurrent_writers_lose_nothing
+        );
+    };
+    (@each $factory:expr; $($check:ident),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $check() {
+                let fixture: $crate::conformance::Fixture = ($factory)().await.into();
+                $crate::conformance::$check(std::sync::Arc::clone(&fixture.store)).await;
+                drop(fixture);
+            }
+        )+
+    };
+}
+
+/// A store under test, with whatever must live as long as it (a temporary directory) and be
+/// cleaned up after it (a guard whose `Drop` removes a schema or key prefix).
+pub struct Fixture {
+    /// The store the checks run against.
+    pub store: Arc<dyn Store>,
+    /// Dropped after the check, after the store's last use.
+    _guard: Option<Box<dyn Send + Sync>>,
+}
+
+impl Fixture {
+    /// A store and the guard that must outlive it.
+    pub fn with_guard(store: Arc<dyn Store>, guard: impl Send + Sync + 'static) -> Self {
+        Self {
+            store,
+            _guard: Some(Box::new(guard)),
+        }
+    }
+}
+
+impl From<Arc<dyn Store>> for Fixture {
+    fn from(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            _guard: None,
+        }
+    }
+}
+
+pub(crate) fn name(text: &str) -> FeatureName {
+    FeatureName::new(text).unwrap()
+}
+
+pub(crate) fn users(ids: &[&str]) -> Vec<UserId> {
+    ids.iter().map(|id| UserId::new(*id).unwrap()).collect()
+}
+
+pub(crate) fn ana() -> Attribution {
+    Attribution {
+        actor: "ana".into(),
+        comment: Some("testing".into()),
+    }
+}
+
+mod features;
+mod history;
+mod load;
+
+pub use features::*;
+pub use history::*;
+pub use load::*;
