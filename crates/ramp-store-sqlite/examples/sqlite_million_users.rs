@@ -2,7 +2,7 @@
 //! feature in one change, reading that feature back, adding one more id to it, importing
 //! 10,000 features, and loading a snapshot of them.
 //!
-//! Run with: `cargo run --release -p ramp-store-sqlite --example million_users`
+//! Run with: `cargo run --release -p ramp-store-sqlite --example sqlite_million_users`
 
 use std::time::Instant;
 

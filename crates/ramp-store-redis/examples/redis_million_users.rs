@@ -3,7 +3,7 @@
 //! snapshot of 10,000 features.
 //!
 //! ```text
-//! cargo run --release -p ramp-store-redis --example million_users [-- redis://127.0.0.1:6379/0]
+//! cargo run --release -p ramp-store-redis --example redis_million_users [-- redis://127.0.0.1:6379/0]
 //! ```
 //!
 //! Everything is written under a fresh `ramp-bench-…:` prefix, deleted at the end.
