@@ -40,7 +40,7 @@ fn bad_input_exits_1_with_one_line_and_changes_nothing() {
         (&["groups", "add", "chat", "a b"], None, "group name"),
         (&["data", "set", "chat", "key="], None, "no value"),
         (&["data", "set", "chat", "novalue"], None, "KEY=VALUE"),
-        (&["data", "set", "chat", "__ramp_x=1"], None, "reserved"),
+        (&["data", "set", "chat", "__ramp=1"], None, "reserved"),
         (&["check", "chat", "--attr", "plan"], None, "KEY=VALUE"),
         (&["check", "bad|name"], None, "'|'"),
         (&["import", "-"], Some("{}"), "invalid import file"),
