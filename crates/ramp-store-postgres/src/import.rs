@@ -15,9 +15,10 @@ use tokio_postgres::types::{Json, ToSql};
 
 use crate::error::{sql, unavailable};
 use crate::history::action_name;
-use crate::rows::{decode_features, join, now, FEATURE_COLUMNS};
+use crate::rows::{decode_features, now, FEATURE_COLUMNS};
 use crate::store::Shared;
 use crate::writes::version_of;
+use ramp_store::list_column::join;
 
 /// Rows of `features` from column arrays, in `FEATURE_COLUMNS` order.
 const ROWS: &str = "unnest($1::text[], $2::float8[], $3::text[], $4::text[], $5::text[],

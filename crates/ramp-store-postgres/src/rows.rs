@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use ramp_core::{CoreError, Feature, FeatureName, Percentage, Stage, StoredGroup};
+use ramp_store::list_column::{join, split};
 use ramp_store::StoreError;
 use serde_json::{Map, Value};
 use tokio_postgres::types::{Json, ToSql};
@@ -166,25 +167,6 @@ pub(crate) fn decode_group(row: &Row) -> Result<StoredGroup, StoreError> {
 
 fn describe(error: CoreError) -> String {
     error.to_string()
-}
-
-/// The list columns: items joined by `,`, which no id or group name may contain.
-pub(crate) fn join<T: AsRef<str>>(items: &[T]) -> String {
-    let mut joined = String::with_capacity(items.iter().map(|item| item.as_ref().len() + 1).sum());
-    for (index, item) in items.iter().enumerate() {
-        if index > 0 {
-            joined.push(',');
-        }
-        joined.push_str(item.as_ref());
-    }
-    joined
-}
-
-fn split<T: std::str::FromStr<Err = CoreError>>(joined: &str) -> Result<Vec<T>, CoreError> {
-    if joined.is_empty() {
-        return Ok(Vec::new());
-    }
-    joined.split(',').map(str::parse).collect()
 }
 
 #[cfg(test)]

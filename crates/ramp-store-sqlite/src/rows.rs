@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use ramp_core::{CoreError, Feature, FeatureName, GroupName, Percentage, Stage, StoredGroup};
+use ramp_store::list_column::{join, split};
 use ramp_store::StoreError;
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -210,25 +211,6 @@ pub(crate) fn text<'row>(
 
 fn describe(error: CoreError) -> String {
     error.to_string()
-}
-
-/// The list columns: items joined by `,`, which no id or group name may contain.
-fn join<T: AsRef<str>>(items: &[T]) -> String {
-    let mut joined = String::with_capacity(items.iter().map(|item| item.as_ref().len() + 1).sum());
-    for (index, item) in items.iter().enumerate() {
-        if index > 0 {
-            joined.push(',');
-        }
-        joined.push_str(item.as_ref());
-    }
-    joined
-}
-
-fn split<T: std::str::FromStr<Err = CoreError>>(joined: &str) -> Result<Vec<T>, CoreError> {
-    if joined.is_empty() {
-        return Ok(Vec::new());
-    }
-    joined.split(',').map(str::parse).collect()
 }
 
 /// RFC 3339 in UTC with all nine fraction digits: exact (a feature reads back equal to what
