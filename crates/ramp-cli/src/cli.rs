@@ -1,41 +1,86 @@
 //! The command line's shape: the global flags and the list of commands. Each command's own
 //! arguments are declared next to the code that runs it, in `commands/`.
 
-use clap::{Parser, Subcommand};
-use ramp_rollout::DEFAULT_STORE_URL;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::commands::check::{CheckArgs, ContextArgs};
 use crate::commands::data::DataCommand;
 use crate::commands::groups::GroupsCommand;
 use crate::commands::history::HistoryArgs;
+use crate::commands::serve::ServeArgs;
 use crate::commands::stored_groups::GroupCommand;
+use crate::commands::tokens::TokenCommand;
 use crate::commands::users::{ExcludeCommand, UsersCommand};
 
 /// Gradual feature rollout: turn features on for users, groups and percentages.
 #[derive(Debug, Parser)]
 #[command(name = "ramp", version, propagate_version = true)]
 pub struct Cli {
-    /// Where features are kept: sqlite://PATH (sqlite:///ABSOLUTE/PATH) or memory://
-    #[arg(
-        long,
-        global = true,
-        env = "RAMP_STORE",
-        default_value = DEFAULT_STORE_URL,
-        value_name = "URL"
-    )]
-    pub store: String,
+    /// Where features are kept: sqlite://PATH (sqlite:///ABSOLUTE/PATH), redis://,
+    /// postgres:// or memory:// [default: sqlite://ramp.db]
+    #[arg(long, global = true, env = "RAMP_STORE", value_name = "URL")]
+    pub store: Option<String>,
 
     /// Print JSON instead of text
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Who changes are recorded as made by [default: $RAMP_ACTOR, else the OS user]
+    /// Who changes are recorded as made by [default: $RAMP_ACTOR, else the OS user]; through
+    /// --server, the token's name is recorded instead
     #[arg(long, global = true, env = "RAMP_ACTOR", value_name = "NAME")]
     pub actor: Option<String>,
+
+    /// Act through a Ramp server instead of a store: its address as `ramp serve` prints it
+    /// (http://HOST:PORT)
+    #[arg(long, global = true, env = "RAMP_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+
+    /// The API token for --server (`ramp serve` prints the first admin token)
+    #[arg(
+        long,
+        global = true,
+        env = "RAMP_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+
+    /// Which of the flags above were typed rather than taken from the environment.
+    #[arg(skip)]
+    pub typed: Typed,
 
     /// What to do
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Whether `--store`, `--server` and `--token` were given on the command line (rather than
+/// by `RAMP_*` variables): a typed flag beats a variable, and two typed flags that contradict
+/// each other are an error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Typed {
+    /// `--store` was typed.
+    pub store: bool,
+    /// `--server` was typed.
+    pub server: bool,
+    /// `--token` was typed.
+    pub token: bool,
+}
+
+impl Cli {
+    /// Parses the process's arguments like `Cli::parse`, noting which flags were typed.
+    pub fn parse_arguments() -> Self {
+        let matches = Cli::command().get_matches();
+        let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+        let typed = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+        cli.typed = Typed {
+            store: typed("store"),
+            server: typed("server"),
+            token: typed("token"),
+        };
+        cli
+    }
 }
 
 /// Every command, in the order `ramp --help` lists them.
@@ -118,6 +163,11 @@ pub enum Command {
         /// The document ('-' reads standard input)
         file: String,
     },
+    /// Run the HTTP server: admin API, OFREP, snapshot stream, health and metrics
+    Serve(ServeArgs),
+    /// Manage API tokens for the server
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Copy every feature and stored group (and the history) from one store to another, then
     /// check that the destination answers every feature identically; safe to run twice
     Copy {

@@ -12,13 +12,11 @@ mod user_id_input;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::cli::Cli;
 
-#[tokio::main(flavor = "current_thread")]
+#[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_arguments();
     match commands::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         // `ramp features | head` closes the pipe early; that is the reader's choice, not a failure.

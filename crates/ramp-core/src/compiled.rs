@@ -1,15 +1,15 @@
 //! `CompiledSnapshot`: a snapshot prepared once for many fast evaluations.
 //!
-//! Compiling resolves each feature's groups, builds compact user sets and a name index. After
-//! that, a check hashes the feature name, computes one CRC-32 at most, and allocates nothing.
+//! Compiling resolves each feature's groups, builds compact user sets, a name index and each
+//! feature's integer percentage threshold. After that, a check hashes the feature name, computes
+//! one CRC-32 at most, and allocates nothing.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use foldhash::fast::FixedState;
-
-use crate::bucket::in_percentage;
+use crate::bucket::{checksum, checksum_below, percentage_threshold};
 use crate::decision::{Decision, Reason};
+use crate::name_index::{NameIndex, Named};
 use crate::{CodeGroups, Context, Snapshot, StoredGroup, UserSet};
 
 /// A snapshot compiled for evaluation. Cheap to share behind an `Arc`; never changes.
@@ -17,17 +17,24 @@ use crate::{CodeGroups, Context, Snapshot, StoredGroup, UserSet};
 pub struct CompiledSnapshot {
     version: u64,
     randomize_percentage: bool,
-    index: HashMap<Box<str>, u32, FixedState>,
+    index: NameIndex,
     features: Vec<CompiledFeature>,
     groups: Vec<StoredGroup>,
 }
 
 #[derive(Debug, Clone)]
 struct CompiledFeature {
-    // Everything a percentage check reads fits in one cache line; the user lists, which most
-    // features do not have, sit behind `lists`.
-    percentage: f64,
+    // 56 bytes, so everything a percentage check reads (threshold, flags, the name's pointer
+    // and length) is within one or two cache lines; the user lists, which most features do not
+    // have, sit behind `lists`.
+    /// `bucket::percentage_threshold` of the percentage: a user is in when their checksum is
+    /// below it. 0 for nobody (then no checksum is computed).
+    threshold: u64,
+    /// The percentage is exactly 100.
     everyone: bool,
+    /// The feature has excluded users, listed users or groups: the rules before the
+    /// percentage must be looked at (`decide_with_rules`). False for a plain percentage.
+    has_rules: bool,
     has_users: bool,
     has_excluded: bool,
     name: Box<str>,
@@ -51,6 +58,54 @@ enum GroupReference {
     Other(Arc<str>),
 }
 
+impl GroupReference {
+    fn name(&self) -> &Arc<str> {
+        match self {
+            GroupReference::All(name)
+            | GroupReference::Stored(name, _)
+            | GroupReference::Other(name) => name,
+        }
+    }
+}
+
+/// What decided a check: a `Decision` without the group's `Arc`, so `is_active` never touches
+/// a reference count and the hot path returns a small value in a register.
+///
+/// The two inactive outcomes come first, so `is_active` is one comparison of the tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Outcome {
+    Off,
+    Excluded,
+    Everyone,
+    User,
+    /// The feature's group at this position let the user in.
+    Group(usize),
+    Percentage,
+}
+
+impl Outcome {
+    #[inline]
+    fn is_active(self) -> bool {
+        !matches!(self, Outcome::Excluded | Outcome::Off)
+    }
+
+    #[inline]
+    fn into_decision(self, feature: &CompiledFeature) -> Decision {
+        match self {
+            Outcome::Excluded => Decision::off(Reason::Excluded),
+            Outcome::Everyone => Decision::on(Reason::Everyone),
+            Outcome::User => Decision::on(Reason::User),
+            Outcome::Group(position) => match feature.groups.get(position) {
+                Some(group) => Decision::on(Reason::Group(Arc::clone(group.name()))),
+                None => Decision::off(Reason::Off),
+            },
+            Outcome::Percentage => Decision::on(Reason::Percentage),
+            Outcome::Off => Decision::off(Reason::Off),
+        }
+    }
+}
+
 impl CompiledSnapshot {
     /// Compiles a snapshot.
     pub fn compile(snapshot: &Snapshot) -> Self {
@@ -60,11 +115,9 @@ impl CompiledSnapshot {
             .enumerate()
             .map(|(position, group)| (group.name.as_str(), position))
             .collect();
-        let mut index =
-            HashMap::with_capacity_and_hasher(snapshot.features.len(), FixedState::default());
         let mut features = Vec::with_capacity(snapshot.features.len());
         for feature in &snapshot.features {
-            let groups = feature
+            let groups: Box<[GroupReference]> = feature
                 .groups
                 .iter()
                 .map(|group| {
@@ -78,7 +131,6 @@ impl CompiledSnapshot {
                     }
                 })
                 .collect();
-            index.insert(Box::from(feature.name.as_str()), features.len() as u32);
             // A damaged feature is off for everyone: listed, but no rule of it applies.
             let usable = feature.damaged.is_none();
             let users = |list: &[crate::UserId]| {
@@ -88,24 +140,28 @@ impl CompiledSnapshot {
                 users: users(&feature.users),
                 excluded: users(&feature.excluded_users),
             };
+            let groups = if usable { groups } else { Box::default() };
+            let has_users = !lists.users.is_empty();
+            let has_excluded = !lists.excluded.is_empty();
             features.push(CompiledFeature {
                 name: Box::from(feature.name.as_str()),
-                percentage: if usable {
-                    feature.percentage.value()
+                threshold: if usable {
+                    percentage_threshold(feature.percentage.value())
                 } else {
-                    0.0
+                    0
                 },
                 everyone: usable && feature.percentage.is_everyone(),
-                has_users: !lists.users.is_empty(),
-                has_excluded: !lists.excluded.is_empty(),
+                has_rules: has_users || has_excluded || !groups.is_empty(),
+                has_users,
+                has_excluded,
                 lists: Box::new(lists),
-                groups: if usable { groups } else { Box::default() },
+                groups,
             });
         }
         Self {
             version: snapshot.version,
             randomize_percentage: snapshot.randomize_percentage,
-            index,
+            index: NameIndex::new(&features),
             features,
             groups: snapshot.groups.clone(),
         }
@@ -128,7 +184,7 @@ impl CompiledSnapshot {
 
     /// Whether a feature of this name exists.
     pub fn contains(&self, feature: &str) -> bool {
-        self.index.contains_key(feature)
+        self.index.find(&self.features, feature).is_some()
     }
 
     /// Feature names in snapshot order.
@@ -139,16 +195,19 @@ impl CompiledSnapshot {
     /// Whether `feature` is active for `context`. Unknown features are inactive.
     #[inline]
     pub fn is_active(&self, feature: &str, context: &Context, code_groups: &CodeGroups) -> bool {
-        self.evaluate(feature, context, code_groups).active
+        match self.index.find(&self.features, feature) {
+            Some(feature) => self.decide(feature, context, code_groups).is_active(),
+            None => false,
+        }
     }
 
     /// Whether `feature` is active for `context`, and why.
     #[inline]
     pub fn evaluate(&self, feature: &str, context: &Context, code_groups: &CodeGroups) -> Decision {
-        match self.index.get(feature) {
-            Some(position) => {
-                self.evaluate_compiled(&self.features[*position as usize], context, code_groups)
-            }
+        match self.index.find(&self.features, feature) {
+            Some(feature) => self
+                .decide(feature, context, code_groups)
+                .into_decision(feature),
             None => Decision::off(Reason::NotFound),
         }
     }
@@ -162,58 +221,95 @@ impl CompiledSnapshot {
         self.features.iter().map(move |feature| {
             (
                 &*feature.name,
-                self.evaluate_compiled(feature, context, code_groups),
+                self.decide(feature, context, code_groups)
+                    .into_decision(feature),
             )
         })
     }
 
-    fn evaluate_compiled(
+    /// The rules in order: excluded, everyone (100 %), user, group, percentage. A feature with
+    /// only a percentage (the common, hot case) goes straight to the checksum; the lists and
+    /// groups are in `decide_with_rules`, out of line.
+    #[inline(always)]
+    fn decide(
         &self,
         feature: &CompiledFeature,
         context: &Context,
         code_groups: &CodeGroups,
-    ) -> Decision {
+    ) -> Outcome {
         let Some(user_id) = context.user_id() else {
             // The gem: without a user only 100 % counts; users and groups are not consulted.
             return if feature.everyone {
-                Decision::on(Reason::Everyone)
+                Outcome::Everyone
             } else {
-                Decision::off(Reason::Off)
+                Outcome::Off
             };
         };
-        if feature.has_excluded && feature.lists.excluded.contains(user_id) {
-            return Decision::off(Reason::Excluded);
+        if feature.has_rules {
+            return self.decide_with_rules(feature, user_id, context, code_groups);
         }
         if feature.everyone {
-            return Decision::on(Reason::Everyone);
+            return Outcome::Everyone;
         }
-        if feature.has_users && feature.lists.users.contains(user_id) {
-            return Decision::on(Reason::User);
-        }
-        for group in feature.groups.iter() {
-            let (name, member) = match group {
-                GroupReference::All(name) => (name, true),
-                GroupReference::Stored(name, position) => {
-                    (name, self.groups[*position].contains(context))
-                }
-                GroupReference::Other(name) => {
-                    (name, code_groups.contains(name, context).unwrap_or(false))
-                }
-            };
-            if member {
-                return Decision::on(Reason::Group(Arc::clone(name)));
+        self.decide_by_percentage(feature, user_id)
+    }
+
+    #[inline(always)]
+    fn decide_by_percentage(&self, feature: &CompiledFeature, user_id: &str) -> Outcome {
+        if feature.threshold > 0 {
+            let feature_name = self.randomize_percentage.then_some(&*feature.name);
+            if checksum_below(checksum(user_id, feature_name), feature.threshold) {
+                return Outcome::Percentage;
             }
         }
-        if feature.percentage > 0.0
-            && in_percentage(
-                user_id,
-                &feature.name,
-                feature.percentage,
-                self.randomize_percentage,
-            )
-        {
-            return Decision::on(Reason::Percentage);
+        Outcome::Off
+    }
+
+    #[inline(never)]
+    fn decide_with_rules(
+        &self,
+        feature: &CompiledFeature,
+        user_id: &str,
+        context: &Context,
+        code_groups: &CodeGroups,
+    ) -> Outcome {
+        if feature.has_excluded && feature.lists.excluded.contains(user_id) {
+            return Outcome::Excluded;
         }
-        Decision::off(Reason::Off)
+        if feature.everyone {
+            return Outcome::Everyone;
+        }
+        if feature.has_users && feature.lists.users.contains(user_id) {
+            return Outcome::User;
+        }
+        for (position, group) in feature.groups.iter().enumerate() {
+            let member = match group {
+                GroupReference::All(_) => true,
+                GroupReference::Stored(_, stored) => self.groups[*stored].contains(context),
+                GroupReference::Other(name) => code_groups.contains(name, context).unwrap_or(false),
+            };
+            if member {
+                return Outcome::Group(position);
+            }
+        }
+        self.decide_by_percentage(feature, user_id)
+    }
+}
+
+impl Named for CompiledFeature {
+    #[inline(always)]
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_compiled_feature_fits_in_a_cache_line() {
+        assert!(std::mem::size_of::<CompiledFeature>() <= 64);
+        assert!(std::mem::size_of::<Outcome>() <= 16);
     }
 }

@@ -33,6 +33,7 @@ mod feature;
 mod group;
 pub mod history;
 mod name;
+mod name_index;
 mod percentage;
 mod snapshot;
 mod stage;

@@ -33,7 +33,7 @@ mod transfer;
 
 pub use copy::{copy_store, CopyReport, CopyStep};
 pub use error::RolloutError;
-pub use open::{open_store, DEFAULT_STORE_URL};
+pub use open::{open_server, open_store, DEFAULT_STORE_URL};
 pub use revert::Reverted;
 pub use rollout::Rollout;
 pub use transfer::{Export, EXPORT_FORMAT};

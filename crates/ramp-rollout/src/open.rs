@@ -1,8 +1,10 @@
-//! Opening a store from a URL: the one place that knows every backend.
+//! Opening a store from a URL, or a Ramp server as a store: the one place that knows every
+//! backend.
 
 use std::sync::Arc;
 
 use ramp_store::{MemoryStore, Store, StoreError};
+use ramp_store_http::HttpStore;
 use ramp_store_postgres::PostgresStore;
 use ramp_store_redis::RedisStore;
 use ramp_store_sqlite::SqliteStore;
@@ -26,9 +28,26 @@ pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         }
         "redis" => Ok(Arc::new(RedisStore::open_url(url).await?)),
         "postgres" | "postgresql" => Ok(Arc::new(PostgresStore::open_url(url).await?)),
+        // A server needs a token, which does not belong in a URL that ends up in logs.
+        "http" | "https" => Err(StoreError::InvalidUrl {
+            url: url.to_owned(),
+            reason: "a Ramp server is not a store URL: use open_server(URL, TOKEN) \
+                     (on the command line: --server URL --token TOKEN)"
+                .into(),
+        }),
         _ => Err(StoreError::InvalidUrl {
             url: url.to_owned(),
             reason: "expected sqlite://PATH, redis://HOST:PORT/DB, postgres://USER@HOST/DATABASE or memory://".into(),
         }),
     }
+}
+
+/// Opens a Ramp server (`http://HOST:PORT` or `https://...`, as `ramp serve` prints it) as a
+/// store that acts with `token`'s rights, after checking that the server answers and accepts
+/// the token. Changes are recorded as made by the token's name, whatever actor the caller
+/// gives; see [`ramp_store_http`] for what else differs.
+pub async fn open_server(url: &str, token: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let store = HttpStore::new(url, token)?;
+    store.check().await?;
+    Ok(Arc::new(store))
 }

@@ -17,8 +17,9 @@
 //! The schema's tables (`migrations/V1__initial.sql` says why each looks as it does): `meta`
 //! (one row: the store version), `features` (one row per feature, user lists as comma-joined
 //! text, data as `jsonb`), `groups` (name and `jsonb` body), `history` (`bigint` identity ids,
-//! indexed by `(feature, id DESC)` and by its primary key for global pages), and
-//! `ramp_schema_history` (the migrations applied).
+//! indexed by `(feature, id DESC)` and by its primary key for global pages), `credentials`
+//! (API credentials, keyed by kind and name, outside the store version;
+//! `migrations/V2__credentials.sql`), and `ramp_schema_history` (the migrations applied).
 //!
 //! This crate never decides what a change means (that is `ramp_core::Change::apply`, through
 //! `ramp_store::prepare`), and never blocks an async runtime thread: the driver is asynchronous
@@ -35,6 +36,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod connection;
+mod credentials;
 mod error;
 mod history;
 mod import;

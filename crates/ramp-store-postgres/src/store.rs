@@ -15,7 +15,8 @@ use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
 };
 use ramp_store::{
-    Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store, StoreError,
+    Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
+    ImportedFeature, Store, StoreError,
 };
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
@@ -25,7 +26,7 @@ use crate::connection::{
     connect_deadline, pool, pooled, session_config, store_version, OPERATION_TIMEOUT,
 };
 use crate::error::{unavailable, TimedOut, BACKEND};
-use crate::{history, import, listener, migrate, reads, writes, PostgresUrl};
+use crate::{credentials, history, import, listener, migrate, reads, writes, PostgresUrl};
 
 /// A store in one schema of a PostgreSQL database, shareable by any number of processes.
 ///
@@ -288,6 +289,20 @@ impl Store for PostgresStore {
 
     async fn history_event(&self, id: u64) -> Result<Option<HistoryEvent>, StoreError> {
         self.timed(async { history::read_event(&self.shared.client().await?, id).await })
+            .await
+    }
+
+    async fn credentials(&self) -> Result<Vec<Credential>, StoreError> {
+        self.timed(credentials::credentials(&self.shared)).await
+    }
+
+    async fn create_credential(&self, credential: &Credential) -> Result<(), StoreError> {
+        self.timed(credentials::create(&self.shared, credential))
+            .await
+    }
+
+    async fn delete_credential(&self, kind: CredentialKind, name: &str) -> Result<(), StoreError> {
+        self.timed(credentials::delete(&self.shared, kind, name))
             .await
     }
 

@@ -58,6 +58,13 @@ impl Keys {
         format!("{}ramp:digests", self.prefix)
     }
 
+    /// `{prefix}ramp:credentials`: a hash of `KIND:NAME` -> credential JSON. Under `ramp:`, so
+    /// the gem never reads, lists or deletes it, and no snapshot mistakes it for a feature
+    /// (features are only what the registry names, under `feature:`).
+    pub(crate) fn credentials(&self) -> String {
+        format!("{}ramp:credentials", self.prefix)
+    }
+
     /// `{prefix}ramp:changes`: the Pub/Sub channel Ramp writers announce their changes on.
     pub(crate) fn channel(&self) -> String {
         format!("{}ramp:changes", self.prefix)

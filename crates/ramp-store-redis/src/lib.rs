@@ -8,6 +8,7 @@
 //! - What the gem has no field for (exclusions, stage, times, version) rides in the data JSON
 //!   under the reserved key `__ramp`, which the gem keeps on every rewrite; stored groups, the
 //!   store version and change detection live under `{prefix}ramp:`, which the gem never reads.
+//! - API credentials are one hash, `{prefix}ramp:credentials`, outside the store version.
 //! - Every write is atomic over all the keys it touches (WATCH on the payload it read, then one
 //!   script in MULTI/EXEC), so Ramp writers never lose updates, to each other or to Ruby ones.
 //! - History is the gem's logging format (`logging: { global: true }`), so the gem's tools list
@@ -28,6 +29,7 @@
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod credentials;
 mod error;
 mod events;
 pub mod gem_format;

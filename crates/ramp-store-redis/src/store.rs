@@ -12,7 +12,8 @@ use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
 };
 use ramp_store::{
-    Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store, StoreError,
+    Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
+    ImportedFeature, Store, StoreError,
 };
 use tokio::sync::{broadcast, watch, RwLock};
 use tokio::task::JoinHandle;
@@ -21,7 +22,7 @@ use crate::error::{gave_up, BACKEND};
 use crate::keys::Keys;
 use crate::pool::Pool;
 use crate::scripts::Scripts;
-use crate::{imports, reads, watcher, writes, RedisUrl};
+use crate::{credentials, imports, reads, watcher, writes, RedisUrl};
 
 /// A store in Redis, in the rollout gem's format, shareable with Ruby applications and with
 /// other Ramp processes.
@@ -262,6 +263,18 @@ impl Store for RedisStore {
 
     async fn history_event(&self, id: u64) -> Result<Option<HistoryEvent>, StoreError> {
         reads::history_event(&self.shared, id).await
+    }
+
+    async fn credentials(&self) -> Result<Vec<Credential>, StoreError> {
+        credentials::credentials(&self.shared).await
+    }
+
+    async fn create_credential(&self, credential: &Credential) -> Result<(), StoreError> {
+        credentials::create(&self.shared, credential).await
+    }
+
+    async fn delete_credential(&self, kind: CredentialKind, name: &str) -> Result<(), StoreError> {
+        credentials::delete(&self.shared, kind, name).await
     }
 
     /// Notices of this process's changes at once; of other Ramp processes' changes as Redis

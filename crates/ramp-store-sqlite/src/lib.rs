@@ -8,6 +8,7 @@
 //!   program's database, is refused with `StoreError::Corrupt` rather than written to.
 //! - A feature's user lists are single text columns: a million ids load and save as one value.
 //! - Subscribers hear of this process's commits at once and of other processes' within ~200 ms.
+//! - API credentials live in their own table, outside the store version (`credentials`).
 //!
 //! This crate never decides what a change means (that is `ramp_core::Change::apply`, through
 //! `ramp_store::prepare`), and never blocks an async runtime thread on SQLite.
@@ -24,6 +25,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod connection;
+mod credentials;
 mod error;
 mod history;
 mod operations;

@@ -13,7 +13,8 @@ use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
 };
 use ramp_store::{
-    Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store, StoreError,
+    Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
+    ImportedFeature, Store, StoreError,
 };
 use rusqlite::{Connection, Transaction};
 use tokio::sync::{broadcast, watch};
@@ -21,7 +22,7 @@ use tokio::task::JoinHandle;
 
 use crate::connection::{open_writer, store_version};
 use crate::error::{sql, BACKEND};
-use crate::{operations, watcher, SqliteUrl};
+use crate::{credentials, operations, watcher, SqliteUrl};
 
 /// A store in one SQLite file, shareable by several processes (a server and the CLI).
 ///
@@ -264,6 +265,22 @@ impl Store for SqliteStore {
 
     async fn history_event(&self, id: u64) -> Result<Option<HistoryEvent>, StoreError> {
         self.run(move |shared| operations::history_event(shared, id))
+            .await
+    }
+
+    async fn credentials(&self) -> Result<Vec<Credential>, StoreError> {
+        self.run(credentials::credentials).await
+    }
+
+    async fn create_credential(&self, credential: &Credential) -> Result<(), StoreError> {
+        let credential = credential.clone();
+        self.run(move |shared| credentials::create(shared, &credential))
+            .await
+    }
+
+    async fn delete_credential(&self, kind: CredentialKind, name: &str) -> Result<(), StoreError> {
+        let name = name.to_owned();
+        self.run(move |shared| credentials::delete(shared, kind, &name))
             .await
     }
 

@@ -3,6 +3,8 @@
 
 use ramp_core::CoreError;
 
+use crate::CredentialKind;
+
 /// A boxed source error from a backend's driver.
 pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -10,20 +12,21 @@ pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// The feature or group does not exist.
+    /// The feature, group or credential does not exist.
     #[error("{kind} {name:?} not found")]
     NotFound {
-        /// `feature`, `group` or `event`.
+        /// `feature`, `group`, `event` or `credential`.
         kind: &'static str,
         /// Its name or id.
         name: String,
     },
-    /// A write expected another version (someone else changed it first).
+    /// A write expected another version (someone else changed it first). Creating a
+    /// credential that exists is one too: it expected none (version 0) and found one.
     #[error(
         "feature {feature:?} is at version {actual}, not {expected}: it changed since it was read"
     )]
     Conflict {
-        /// The feature.
+        /// The feature (for a credential, `KIND:NAME`).
         feature: String,
         /// The version the writer read.
         expected: u64,
@@ -74,6 +77,24 @@ impl StoreError {
         StoreError::NotFound {
             kind: "group",
             name: name.to_owned(),
+        }
+    }
+
+    /// A `NotFound` for a credential, named `KIND:NAME`.
+    pub fn credential_not_found(kind: CredentialKind, name: &str) -> Self {
+        StoreError::NotFound {
+            kind: "credential",
+            name: format!("{kind}:{name}"),
+        }
+    }
+
+    /// The `Conflict` for creating a credential that exists: it expected none (version 0)
+    /// and found one (version 1). Built in one place so that every store answers alike.
+    pub fn credential_exists(kind: CredentialKind, name: &str) -> Self {
+        StoreError::Conflict {
+            feature: format!("{kind}:{name}"),
+            expected: 0,
+            actual: 1,
         }
     }
 }

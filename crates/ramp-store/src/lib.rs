@@ -1,11 +1,12 @@
 //! Where Ramp keeps its data: the `Store` trait every backend implements, the typed
-//! `StoreError`, the in-memory backend, and (feature `conformance`) the suite of tests every
-//! backend must pass.
+//! `StoreError`, the API credentials every store keeps (`credential`), the in-memory backend,
+//! and (feature `conformance`) the suite of tests every backend must pass.
 //!
 //! Stores never decide what a change means: they call the core's `Change::apply` inside their
 //! own atomic read-modify-write, so every backend behaves alike.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod credential;
 mod error;
 pub mod list_column;
 mod memory;
@@ -15,6 +16,7 @@ mod store;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use credential::{Credential, CredentialKind, Role};
 pub use error::{Source, StoreError};
 pub use memory::MemoryStore;
 pub use store::{Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store};

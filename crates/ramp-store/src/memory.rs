@@ -1,6 +1,7 @@
 //! `MemoryStore`: everything in one process's memory, behind one lock. For tests, demos and
 //! applications that load their flags from an export file; nothing survives the process.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -13,7 +14,8 @@ use tokio::sync::broadcast;
 
 use crate::prepare::{deletion_event, prepare_change};
 use crate::{
-    Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store, StoreError,
+    Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
+    ImportedFeature, Store, StoreError,
 };
 
 /// A store in memory.
@@ -31,6 +33,9 @@ struct State {
     groups: BTreeMap<GroupName, StoredGroup>,
     /// Oldest first; ids are positions plus one.
     history: Vec<HistoryEvent>,
+    /// Keyed by `Credential::sort_key`, so iterating lists them in the trait's order. Outside
+    /// `version`: credentials are not part of any snapshot.
+    credentials: BTreeMap<(&'static str, String), Credential>,
 }
 
 impl State {
@@ -265,6 +270,33 @@ impl Store for MemoryStore {
             .checked_sub(1)
             .and_then(|index| state.history.get(index as usize))
             .cloned())
+    }
+
+    async fn credentials(&self) -> Result<Vec<Credential>, StoreError> {
+        Ok(self.lock().credentials.values().cloned().collect())
+    }
+
+    async fn create_credential(&self, credential: &Credential) -> Result<(), StoreError> {
+        credential.validate()?;
+        let key = (credential.kind.as_str(), credential.name.clone());
+        match self.lock().credentials.entry(key) {
+            Entry::Occupied(_) => Err(StoreError::credential_exists(
+                credential.kind,
+                &credential.name,
+            )),
+            Entry::Vacant(slot) => {
+                slot.insert(credential.clone());
+                Ok(())
+            }
+        }
+    }
+
+    async fn delete_credential(&self, kind: CredentialKind, name: &str) -> Result<(), StoreError> {
+        self.lock()
+            .credentials
+            .remove(&(kind.as_str(), name.to_owned()))
+            .map(drop)
+            .ok_or_else(|| StoreError::credential_not_found(kind, name))
     }
 
     fn subscribe(&self) -> broadcast::Receiver<ChangeNotice> {

@@ -9,7 +9,7 @@ use ramp_core::{
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use crate::StoreError;
+use crate::{Credential, CredentialKind, StoreError};
 
 /// The result of applying a change.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,7 +77,7 @@ pub struct ImportSummary {
     pub groups: usize,
 }
 
-/// Where Ramp keeps features, stored groups and history.
+/// Where Ramp keeps features, stored groups, history and API credentials.
 ///
 /// Every write is a read-modify-write inside the store (a transaction, a lock, a script), so
 /// concurrent writers never lose each other's updates, and a failed write changes nothing.
@@ -141,6 +141,23 @@ pub trait Store: Send + Sync + 'static {
 
     /// One history event by id.
     async fn history_event(&self, id: u64) -> Result<Option<HistoryEvent>, StoreError>;
+
+    /// Every credential, sorted by kind then name (see [`Credential::sort_key`]).
+    async fn credentials(&self) -> Result<Vec<Credential>, StoreError>;
+
+    /// Adds a credential; `Conflict` (see [`StoreError::credential_exists`]) if one of the same
+    /// kind and name exists, leaving that one unchanged. Validates first
+    /// ([`Credential::validate`]): `Invalid` stores nothing. Atomic: of concurrent creates of
+    /// one kind and name, in any processes, exactly one succeeds.
+    ///
+    /// Credentials are not features: creating or deleting one changes neither the store's
+    /// version nor any snapshot and sends no [`ChangeNotice`] (servers re-read credentials
+    /// periodically), and the Redis store keeps them where the Ruby gem never looks.
+    async fn create_credential(&self, credential: &Credential) -> Result<(), StoreError>;
+
+    /// Removes a credential; `NotFound` if there is none of that kind and name. Like
+    /// [`Store::create_credential`], changes no version and sends no notice.
+    async fn delete_credential(&self, kind: CredentialKind, name: &str) -> Result<(), StoreError>;
 
     /// A stream of notices, one per committed change (from this process, and from others
     /// where the backend can see them). A slow subscriber may miss notices and should reload.

@@ -1,6 +1,6 @@
-//! Running a parsed command: open the store once, then hand over to the file of the command's
-//! group. Commands validate every argument before their one call to the library, so a
-//! rejected command never writes anything.
+//! Running a parsed command: open the store (or a server, with `--server`) once, then hand
+//! over to the file of the command's group. Commands validate every argument before their one
+//! call to the library, so a rejected command never writes anything.
 
 pub mod check;
 pub mod copy;
@@ -8,13 +8,16 @@ pub mod data;
 pub mod features;
 pub mod groups;
 pub mod history;
+pub mod serve;
 pub mod stored_groups;
+pub mod tokens;
 pub mod transfer;
 pub mod users;
 
-use anyhow::anyhow;
-use ramp_rollout::{open_store, Rollout};
+use anyhow::{anyhow, bail};
+use ramp_rollout::{open_server, open_store, Rollout, DEFAULT_STORE_URL};
 use ramp_store::StoreError;
+use ramp_store_http::HttpError;
 
 use crate::cli::{Cli, Command};
 use crate::output::Output;
@@ -25,10 +28,42 @@ pub struct Session {
     pub rollout: Rollout,
     /// Text or JSON.
     pub output: Output,
+    /// The server, when commands act through one (`ramp token create` asks it directly).
+    pub server: Option<ServerLogin>,
+}
+
+/// A server's address and the token to present to it.
+#[derive(Debug, Clone)]
+pub struct ServerLogin {
+    /// As `ramp serve` prints it: `http://HOST:PORT`.
+    pub url: String,
+    /// The API token.
+    pub token: String,
+}
+
+/// Where commands act.
+enum Target {
+    /// A store URL.
+    Store(String),
+    /// A server, as a store.
+    Server(ServerLogin),
 }
 
 /// Runs one command to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if cli.typed.server {
+        match &cli.command {
+            Command::Serve(_) => bail!(
+                "`ramp serve` runs a server over a store (--store); it cannot act through \
+                 another server: leave out --server"
+            ),
+            Command::Copy { .. } => bail!(
+                "`ramp copy` moves data between stores (--from URL --to URL); it cannot act \
+                 through a server: leave out --server"
+            ),
+            _ => {}
+        }
+    }
     if let Command::Copy {
         from,
         to,
@@ -39,13 +74,90 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         let output = Output::new(cli.json);
         return copy::copy(output, actor(cli.actor), from, to, *with_history).await;
     }
-    let store = open(&cli.store).await?;
-    let session = Session {
-        rollout: Rollout::new(store, actor(cli.actor)),
-        output: Output::new(cli.json),
+    if let Command::Serve(arguments) = cli.command {
+        return serve::serve(cli.store, arguments).await;
+    }
+    let output = Output::new(cli.json);
+    let actor = actor(cli.actor.clone());
+    match target(&cli)? {
+        Target::Store(url) => {
+            let session = Session {
+                rollout: Rollout::new(open(&url).await?, actor),
+                output,
+                server: None,
+            };
+            execute(&session, cli.command).await
+        }
+        Target::Server(login) => {
+            let result = async {
+                let store = open_server(&login.url, &login.token).await?;
+                let session = Session {
+                    rollout: Rollout::new(store, actor),
+                    output,
+                    server: Some(login),
+                };
+                execute(&session, cli.command).await
+            };
+            result.await.map_err(server_message)
+        }
+    }
+}
+
+/// Chooses between `--store` and `--server`: a typed flag beats a `RAMP_*` variable; two
+/// typed flags, or two variables, naming both are an error rather than a guess.
+fn target(cli: &Cli) -> anyhow::Result<Target> {
+    let typed = cli.typed;
+    let use_server = match (&cli.server, &cli.store) {
+        (Some(_), Some(_)) if typed.server == typed.store => {
+            if typed.server {
+                bail!("--store and --server name two places to act on; give only one");
+            }
+            bail!(
+                "RAMP_STORE and RAMP_SERVER are both set; unset one, or give --store or --server"
+            );
+        }
+        (Some(_), Some(_)) => typed.server,
+        (Some(_), None) => true,
+        (None, _) => false,
     };
-    let session = &session;
-    match cli.command {
+    if !use_server {
+        if typed.token {
+            bail!("--token is for acting through a server: give --server URL too");
+        }
+        let url = cli.store.as_deref().unwrap_or(DEFAULT_STORE_URL);
+        return Ok(Target::Store(url.to_owned()));
+    }
+    let url = cli.server.clone().unwrap_or_default();
+    let token = cli
+        .token
+        .clone()
+        .filter(|token| !token.trim().is_empty())
+        .ok_or_else(|| {
+            anyhow!(
+                "--server needs a token: give --token TOKEN or set RAMP_TOKEN (`ramp serve` \
+                 prints the first admin token when it starts; `ramp token create` makes others)"
+            )
+        })?;
+    Ok(Target::Server(ServerLogin { url, token }))
+}
+
+/// Through a server, what went wrong is best said by the server's own words ("the server
+/// refused the token: token \"ci\" has role reader; this needs admin", "cannot reach the
+/// server at ..."), without the `http store unavailable:` that a store error puts first.
+fn server_message(error: anyhow::Error) -> anyhow::Error {
+    let http = error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<HttpError>())
+        .map(ToString::to_string);
+    match http {
+        Some(message) => anyhow!(message),
+        None => error,
+    }
+}
+
+/// Runs a command other than `copy` and `serve` in a session.
+async fn execute(session: &Session, command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Features => features::list(session).await,
         Command::Show { name } => features::show(session, &name).await,
         Command::Activate { name } => features::activate(session, &name).await,
@@ -66,7 +178,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Revert { name, event } => history::revert(session, &name, &event).await,
         Command::Export { file } => transfer::export(session, file.as_deref()).await,
         Command::Import { file } => transfer::import(session, &file).await,
-        Command::Copy { .. } => unreachable!("handled before the store is opened"),
+        Command::Token(command) => tokens::run(session, command).await,
+        Command::Copy { .. } | Command::Serve(_) => {
+            unreachable!("handled before the store is opened")
+        }
     }
 }
 

@@ -35,7 +35,13 @@ macro_rules! conformance_tests {
             copied_history_is_kept_once,
             subscribers_hear_of_changes,
             large_user_lists_round_trip,
-            concurrent_writers_lose_nothing
+            concurrent_writers_lose_nothing,
+            credentials_round_trip_sorted,
+            duplicate_credential_is_a_conflict,
+            invalid_credential_stores_nothing,
+            delete_credential_removes_it,
+            concurrent_credential_creates_have_one_winner,
+            credentials_stay_out_of_snapshots
         );
     };
     (@each $factory:expr; $($check:ident),+) => {
@@ -93,10 +99,12 @@ pub(crate) fn ana() -> Attribution {
     }
 }
 
+mod credentials;
 mod features;
 mod history;
 mod load;
 
+pub use credentials::*;
 pub use features::*;
 pub use history::*;
 pub use load::*;

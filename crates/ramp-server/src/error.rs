@@ -1,0 +1,185 @@
+//! Errors: `ApiError` is what a request gets back (a status and a JSON body naming the
+//! problem); `ServerError` is why the server could not start or keep running.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use ramp_core::CoreError;
+use ramp_rollout::RolloutError;
+use ramp_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The store could not be opened or read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The address could not be bound or the connection loop failed.
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        /// The address asked for.
+        address: String,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A setting that cannot work (for example a public address with no credential).
+    #[error("{0}")]
+    Config(String),
+}
+
+/// The JSON body of every error answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable, machine-readable code such as `not_found` or `version_mismatch`.
+    pub error: &'static str,
+    /// A sentence for people.
+    pub message: String,
+    /// The request field the problem concerns, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An error answer: a status plus [`ErrorBody`].
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The body.
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    /// An error with the given status, code and message.
+    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                error,
+                message: message.into(),
+                field: None,
+            },
+        }
+    }
+
+    /// Names the request field the problem concerns.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.body.field = Some(field.into());
+        self
+    }
+
+    /// 400 with code `bad_request`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// 422 with code `invalid`: well-formed input that breaks a rule of the model.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+    }
+
+    /// 404 with code `not_found`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 401: no credential, or an unknown one.
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid token is required (Authorization: Bearer TOKEN or X-API-Key: TOKEN)",
+        )
+    }
+
+    /// 403: the credential's role does not allow this.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+/// The request field a core validation error concerns, so clients can show it next to the
+/// right input.
+fn core_field(error: &CoreError) -> Option<&'static str> {
+    match error {
+        CoreError::InvalidFeatureName { .. } => Some("name"),
+        CoreError::InvalidGroupName { .. } => Some("groups"),
+        CoreError::InvalidUserId { .. } => Some("users"),
+        CoreError::InvalidPercentage { .. } => Some("percentage"),
+        CoreError::InvalidStage { .. } => Some("stage"),
+        CoreError::InvalidRule { .. } => Some("rules"),
+        CoreError::InvalidData { .. } => Some("data"),
+        _ => None,
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(error: CoreError) -> Self {
+        let field = core_field(&error);
+        let api = ApiError::invalid(error.to_string());
+        match field {
+            Some(field) => api.with_field(field),
+            None => api,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound { .. } => ApiError::not_found(error.to_string()),
+            StoreError::Conflict { .. } => ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "version_mismatch",
+                error.to_string(),
+            ),
+            StoreError::Invalid(core) => core.into(),
+            StoreError::Unavailable { .. } => {
+                tracing::warn!(%error, "store unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    error.to_string(),
+                )
+            }
+            other => {
+                tracing::error!(error = %other, "store failure");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "store_error",
+                    other.to_string(),
+                )
+            }
+        }
+    }
+}
+
+impl From<RolloutError> for ApiError {
+    fn from(error: RolloutError) -> Self {
+        match error {
+            RolloutError::Invalid(core) => core.into(),
+            RolloutError::Store(store) => store.into(),
+            RolloutError::EventOfAnotherFeature { .. } => {
+                ApiError::invalid(error.to_string()).with_field("event_id")
+            }
+            RolloutError::InvalidImport { .. } => ApiError::invalid(error.to_string()),
+            other => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                other.to_string(),
+            ),
+        }
+    }
+}
+
+/// What handlers return.
+pub type ApiResult<T> = Result<T, ApiError>;

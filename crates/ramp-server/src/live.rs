@@ -1,0 +1,362 @@
+//! The live snapshot: what the server evaluates from (OFREP, checks) and what it sends SDKs.
+//!
+//! One task follows the store's change notices. A notice naming a feature re-reads just that
+//! feature and patches the snapshot; anything else (stored groups, writes seen from outside,
+//! a lagging subscription) reloads the whole snapshot. Each step is published to stream
+//! subscribers as a [`StreamEvent`], and the last events are kept so a subscriber that
+//! reconnects with `Last-Event-ID` gets what it missed.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use arc_swap::ArcSwap;
+use axum::body::Bytes;
+use ramp_core::{CompiledSnapshot, Feature, FeatureName, Snapshot};
+use ramp_store::{ChangeNotice, Store, StoreError};
+use serde::Serialize;
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::Metrics;
+
+/// How many recent events are kept for subscribers that resume.
+const RECENT_EVENTS: usize = 1024;
+
+/// A full reload this often even without notices, in case one was lost.
+const SAFETY_RELOAD: Duration = Duration::from_secs(60);
+
+/// How soon to try again after the store failed.
+const RETRY: Duration = Duration::from_secs(2);
+
+/// One snapshot, compiled, with when it was loaded.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The data, as SDKs receive it.
+    pub snapshot: Snapshot,
+    /// The same, ready to evaluate.
+    pub compiled: CompiledSnapshot,
+    /// When it was read from the store.
+    pub loaded_at: SystemTime,
+    /// The snapshot as JSON, made on first request and shared by every SDK that asks.
+    json: OnceLock<Bytes>,
+}
+
+impl Loaded {
+    fn new(snapshot: Snapshot) -> Self {
+        Self {
+            compiled: CompiledSnapshot::compile(&snapshot),
+            snapshot,
+            loaded_at: SystemTime::now(),
+            json: OnceLock::new(),
+        }
+    }
+
+    /// The snapshot as JSON.
+    pub fn json(&self) -> Bytes {
+        self.json
+            .get_or_init(|| {
+                // Serializing plain data to memory does not fail.
+                Bytes::from(serde_json::to_vec(&self.snapshot).unwrap_or_default())
+            })
+            .clone()
+    }
+}
+
+/// At most this many features in one `changed` event; more and subscribers are told to reload.
+const MAX_CHANGED_FEATURES: usize = 1000;
+
+/// What stream subscribers receive after every change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StreamEvent {
+    /// Features changed: their new states, and the names of those deleted.
+    Changed {
+        /// The snapshot version after the change.
+        version: u64,
+        /// The features created or changed, as they are now.
+        features: Vec<Feature>,
+        /// The features deleted.
+        deleted: Vec<FeatureName>,
+    },
+    /// Something else changed (stored groups, or too much at once): fetch the snapshot again.
+    /// Also the first event of every subscription, naming the version now.
+    Reload {
+        /// The snapshot version now.
+        version: u64,
+    },
+}
+
+impl StreamEvent {
+    /// The version the event brings the subscriber to (the SSE event id).
+    pub fn version(&self) -> u64 {
+        match self {
+            StreamEvent::Changed { version, .. } | StreamEvent::Reload { version } => *version,
+        }
+    }
+
+    /// The SSE event name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            StreamEvent::Changed { .. } => "changed",
+            StreamEvent::Reload { .. } => "reload",
+        }
+    }
+
+    /// What changed between two snapshots: features by their versions; any change to stored
+    /// groups (which affect many features at once) asks for a reload.
+    fn between(old: &Snapshot, new: &Snapshot) -> Self {
+        if old.groups != new.groups || old.randomize_percentage != new.randomize_percentage {
+            return StreamEvent::Reload {
+                version: new.version,
+            };
+        }
+        let mut features = Vec::new();
+        let mut deleted = Vec::new();
+        let mut old_features = old.features.iter().peekable();
+        for feature in &new.features {
+            while let Some(gone) = old_features.next_if(|old| old.name < feature.name) {
+                deleted.push(gone.name.clone());
+            }
+            match old_features.next_if(|old| old.name == feature.name) {
+                Some(old) if old.version == feature.version && old == feature => {}
+                _ => features.push(feature.clone()),
+            }
+        }
+        deleted.extend(old_features.map(|gone| gone.name.clone()));
+        if features.len() + deleted.len() > MAX_CHANGED_FEATURES {
+            return StreamEvent::Reload {
+                version: new.version,
+            };
+        }
+        StreamEvent::Changed {
+            version: new.version,
+            features,
+            deleted,
+        }
+    }
+}
+
+/// An event with its JSON, made once however many subscribers send it.
+#[derive(Debug)]
+pub struct Published {
+    /// The event.
+    pub event: StreamEvent,
+    /// `event` as JSON.
+    pub json: String,
+}
+
+impl Published {
+    /// Serializes the event.
+    pub fn new(event: StreamEvent) -> Self {
+        // Plain data serializes without error.
+        let json = serde_json::to_string(&event).unwrap_or_default();
+        Self { event, json }
+    }
+
+    /// The version the event brings the subscriber to.
+    pub fn version(&self) -> u64 {
+        self.event.version()
+    }
+}
+
+/// The current snapshot and the event feed, shared by every request.
+pub struct Live {
+    current: ArcSwap<Loaded>,
+    events: broadcast::Sender<Arc<Published>>,
+    recent: Mutex<Recent>,
+    ready: AtomicBool,
+}
+
+/// The last events, and the version a subscriber must be at for them to be all it missed.
+struct Recent {
+    base: u64,
+    events: VecDeque<Arc<Published>>,
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Live")
+            .field("version", &self.current.load().snapshot.version)
+            .finish()
+    }
+}
+
+impl Live {
+    /// Loads the first snapshot.
+    pub async fn load(store: &dyn Store) -> Result<Self, StoreError> {
+        let snapshot = store.snapshot().await?;
+        let snapshot_version = snapshot.version;
+        let (events, _) = broadcast::channel(RECENT_EVENTS);
+        Ok(Self {
+            current: ArcSwap::from_pointee(Loaded::new(snapshot)),
+            events,
+            recent: Mutex::new(Recent {
+                base: snapshot_version,
+                events: VecDeque::with_capacity(RECENT_EVENTS),
+            }),
+            ready: AtomicBool::new(true),
+        })
+    }
+
+    /// The snapshot now.
+    pub fn current(&self) -> Arc<Loaded> {
+        self.current.load_full()
+    }
+
+    /// Whether the last attempt to follow the store succeeded.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    /// A receiver of every event from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
+        self.events.subscribe()
+    }
+
+    /// How many stream subscribers are connected.
+    pub fn subscriber_count(&self) -> usize {
+        self.events.receiver_count()
+    }
+
+    /// The events after `version`, if every one of them is still kept; `None` when some were
+    /// dropped (the subscriber must reload).
+    pub fn events_after(&self, version: u64) -> Option<Vec<Arc<Published>>> {
+        let recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(|error| error.into_inner());
+        if version < recent.base {
+            return None;
+        }
+        Some(
+            recent
+                .events
+                .iter()
+                .filter(|event| event.version() > version)
+                .cloned()
+                .collect(),
+        )
+    }
+
+    fn publish(&self, loaded: Loaded, event: StreamEvent) {
+        self.current.store(Arc::new(loaded));
+        let event = Arc::new(Published::new(event));
+        {
+            let mut recent = self
+                .recent
+                .lock()
+                .unwrap_or_else(|error| error.into_inner());
+            if recent.events.len() == RECENT_EVENTS {
+                if let Some(dropped) = recent.events.pop_front() {
+                    recent.base = dropped.version();
+                }
+            }
+            recent.events.push_back(event.clone());
+        }
+        // No subscribers is not an error.
+        let _ = self.events.send(event);
+    }
+
+    async fn reload(&self, store: &dyn Store) -> Result<(), StoreError> {
+        let snapshot = store.snapshot().await?;
+        let current = self.current.load_full();
+        if snapshot.version == current.snapshot.version {
+            // Same version: a notice we already applied, or a safety reload with nothing new.
+            return Ok(());
+        }
+        let event = StreamEvent::between(&current.snapshot, &snapshot);
+        self.publish(Loaded::new(snapshot), event);
+        Ok(())
+    }
+
+    async fn apply_notice(
+        &self,
+        store: &dyn Store,
+        notice: ChangeNotice,
+    ) -> Result<(), StoreError> {
+        let current = self.current.load_full();
+        if notice.version <= current.snapshot.version {
+            return Ok(());
+        }
+        let Some(name) = notice.feature else {
+            return self.reload(store).await;
+        };
+        let feature = store.feature(&name).await?;
+        let mut snapshot = current.snapshot.clone();
+        let position = snapshot
+            .features
+            .binary_search_by(|existing| existing.name.cmp(&name));
+        match (position, &feature) {
+            (Ok(index), Some(feature)) => snapshot.features[index] = feature.clone(),
+            (Ok(index), None) => {
+                snapshot.features.remove(index);
+            }
+            (Err(index), Some(feature)) => snapshot.features.insert(index, feature.clone()),
+            (Err(_), None) => {}
+        }
+        snapshot.version = notice.version;
+        let (features, deleted) = match feature {
+            Some(feature) => (vec![feature], Vec::new()),
+            None => (Vec::new(), vec![name]),
+        };
+        self.publish(
+            Loaded::new(snapshot),
+            StreamEvent::Changed {
+                version: notice.version,
+                features,
+                deleted,
+            },
+        );
+        Ok(())
+    }
+
+    /// Follows the store until `shutdown` is cancelled.
+    pub async fn follow(
+        self: Arc<Self>,
+        store: Arc<dyn Store>,
+        metrics: Arc<Metrics>,
+        shutdown: CancellationToken,
+    ) {
+        let mut notices = store.subscribe();
+        // A change between the first load and the subscription would otherwise be missed.
+        self.settle(self.reload(store.as_ref()).await, &metrics);
+        let mut last_full_reload = Instant::now();
+        let mut tick = tokio::time::interval(RETRY);
+        loop {
+            let result = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tick.tick() => {
+                    // Retry soon after a failure; otherwise reload now and then in case a
+                    // notice was lost.
+                    if self.is_ready() && last_full_reload.elapsed() < SAFETY_RELOAD {
+                        continue;
+                    }
+                    last_full_reload = Instant::now();
+                    self.reload(store.as_ref()).await
+                }
+                notice = notices.recv() => match notice {
+                    Ok(notice) => self.apply_notice(store.as_ref(), notice).await,
+                    Err(RecvError::Lagged(_)) => self.reload(store.as_ref()).await,
+                    Err(RecvError::Closed) => return,
+                },
+            };
+            self.settle(result, &metrics);
+            metrics.set_snapshot(&self.current());
+        }
+    }
+
+    fn settle(&self, result: Result<(), StoreError>, metrics: &Metrics) {
+        match result {
+            Ok(()) => self.ready.store(true, Ordering::Relaxed),
+            Err(error) => {
+                tracing::warn!(%error, "could not refresh the snapshot; serving the last one");
+                metrics.store_error();
+                self.ready.store(false, Ordering::Relaxed);
+            }
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Prometheus metrics: requests by route pattern and status, latency, evaluations, the
+//! snapshot's version and age, stream subscribers and store errors.
+//!
+//! Labels hold route patterns (`/api/v1/features/{name}`), never the feature names or user ids
+//! of a request: those would make one time series per user.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Mutex;
+use std::time::{Instant, SystemTime};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use crate::live::Loaded;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: &'static str,
+    route: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: &'static str,
+    route: String,
+}
+
+/// The method as a static label (no allocation per request); rare methods share one label.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EvaluationLabels {
+    source: &'static str,
+    reason: &'static str,
+}
+
+type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 50 µs to about 1.6 s.
+    Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
+}
+
+/// Every metric the server keeps.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: LatencyFamily,
+    evaluations: Family<EvaluationLabels, Counter>,
+    snapshot_version: Gauge,
+    snapshot_features: Gauge,
+    snapshot_age: Gauge<f64, AtomicU64>,
+    snapshot_loaded_at: Mutex<SystemTime>,
+    stream_subscribers: Gauge,
+    store_errors: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("ramp");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by method, route pattern and status",
+            requests.clone(),
+        );
+        let latency = LatencyFamily::new_with_constructor(latency_histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer, by method and route pattern",
+            latency.clone(),
+        );
+        let evaluations = Family::<EvaluationLabels, Counter>::default();
+        registry.register(
+            "evaluations",
+            "Feature evaluations answered, by endpoint and reason",
+            evaluations.clone(),
+        );
+        let snapshot_version = Gauge::default();
+        registry.register(
+            "snapshot_version",
+            "Version of the snapshot being served",
+            snapshot_version.clone(),
+        );
+        let snapshot_features = Gauge::default();
+        registry.register(
+            "snapshot_features",
+            "Features in the snapshot being served",
+            snapshot_features.clone(),
+        );
+        let snapshot_age = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "snapshot_age_seconds",
+            "Seconds since the snapshot being served was read from the store",
+            snapshot_age.clone(),
+        );
+        let stream_subscribers = Gauge::default();
+        registry.register(
+            "stream_subscribers",
+            "Open /api/v1/stream connections",
+            stream_subscribers.clone(),
+        );
+        let store_errors = Counter::default();
+        registry.register(
+            "store_errors",
+            "Store operations that failed",
+            store_errors.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            evaluations,
+            snapshot_version,
+            snapshot_features,
+            snapshot_age,
+            snapshot_loaded_at: Mutex::new(SystemTime::now()),
+            stream_subscribers,
+            store_errors,
+        }
+    }
+
+    /// Counts one evaluation.
+    pub fn evaluation(&self, source: &'static str, reason: &'static str) {
+        self.evaluations
+            .get_or_create(&EvaluationLabels { source, reason })
+            .inc();
+    }
+
+    /// Counts a failed store operation.
+    pub fn store_error(&self) {
+        self.store_errors.inc();
+    }
+
+    /// Records the snapshot now being served.
+    pub fn set_snapshot(&self, loaded: &Loaded) {
+        self.snapshot_version
+            .set(i64::try_from(loaded.snapshot.version).unwrap_or(i64::MAX));
+        self.snapshot_features
+            .set(i64::try_from(loaded.snapshot.features.len()).unwrap_or(i64::MAX));
+        *self
+            .snapshot_loaded_at
+            .lock()
+            .unwrap_or_else(|error| error.into_inner()) = loaded.loaded_at;
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self, subscribers: usize) -> String {
+        let loaded_at = *self
+            .snapshot_loaded_at
+            .lock()
+            .unwrap_or_else(|error| error.into_inner());
+        let age = SystemTime::now()
+            .duration_since(loaded_at)
+            .unwrap_or_default();
+        self.snapshot_age.set(age.as_secs_f64());
+        self.stream_subscribers
+            .set(i64::try_from(subscribers).unwrap_or(i64::MAX));
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut text, &self.registry);
+        text
+    }
+}
+
+/// Middleware: counts and times every request under its route pattern.
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = method_label(request.method());
+    // Unmatched paths share one label so that scanning for random URLs creates no new series.
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let response = next.run(request).await;
+    let metrics = &state.metrics;
+    metrics
+        .latency
+        .get_or_create(&RouteLabels {
+            method,
+            route: route.clone(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            method,
+            route,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
+}

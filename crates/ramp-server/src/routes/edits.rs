@@ -1,0 +1,144 @@
+//! The short forms of feature changes, one route per operation of the library and command line
+//! (activate, percentage, users, exclusions, groups, data, stage). Each is a `Change` applied
+//! through `features::apply_change`, so each honours `If-Match` the same way.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::Extension;
+use ramp_core::{Change, GroupName, Percentage, Stage, UserId};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::routes::features::apply_change;
+use crate::state::AppState;
+
+/// `{"percentage": 12.5}`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PercentageBody {
+    /// From 0 to 100, decimals allowed.
+    #[schema(value_type = f64)]
+    pub percentage: Percentage,
+}
+
+/// `{"users": ["1", "2"]}`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UsersBody {
+    /// User ids.
+    #[schema(value_type = Vec<String>)]
+    pub users: Vec<UserId>,
+}
+
+/// `{"groups": ["beta"]}`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupsBody {
+    /// Group names.
+    #[schema(value_type = Vec<String>)]
+    pub groups: Vec<GroupName>,
+}
+
+/// `{"stage": "beta"}`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StageBody {
+    /// development, beta, rolling_out, everyone or graduated.
+    #[schema(value_type = String)]
+    pub stage: Stage,
+}
+
+/// A JSON object of data keys; `null` removes a key.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+pub struct DataBody(pub Map<String, Value>);
+
+macro_rules! edit_route {
+    ($(#[$doc:meta])* $method:ident $path:literal, $handler:ident, $body:ty, |$value:ident| $change:expr) => {
+        $(#[$doc])*
+        #[utoipa::path($method, path = $path, tag = "features",
+            params(("name" = String, Path, description = "The feature")),
+            request_body = $body,
+            responses((status = 200, body = serde_json::Value), (status = 412, body = ErrorBody),
+                (status = 422, body = ErrorBody)))]
+        pub async fn $handler(
+            State(state): State<AppState>,
+            Extension(caller): Extension<Caller>,
+            Path(name): Path<String>,
+            headers: HeaderMap,
+            ApiJson($value): ApiJson<$body>,
+        ) -> ApiResult<Response> {
+            apply_change(&state, &caller, &headers, &name, $change).await
+        }
+    };
+    ($(#[$doc:meta])* $method:ident $path:literal, $handler:ident, $change:expr) => {
+        $(#[$doc])*
+        #[utoipa::path($method, path = $path, tag = "features",
+            params(("name" = String, Path, description = "The feature")),
+            responses((status = 200, body = serde_json::Value), (status = 412, body = ErrorBody)))]
+        pub async fn $handler(
+            State(state): State<AppState>,
+            Extension(caller): Extension<Caller>,
+            Path(name): Path<String>,
+            headers: HeaderMap,
+        ) -> ApiResult<Response> {
+            apply_change(&state, &caller, &headers, &name, $change).await
+        }
+    };
+}
+
+edit_route!(
+    /// On for everyone (100 %); users and groups are kept.
+    post "/api/v1/features/{name}/activate", activate, Change::Activate);
+edit_route!(
+    /// Off and empty, like the gem: percentage 0, no users, exclusions or groups.
+    post "/api/v1/features/{name}/deactivate", deactivate, Change::Deactivate);
+edit_route!(
+    /// Sets the percentage.
+    put "/api/v1/features/{name}/percentage", set_percentage, PercentageBody,
+    |body| Change::SetPercentage { percentage: body.percentage });
+edit_route!(
+    /// Adds users to the allow list.
+    post "/api/v1/features/{name}/users", add_users, UsersBody,
+    |body| Change::AddUsers { users: body.users });
+edit_route!(
+    /// Replaces the allow list.
+    put "/api/v1/features/{name}/users", set_users, UsersBody,
+    |body| Change::SetUsers { users: body.users });
+edit_route!(
+    /// Removes users from the allow list.
+    post "/api/v1/features/{name}/users/remove", remove_users, UsersBody,
+    |body| Change::RemoveUsers { users: body.users });
+edit_route!(
+    /// Excludes users: they never get the feature, whatever else matches.
+    post "/api/v1/features/{name}/exclusions", exclude_users, UsersBody,
+    |body| Change::ExcludeUsers { users: body.users });
+edit_route!(
+    /// Stops excluding users.
+    post "/api/v1/features/{name}/exclusions/remove", include_users, UsersBody,
+    |body| Change::IncludeUsers { users: body.users });
+edit_route!(
+    /// Adds groups.
+    post "/api/v1/features/{name}/groups", add_groups, GroupsBody,
+    |body| Change::AddGroups { groups: body.groups });
+edit_route!(
+    /// Removes groups.
+    post "/api/v1/features/{name}/groups/remove", remove_groups, GroupsBody,
+    |body| Change::RemoveGroups { groups: body.groups });
+edit_route!(
+    /// Merges keys into the data (a JSON object); a `null` value removes its key.
+    patch "/api/v1/features/{name}/data", set_data, DataBody,
+    |body| Change::SetData { data: body.0 });
+edit_route!(
+    /// Empties the data.
+    delete "/api/v1/features/{name}/data", clear_data, Change::ClearData);
+edit_route!(
+    /// Moves the feature to a stage.
+    put "/api/v1/features/{name}/stage", set_stage, StageBody,
+    |body| Change::SetStage { stage: body.stage });

@@ -1,0 +1,278 @@
+//! Features: list, show, create, delete, and the general change endpoint every other edit is a
+//! short form of.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use ramp_core::{Change, Feature, FeatureName, FeatureState, Stage};
+use ramp_store::StoreError;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{attribution, etag, if_match, ApiJson};
+use crate::state::AppState;
+
+/// A feature in a list: every field but the user lists, which are counted instead.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeatureSummary {
+    /// The feature's name.
+    pub name: String,
+    /// `data.description`, if set.
+    pub description: Option<String>,
+    /// The stage.
+    pub stage: String,
+    /// The percentage (0 to 100).
+    pub percentage: f64,
+    /// How many users are on the allow list.
+    pub user_count: usize,
+    /// How many users are excluded.
+    pub excluded_count: usize,
+    /// The groups.
+    pub groups: Vec<String>,
+    /// Free-form metadata.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Map<String, Value>,
+    /// When it last changed.
+    pub updated_at: String,
+    /// Its version (the ETag of its own page).
+    pub version: u64,
+    /// Why the stored feature could not be read, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub damaged: Option<String>,
+}
+
+impl From<&Feature> for FeatureSummary {
+    fn from(feature: &Feature) -> Self {
+        Self {
+            name: feature.name.to_string(),
+            description: feature.description().map(str::to_owned),
+            stage: feature.stage.to_string(),
+            percentage: feature.percentage.value(),
+            user_count: feature.users.len(),
+            excluded_count: feature.excluded_users.len(),
+            groups: feature.groups.iter().map(ToString::to_string).collect(),
+            data: feature.data.clone(),
+            updated_at: feature.updated_at.to_rfc3339(),
+            version: feature.version,
+            damaged: feature.damaged.clone(),
+        }
+    }
+}
+
+/// The feature list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeatureList {
+    /// The store version the list was read at.
+    pub version: u64,
+    /// The features, sorted by name.
+    pub features: Vec<FeatureSummary>,
+}
+
+/// Filters for the feature list.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListFilters {
+    /// Only features whose name or description contains this (any case).
+    pub search: Option<String>,
+    /// Only features at this stage.
+    pub stage: Option<String>,
+}
+
+/// Lists features, optionally filtered.
+#[utoipa::path(get, path = "/api/v1/features", tag = "features", params(ListFilters),
+    responses((status = 200, body = FeatureList), (status = 422, body = ErrorBody)))]
+pub async fn list_features(
+    State(state): State<AppState>,
+    Query(filters): Query<ListFilters>,
+) -> ApiResult<Json<FeatureList>> {
+    let stage = filters
+        .stage
+        .as_deref()
+        .map(|stage| stage.parse::<Stage>())
+        .transpose()?;
+    let search = filters.search.map(|text| text.to_lowercase());
+    let snapshot = state.store.snapshot().await?;
+    let features = snapshot
+        .features
+        .iter()
+        .filter(|feature| stage.is_none_or(|stage| feature.stage == stage))
+        .filter(|feature| {
+            search.as_deref().is_none_or(|search| {
+                feature.name.as_str().to_lowercase().contains(search)
+                    || feature
+                        .description()
+                        .is_some_and(|text| text.to_lowercase().contains(search))
+            })
+        })
+        .map(FeatureSummary::from)
+        .collect();
+    Ok(Json(FeatureList {
+        version: snapshot.version,
+        features,
+    }))
+}
+
+/// A feature with its version as ETag.
+pub fn feature_response(status: StatusCode, feature: &Feature) -> Response {
+    (
+        status,
+        [(header::ETAG, etag(feature.version))],
+        Json(feature),
+    )
+        .into_response()
+}
+
+pub(crate) fn feature_name(name: &str) -> ApiResult<FeatureName> {
+    Ok(FeatureName::new(name)?)
+}
+
+/// Shows every field of one feature; the ETag is its version.
+#[utoipa::path(get, path = "/api/v1/features/{name}", tag = "features",
+    params(("name" = String, Path, description = "The feature")),
+    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)))]
+pub async fn show_feature(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
+    let name = feature_name(&name)?;
+    let feature = state
+        .store
+        .feature(&name)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("feature {:?} not found", name.as_str())))?;
+    Ok(feature_response(StatusCode::OK, &feature))
+}
+
+/// A new feature: its name and, optionally, its settings.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewFeature {
+    /// The feature's name.
+    pub name: String,
+    /// Settings (percentage, users, excluded_users, groups, data, stage); all optional.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub state: FeatureState,
+}
+
+/// Creates a feature; 409 if it exists.
+#[utoipa::path(post, path = "/api/v1/features", tag = "features", request_body = NewFeature,
+    responses((status = 201, body = serde_json::Value), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn create_feature(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    ApiJson(new): ApiJson<NewFeature>,
+) -> ApiResult<Response> {
+    let name = feature_name(&new.name)?;
+    let change = Change::Replace { state: new.state };
+    let applied = state
+        .store
+        .apply(&name, &change, Some(0), &attribution(&caller, &headers))
+        .await
+        .map_err(|error| match error {
+            StoreError::Conflict { .. } => ApiError::new(
+                StatusCode::CONFLICT,
+                "already_exists",
+                format!("feature {:?} already exists", name.as_str()),
+            )
+            .with_field("name"),
+            other => other.into(),
+        })?;
+    Ok(with_event_header(
+        feature_response(StatusCode::CREATED, &applied.feature),
+        applied.event.as_ref(),
+    ))
+}
+
+/// Applies a change, honouring `If-Match`.
+pub async fn apply_change(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    name: &str,
+    change: Change,
+) -> ApiResult<Response> {
+    let name = feature_name(name)?;
+    let expected = if_match(headers)?;
+    let applied = state
+        .store
+        .apply(&name, &change, expected, &attribution(caller, headers))
+        .await
+        .map_err(|error| stale_or(error, state))?;
+    Ok(with_event_header(
+        feature_response(StatusCode::OK, &applied.feature),
+        applied.event.as_ref(),
+    ))
+}
+
+/// The header naming the history event a write recorded; absent when nothing changed.
+pub const EVENT_HEADER: &str = "x-ramp-event";
+
+/// Adds `X-Ramp-Event: ID`, so a client can fetch exactly the event its write recorded.
+pub fn with_event_header(
+    mut response: Response,
+    event: Option<&ramp_core::HistoryEvent>,
+) -> Response {
+    if let Some(event) = event {
+        response
+            .headers_mut()
+            .insert(EVENT_HEADER, axum::http::HeaderValue::from(event.id));
+    }
+    response
+}
+
+/// A `Conflict` from an `If-Match` write is a 412; anything else maps as usual.
+fn stale_or(error: StoreError, state: &AppState) -> ApiError {
+    if matches!(error, StoreError::Unavailable { .. }) {
+        state.metrics.store_error();
+    }
+    match error {
+        StoreError::Conflict { expected: 0, .. } => ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "version_mismatch",
+            "the feature exists, but If-Match said it should not",
+        ),
+        other => other.into(),
+    }
+}
+
+/// Applies any change (`{"op": "add_users", "users": [...]}`, see `Change`). Honours `If-Match`.
+#[utoipa::path(post, path = "/api/v1/features/{name}/changes", tag = "features",
+    params(("name" = String, Path, description = "The feature")),
+    request_body(content = serde_json::Value, description = "A change: {\"op\": \"set_percentage\", \"percentage\": 25}"),
+    responses((status = 200, body = serde_json::Value), (status = 412, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn change_feature(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    ApiJson(change): ApiJson<Change>,
+) -> ApiResult<Response> {
+    apply_change(&state, &caller, &headers, &name, change).await
+}
+
+/// Deletes a feature (its history is kept). Honours `If-Match`.
+#[utoipa::path(delete, path = "/api/v1/features/{name}", tag = "features",
+    params(("name" = String, Path, description = "The feature")),
+    responses((status = 200, description = "The history event recording the deletion", body = serde_json::Value),
+        (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)))]
+pub async fn delete_feature(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<ramp_core::HistoryEvent>> {
+    let name = feature_name(&name)?;
+    let expected = if_match(&headers)?;
+    let event = state
+        .store
+        .delete(&name, expected, &attribution(&caller, &headers))
+        .await
+        .map_err(|error| stale_or(error, &state))?;
+    Ok(Json(event))
+}

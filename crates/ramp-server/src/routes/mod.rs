@@ -1,0 +1,150 @@
+//! Every route, in one table: the same declarations build the router and the OpenAPI document,
+//! so the document cannot miss a route.
+
+pub mod edits;
+pub mod evaluate;
+pub mod features;
+pub mod groups;
+pub mod history;
+pub mod ofrep;
+pub mod operators;
+pub mod stream;
+pub mod tokens;
+pub mod transfer;
+pub mod user_list;
+
+use std::sync::OnceLock;
+
+use axum::extract::DefaultBodyLimit;
+use axum::response::IntoResponse;
+use axum::{middleware, Json, Router};
+use tower::ServiceBuilder;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::OpenApi;
+use utoipa::{Modify, OpenApi as _};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Ramp", description = "Gradual feature rollout: admin API, OFREP and the SDK feed."),
+    modifiers(&Security),
+    security(("bearer" = []), ("api_key" = []))
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
+    }
+}
+
+/// The routes that need a token (all but the operators' and the OpenAPI document).
+fn authenticated() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(features::list_features, features::create_feature))
+        .routes(routes!(features::show_feature, features::delete_feature))
+        .routes(routes!(features::change_feature))
+        .routes(routes!(edits::activate))
+        .routes(routes!(edits::deactivate))
+        .routes(routes!(edits::set_percentage))
+        .routes(routes!(edits::add_users, edits::set_users))
+        .routes(routes!(edits::remove_users))
+        .routes(routes!(edits::exclude_users))
+        .routes(routes!(edits::include_users))
+        .routes(routes!(edits::add_groups))
+        .routes(routes!(edits::remove_groups))
+        .routes(routes!(edits::set_data, edits::clear_data))
+        .routes(routes!(edits::set_stage))
+        .routes(routes!(user_list::stream_users))
+        .routes(routes!(evaluate::check))
+        .routes(routes!(evaluate::states))
+        .routes(routes!(
+            evaluate::report_code_groups,
+            evaluate::list_code_groups
+        ))
+        .routes(routes!(groups::list_groups))
+        .routes(routes!(
+            groups::show_group,
+            groups::put_group,
+            groups::delete_group
+        ))
+        .routes(routes!(history::global_history))
+        .routes(routes!(history::feature_history))
+        .routes(routes!(history::history_event))
+        .routes(routes!(history::revert))
+        .routes(routes!(transfer::export))
+        .routes(routes!(transfer::import))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::revoke_token))
+        .routes(routes!(stream::snapshot))
+        .routes(routes!(stream::stream))
+        .routes(routes!(ofrep::evaluate_flag))
+        .routes(routes!(ofrep::evaluate_flags))
+}
+
+fn public() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(openapi_document))
+        .routes(routes!(operators::healthz))
+        .routes(routes!(operators::readyz))
+        .routes(routes!(operators::metrics))
+}
+
+/// This OpenAPI document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operators",
+    responses((status = 200, body = serde_json::Value)))]
+async fn openapi_document() -> Json<OpenApi> {
+    Json(DOCUMENT.get().cloned().unwrap_or_else(ApiDoc::openapi))
+}
+
+/// The document `build` made; every server in a process has the same routes.
+static DOCUMENT: OnceLock<OpenApi> = OnceLock::new();
+
+/// The router and the OpenAPI document it was built with.
+pub fn build(state: AppState) -> (Router, OpenApi) {
+    let (authenticated, authenticated_document) = authenticated().split_for_parts();
+    let authenticated = authenticated.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        crate::auth::authorize,
+    ));
+    let (public, public_document) = public().split_for_parts();
+    let mut document = ApiDoc::openapi();
+    document.merge(authenticated_document);
+    document.merge(public_document);
+    let router = Router::new()
+        .merge(authenticated)
+        .merge(public)
+        .fallback(|| async {
+            ApiError::not_found("no such route")
+                .with_error("no_route")
+                .into_response()
+        })
+        // One stack rather than one layer per call: each layer wraps every route again.
+        .layer(
+            ServiceBuilder::new()
+                .layer(DefaultBodyLimit::max(state.config.body_limit))
+                .layer(TraceLayer::new_for_http())
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::metrics::track,
+                )),
+        )
+        .with_state(state);
+    let _ = DOCUMENT.set(document.clone());
+    (router, document)
+}

@@ -1,0 +1,192 @@
+//! OFREP, OpenFeature's remote evaluation protocol: one flag or every flag for a context.
+//!
+//! The context's `targetingKey` is the user id; its other fields are attributes for stored
+//! groups. Ramp's reasons map to OpenFeature's: `everyone` -> STATIC, `user`/`group` ->
+//! TARGETING_MATCH, `percentage` -> SPLIT, `off`/`excluded` -> DISABLED.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use ramp_core::{Context, Decision, Reason};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::extract::none_match;
+use crate::routes::evaluate::no_code_groups;
+use crate::state::AppState;
+
+fn ofrep_reason(reason: &Reason) -> &'static str {
+    match reason {
+        Reason::Everyone => "STATIC",
+        Reason::User | Reason::Group(_) => "TARGETING_MATCH",
+        Reason::Percentage => "SPLIT",
+        Reason::Off | Reason::Excluded => "DISABLED",
+        Reason::NotFound => "ERROR",
+    }
+}
+
+/// One flag's answer. Typed rather than built as a `serde_json::Value`: this is the hot path.
+#[derive(Serialize)]
+struct Success<'a> {
+    key: &'a str,
+    value: bool,
+    reason: &'static str,
+    variant: &'static str,
+    metadata: Metadata<'a>,
+}
+
+/// Ramp's own reason, the group that matched, and the snapshot version.
+#[derive(Serialize)]
+struct Metadata<'a> {
+    #[serde(rename = "rampReason")]
+    ramp_reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<&'a str>,
+    version: u64,
+}
+
+#[derive(Serialize)]
+struct Bulk<'a> {
+    flags: Vec<Success<'a>>,
+}
+
+fn success<'a>(key: &'a str, decision: &'a Decision, version: u64) -> Success<'a> {
+    Success {
+        key,
+        value: decision.active,
+        reason: ofrep_reason(&decision.reason),
+        variant: if decision.active { "on" } else { "off" },
+        metadata: Metadata {
+            ramp_reason: decision.reason.as_str(),
+            group: decision.reason.group(),
+            version,
+        },
+    }
+}
+
+fn failure(
+    status: StatusCode,
+    key: Option<&str>,
+    code: &str,
+    details: impl Into<String>,
+) -> Response {
+    let mut body = json!({ "errorCode": code, "errorDetails": details.into() });
+    if let Some(key) = key {
+        body["key"] = key.into();
+    }
+    (status, Json(body)).into_response()
+}
+
+/// Reads `{"context": {...}}` (an empty body counts as no context).
+fn parse_context(body: &[u8]) -> Result<Context, (&'static str, String)> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Context::anonymous());
+    }
+    let request: Value = serde_json::from_slice(body)
+        .map_err(|error| ("PARSE_ERROR", format!("malformed JSON: {error}")))?;
+    let fields = match request.get("context") {
+        None | Some(Value::Null) => return Ok(Context::anonymous()),
+        Some(Value::Object(fields)) => fields,
+        Some(_) => return Err(("INVALID_CONTEXT", "context must be a JSON object".into())),
+    };
+    let mut context = Context::anonymous();
+    let mut attributes = BTreeMap::new();
+    for (name, value) in fields {
+        if name == "targetingKey" {
+            context.user_id = match value {
+                Value::String(text) if text.is_empty() => None,
+                Value::String(text) => Some(text.clone()),
+                Value::Number(number) => Some(number.to_string()),
+                Value::Null => None,
+                _ => return Err(("INVALID_CONTEXT", "targetingKey must be a string".into())),
+            };
+        } else {
+            attributes.insert(name.clone(), value.clone());
+        }
+    }
+    context.attributes = attributes;
+    Ok(context)
+}
+
+/// Evaluates one flag.
+#[utoipa::path(post, path = "/ofrep/v1/evaluate/flags/{key}", tag = "ofrep",
+    params(("key" = String, Path, description = "The flag (feature name)")),
+    request_body(content = serde_json::Value, description = "{\"context\": {\"targetingKey\": \"user-1\", ...}}"),
+    responses((status = 200, body = serde_json::Value), (status = 400, body = serde_json::Value),
+        (status = 404, body = serde_json::Value)))]
+pub async fn evaluate_flag(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> Response {
+    let context = match parse_context(&body) {
+        Ok(context) => context,
+        Err((code, details)) => return failure(StatusCode::BAD_REQUEST, Some(&key), code, details),
+    };
+    let loaded = state.live.current();
+    let decision = loaded.compiled.evaluate(&key, &context, no_code_groups());
+    state.metrics.evaluation("ofrep", decision.reason.as_str());
+    if decision.reason == Reason::NotFound {
+        return failure(
+            StatusCode::NOT_FOUND,
+            Some(&key),
+            "FLAG_NOT_FOUND",
+            format!("no feature named {key:?}"),
+        );
+    }
+    Json(success(&key, &decision, loaded.snapshot.version)).into_response()
+}
+
+/// Evaluates every flag; the ETag changes when the flags or the context change.
+#[utoipa::path(post, path = "/ofrep/v1/evaluate/flags", tag = "ofrep",
+    request_body(content = serde_json::Value, description = "{\"context\": {...}}"),
+    responses((status = 200, body = serde_json::Value), (status = 304), (status = 400, body = serde_json::Value)))]
+pub async fn evaluate_flags(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let context = match parse_context(&body) {
+        Ok(context) => context,
+        Err((code, details)) => return failure(StatusCode::BAD_REQUEST, None, code, details),
+    };
+    let loaded = state.live.current();
+    // The answer depends on the data and on this context, so the ETag covers both: a client
+    // that changes attributes but keeps its targetingKey must not get a 304 for the old ones.
+    let context_hash = Sha256::digest(serde_json::to_vec(&context).unwrap_or_default());
+    let tag = format!(
+        "\"{}-{}\"",
+        loaded.snapshot.version,
+        hex::encode(&context_hash[..8])
+    );
+    let tag = HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"0\""));
+    if none_match(&headers, &tag) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response();
+    }
+    let decisions: Vec<Decision> = loaded
+        .snapshot
+        .features
+        .iter()
+        .map(|feature| {
+            loaded
+                .compiled
+                .evaluate(feature.name.as_str(), &context, no_code_groups())
+        })
+        .collect();
+    // One count per request: a lock and a hash per flag would dominate a large bulk answer.
+    state.metrics.evaluation("ofrep_bulk", "all");
+    let version = loaded.snapshot.version;
+    let flags = loaded
+        .snapshot
+        .features
+        .iter()
+        .zip(&decisions)
+        .map(|(feature, decision)| success(feature.name.as_str(), decision, version))
+        .collect();
+    ([(header::ETAG, tag)], Json(Bulk { flags })).into_response()
+}

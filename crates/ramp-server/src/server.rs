@@ -1,0 +1,159 @@
+//! Starting and stopping: first-start credential, binding, following the store, and a graceful
+//! shutdown (in-flight requests finish; streams end).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use ramp_store::{Role, Store, StoreError};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::{generate_token, token_credential, TokenCache};
+use crate::live::Live;
+use crate::metrics::Metrics;
+use crate::state::{AppState, Shared};
+use crate::{routes, ServerConfig, ServerError};
+
+/// The name of the token created on first start.
+pub const FIRST_ADMIN_NAME: &str = "admin";
+
+/// A bound server, ready to run.
+#[derive(Debug)]
+pub struct Server {
+    state: AppState,
+    router: Router,
+    listener: TcpListener,
+    first_admin_token: Option<String>,
+}
+
+impl Server {
+    /// Loads the snapshot and tokens, creates the first admin token if there is none (only on
+    /// a loopback address: on a public one that would leave the server open until someone
+    /// read the log), and binds the address.
+    pub async fn bind(config: ServerConfig, store: Arc<dyn Store>) -> Result<Self, ServerError> {
+        let tokens = Arc::new(TokenCache::default());
+        tokens.refresh(store.as_ref()).await?;
+        let mut first_admin_token = None;
+        if tokens.is_empty() {
+            if !config.bind.ip().is_loopback() {
+                return Err(ServerError::Config(format!(
+                    "refusing to listen on {}: no API token exists yet, so anyone on the network \
+                     could get in. Create one first (`ramp token create --name NAME --role admin`) \
+                     or listen on 127.0.0.1",
+                    config.bind
+                )));
+            }
+            let token = generate_token();
+            let credential = token_credential(FIRST_ADMIN_NAME, Role::Admin, &token, "ramp serve");
+            match store.create_credential(&credential).await {
+                Ok(()) => first_admin_token = Some(token),
+                // Another node created it at the same moment: use theirs.
+                Err(StoreError::Conflict { .. }) => {}
+                Err(error) => return Err(error.into()),
+            }
+            tokens.refresh(store.as_ref()).await?;
+        }
+        let live = Arc::new(Live::load(store.as_ref()).await?);
+        let metrics = Arc::new(Metrics::new());
+        metrics.set_snapshot(&live.current());
+        let listener =
+            TcpListener::bind(config.bind)
+                .await
+                .map_err(|source| ServerError::Listen {
+                    address: config.bind.to_string(),
+                    source,
+                })?;
+        let state = AppState::new(Shared {
+            store,
+            live,
+            tokens,
+            metrics,
+            config,
+            shutdown: CancellationToken::new(),
+            code_groups: Mutex::default(),
+        });
+        let (router, _) = routes::build(state.clone());
+        Ok(Self {
+            state,
+            router,
+            listener,
+            first_admin_token,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> Result<SocketAddr, ServerError> {
+        self.listener
+            .local_addr()
+            .map_err(|source| ServerError::Listen {
+                address: self.state.config.bind.to_string(),
+                source,
+            })
+    }
+
+    /// The admin token created on this start, if one was: print it once.
+    pub fn first_admin_token(&self) -> Option<&str> {
+        self.first_admin_token.as_deref()
+    }
+
+    /// Serves until `stop` completes, then lets in-flight requests finish and ends streams.
+    pub async fn run(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let shutdown = self.state.shutdown.clone();
+        let address = self.local_addr()?;
+        let live = tokio::spawn(self.state.live.clone().follow(
+            self.state.store.clone(),
+            self.state.metrics.clone(),
+            shutdown.clone(),
+        ));
+        let tokens = tokio::spawn(
+            self.state
+                .tokens
+                .clone()
+                .follow(self.state.store.clone(), shutdown.clone()),
+        );
+        let signal_shutdown = shutdown.clone();
+        let result = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move {
+                stop.await;
+                tracing::info!("shutting down: finishing requests, closing streams");
+                signal_shutdown.cancel();
+            })
+            .await;
+        shutdown.cancel();
+        let _ = tokio::join!(live, tokens);
+        result.map_err(|source| ServerError::Listen {
+            address: address.to_string(),
+            source,
+        })
+    }
+}
+
+/// A future that completes on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed when this
+/// is called, not when the future is first polled, so a signal that arrives while the server is
+/// still starting is not lost (and does not kill the process the default way).
+#[cfg(unix)]
+pub fn shutdown_signal() -> Result<impl Future<Output = ()> + Send + 'static, ServerError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let listen_error = |source| ServerError::Config(format!("cannot listen for signals: {source}"));
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(listen_error)?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(listen_error)?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+/// A future that completes on Ctrl-C.
+#[cfg(not(unix))]
+pub fn shutdown_signal() -> Result<impl Future<Output = ()> + Send + 'static, ServerError> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+}

@@ -1,0 +1,61 @@
+//! `AppState`: what every request handler shares (the store, the live snapshot, tokens,
+//! metrics, settings).
+
+use std::collections::BTreeSet;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
+
+use ramp_store::Store;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::TokenCache;
+use crate::live::Live;
+use crate::metrics::Metrics;
+use crate::ServerConfig;
+
+/// The shared state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("AppState")
+            .field("backend", &self.store.backend())
+            .field("live", &self.live)
+            .finish()
+    }
+}
+
+/// The fields behind [`AppState`].
+pub struct Shared {
+    /// Where features live.
+    pub store: Arc<dyn Store>,
+    /// The snapshot evaluations use and the change feed.
+    pub live: Arc<Live>,
+    /// Known API tokens.
+    pub tokens: Arc<TokenCache>,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Settings.
+    pub config: ServerConfig,
+    /// Cancelled when the server is asked to stop; open streams end then.
+    pub shutdown: CancellationToken,
+    /// Names of code-defined groups that applications reported, for the web UI.
+    pub code_groups: Mutex<BTreeSet<String>>,
+}
+
+impl AppState {
+    /// Wraps the shared fields.
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}

@@ -1,0 +1,126 @@
+//! Several `ramp serve` processes on one PostgreSQL or Redis store stay in step: a change made
+//! through one node reaches the stream subscribers and evaluations of the others, and a token
+//! revoked through one stops working on all.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{service_available, unique, SseReader, TestServer};
+use ramp_server::ServerConfig;
+use reqwest::Method;
+use serde_json::json;
+
+async fn two_nodes(url: &str) -> (TestServer, TestServer) {
+    let first = TestServer::over(ramp_rollout::open_store(url).await.unwrap()).await;
+    let second = TestServer::with_config(
+        ramp_rollout::open_store(url).await.unwrap(),
+        ServerConfig::default(),
+        Some(first.admin_token.clone()),
+    )
+    .await;
+    (first, second)
+}
+
+async fn nodes_stay_in_step(url: &str) {
+    let (first, second) = two_nodes(url).await;
+    let mut on_second = SseReader::new(
+        second
+            .request(Method::GET, "/api/v1/stream")
+            .send()
+            .await
+            .unwrap(),
+    );
+    let (_, kind, _) = on_second.next_event(5).await.unwrap();
+    assert_eq!(kind, "reload");
+
+    let (status, written) = first
+        .send_json(
+            Method::PUT,
+            "/api/v1/features/checkout/percentage",
+            json!({"percentage": 40}),
+        )
+        .await;
+    assert_eq!(status, 200, "{written}");
+    let (_, kind, event) = on_second.next_event(10).await.unwrap();
+    assert_eq!(kind, "changed", "{event}");
+    assert_eq!(event["features"][0]["name"], "checkout");
+    assert_eq!(event["features"][0]["percentage"], 40.0);
+
+    // The second node evaluates with the change.
+    let response = second
+        .request(Method::POST, "/ofrep/v1/evaluate/flags/checkout")
+        .json(&json!({"context": {"targetingKey": "1"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    // A token made on the first node works on the second; revoked on the first, it stops.
+    let reader = first.token("metrics-bot", "reader").await;
+    let mut accepted = false;
+    for _ in 0..50 {
+        let status = second
+            .request_as(&reader, Method::GET, "/api/v1/features")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if status == 200 {
+            accepted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(accepted, "the second node learned the new token");
+    first
+        .request(Method::DELETE, "/api/v1/tokens/metrics-bot")
+        .send()
+        .await
+        .unwrap();
+    let mut refused = false;
+    for _ in 0..50 {
+        let status = second
+            .request_as(&reader, Method::GET, "/api/v1/features")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if status == 401 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(refused, "the second node forgot the revoked token");
+    first.stop().await;
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn two_nodes_on_postgres() {
+    if !service_available("PostgreSQL", 5432) {
+        return;
+    }
+    let schema = unique("ramp_nodes");
+    nodes_stay_in_step(&format!(
+        "postgres://postgres@127.0.0.1:5432/test?schema={schema}"
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn two_nodes_on_redis() {
+    if !service_available("Redis", 6379) {
+        return;
+    }
+    let prefix = unique("ramp-nodes");
+    nodes_stay_in_step(&format!("redis://127.0.0.1:6379/12?prefix={prefix}:")).await;
+}
+
+#[tokio::test]
+async fn two_nodes_on_one_sqlite_file() {
+    let directory = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", directory.path().join("ramp.db").display());
+    nodes_stay_in_step(&url).await;
+}

@@ -1,0 +1,325 @@
+//! `HttpStore`: the `Store` trait as requests to a Ramp server. Reads, groups, history,
+//! credentials and import are here; feature writes (versions, events) are in `writes.rs`,
+//! tokens in `tokens.rs`, notices in `feed.rs`.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use ramp_core::{
+    Attribution, Change, CoreError, Feature, FeatureName, GroupName, HistoryEvent, Rule, Snapshot,
+    StoredGroup, UserId,
+};
+use ramp_store::{
+    Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
+    ImportedFeature, Store, StoreError,
+};
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use crate::api::Api;
+use crate::error::Subject;
+use crate::feed::Feed;
+use crate::writes::comment_header;
+
+/// The largest history page the server gives; longer queries are read page by page.
+const MAX_PAGE: usize = 1000;
+
+/// The export document's `format`. Written out here because `ramp-rollout`, which owns the
+/// format, depends on this crate.
+const EXPORT_FORMAT: &str = "ramp-export";
+
+/// A Ramp server used as a store. See the crate documentation for what differs from a store
+/// opened directly (the actor is the token's name, tokens are made by the server).
+pub struct HttpStore {
+    pub(crate) api: Api,
+    feed: Feed,
+}
+
+impl std::fmt::Debug for HttpStore {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("HttpStore")
+            .field("server", &self.api.base().as_str())
+            .finish()
+    }
+}
+
+impl HttpStore {
+    /// A store over the server at `base_url` (`http://HOST:PORT`, or `https://`, with an
+    /// optional path prefix), presenting `token`. Does no I/O: see [`HttpStore::check`].
+    pub fn new(base_url: &str, token: &str) -> Result<Self, StoreError> {
+        Ok(Self {
+            api: Api::new(base_url, token)?,
+            feed: Feed::new(),
+        })
+    }
+
+    /// The server's address.
+    pub fn base_url(&self) -> &str {
+        self.api.base().as_str()
+    }
+
+    /// Checks that a Ramp server answers at the address and accepts the token (with one
+    /// cheap read), so that a wrong address or token is reported before anything else.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        let mut url = self.api.url(&["history"]);
+        url.query_pairs_mut().append_pair("limit", "1");
+        match self.api.send(self.api.request(Method::GET, url)).await {
+            Ok(_) => Ok(()),
+            Err(failure) if failure.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
+                Err(StoreError::InvalidUrl {
+                    url: self.base_url().to_owned(),
+                    reason: "no Ramp server answers there (expected the address `ramp serve` \
+                             prints, such as http://127.0.0.1:4242)"
+                        .to_owned(),
+                })
+            }
+            Err(failure) => Err(failure.into_store_error(Subject {
+                kind: "server",
+                name: self.base_url(),
+            })),
+        }
+    }
+}
+
+/// `GET /api/v1/groups`: each group's fields, plus some this store does not need.
+#[derive(Deserialize)]
+struct GroupList {
+    groups: Vec<StoredGroup>,
+}
+
+/// `PUT /api/v1/groups/{name}`.
+#[derive(Serialize)]
+struct GroupBody<'a> {
+    description: &'a str,
+    members: &'a [UserId],
+    rules: &'a [Rule],
+}
+
+#[derive(Deserialize)]
+struct HistoryPage {
+    events: Vec<HistoryEvent>,
+    next_before: Option<u64>,
+}
+
+/// The document `POST /api/v1/import` takes (what `ramp export` writes).
+#[derive(Serialize)]
+struct ExportDocument<'a> {
+    format: &'static str,
+    version: u32,
+    exported_at: chrono::DateTime<Utc>,
+    features: &'a [ImportedFeature],
+    groups: &'a [StoredGroup],
+}
+
+fn refused(reason: &str) -> StoreError {
+    StoreError::Invalid(CoreError::InvalidChange {
+        reason: reason.to_owned(),
+    })
+}
+
+#[async_trait]
+impl Store for HttpStore {
+    fn backend(&self) -> &'static str {
+        crate::error::BACKEND
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot, StoreError> {
+        // `fresh`: read the store now, not the server's live copy, so that a write through
+        // this store is always seen by the next read.
+        let mut url = self.api.url(&["snapshot"]);
+        url.query_pairs_mut().append_pair("fresh", "true");
+        let subject = Subject {
+            kind: "snapshot",
+            name: "",
+        };
+        self.api
+            .call(self.api.request(Method::GET, url), subject)
+            .await
+    }
+
+    async fn feature(&self, name: &FeatureName) -> Result<Option<Feature>, StoreError> {
+        let url = self.api.url(&["features", name.as_str()]);
+        match self.api.send(self.api.request(Method::GET, url)).await {
+            Ok(response) => Ok(Some(Api::json(response).await?)),
+            Err(failure) if failure.is_not_found() => Ok(None),
+            Err(failure) => Err(failure.into_store_error(Subject::feature(name.as_str()))),
+        }
+    }
+
+    async fn apply(
+        &self,
+        name: &FeatureName,
+        change: &Change,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<Applied, StoreError> {
+        self.apply_change(name, change, expected_version, attribution)
+            .await
+    }
+
+    async fn delete(
+        &self,
+        name: &FeatureName,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<HistoryEvent, StoreError> {
+        self.delete_feature(name, expected_version, attribution)
+            .await
+    }
+
+    async fn groups(&self) -> Result<Vec<StoredGroup>, StoreError> {
+        let url = self.api.url(&["groups"]);
+        let subject = Subject {
+            kind: "group",
+            name: "",
+        };
+        let list: GroupList = self
+            .api
+            .call(self.api.request(Method::GET, url), subject)
+            .await?;
+        Ok(list.groups)
+    }
+
+    async fn put_group(&self, group: &StoredGroup) -> Result<(), StoreError> {
+        let url = self.api.url(&["groups", group.name.as_str()]);
+        let body = GroupBody {
+            description: &group.description,
+            members: &group.members,
+            // As structured rules, not text, so values round-trip exactly.
+            rules: &group.rules,
+        };
+        let request = self.api.request(Method::PUT, url).json(&body);
+        let subject = Subject {
+            kind: "group",
+            name: group.name.as_str(),
+        };
+        self.api.call_empty(request, subject).await
+    }
+
+    async fn delete_group(&self, name: &GroupName) -> Result<(), StoreError> {
+        let url = self.api.url(&["groups", name.as_str()]);
+        let subject = Subject {
+            kind: "group",
+            name: name.as_str(),
+        };
+        self.api
+            .call_empty(self.api.request(Method::DELETE, url), subject)
+            .await
+    }
+
+    async fn import(
+        &self,
+        features: &[ImportedFeature],
+        groups: &[StoredGroup],
+        attribution: &Attribution,
+    ) -> Result<ImportSummary, StoreError> {
+        let document = ExportDocument {
+            format: EXPORT_FORMAT,
+            version: 1,
+            exported_at: Utc::now(),
+            features,
+            groups,
+        };
+        let mut request = self
+            .api
+            .request(Method::POST, self.api.url(&["import"]))
+            .json(&document);
+        if let Some(comment) = attribution.comment.as_deref().and_then(comment_header) {
+            request = request.header("X-Ramp-Comment", comment);
+        }
+        let subject = Subject {
+            kind: "import",
+            name: "",
+        };
+        self.api.call(request, subject).await
+    }
+
+    async fn import_history(&self, _events: &[HistoryEvent]) -> Result<usize, StoreError> {
+        // The server records every change as made now by the caller's token: it has no way
+        // to take events with their own actors and times.
+        Err(refused(
+            "copying history through a server is not supported; copy between stores directly",
+        ))
+    }
+
+    async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEvent>, StoreError> {
+        let mut events = Vec::new();
+        let mut before = query.before_id;
+        let wanted = query.effective_limit();
+        while events.len() < wanted {
+            let mut url = self.api.url(&["history"]);
+            {
+                let mut pairs = url.query_pairs_mut();
+                if let Some(feature) = &query.feature {
+                    pairs.append_pair("feature", feature.as_str());
+                }
+                if let Some(before) = before {
+                    pairs.append_pair("before", &before.to_string());
+                }
+                let limit = (wanted - events.len()).min(MAX_PAGE);
+                pairs.append_pair("limit", &limit.to_string());
+            }
+            let subject = Subject {
+                kind: "history",
+                name: "",
+            };
+            let page: HistoryPage = self
+                .api
+                .call(self.api.request(Method::GET, url), subject)
+                .await?;
+            events.extend(page.events);
+            match page.next_before {
+                Some(next) => before = Some(next),
+                None => break,
+            }
+        }
+        Ok(events)
+    }
+
+    async fn history_event(&self, id: u64) -> Result<Option<HistoryEvent>, StoreError> {
+        let id = id.to_string();
+        let url = self.api.url(&["history", &id]);
+        match self.api.send(self.api.request(Method::GET, url)).await {
+            Ok(response) => Ok(Some(Api::json(response).await?)),
+            Err(failure) if failure.is_not_found() => Ok(None),
+            Err(failure) => Err(failure.into_store_error(Subject {
+                kind: "history event",
+                name: &id,
+            })),
+        }
+    }
+
+    async fn credentials(&self) -> Result<Vec<Credential>, StoreError> {
+        self.list_tokens().await
+    }
+
+    async fn create_credential(&self, _credential: &Credential) -> Result<(), StoreError> {
+        // The server generates every token's secret and never accepts a hash.
+        Err(refused(
+            "a server makes its tokens itself: create one with POST /api/v1/tokens \
+             (`ramp --server URL token create`)",
+        ))
+    }
+
+    async fn delete_credential(&self, kind: CredentialKind, name: &str) -> Result<(), StoreError> {
+        if kind != CredentialKind::Token {
+            return Err(refused("a server's API manages tokens only"));
+        }
+        let url = self.api.url(&["tokens", name]);
+        match self.api.send(self.api.request(Method::DELETE, url)).await {
+            Ok(_) => Ok(()),
+            Err(failure) if failure.is_not_found() => {
+                Err(StoreError::credential_not_found(kind, name))
+            }
+            Err(failure) => Err(failure.into_store_error(Subject {
+                kind: "credential",
+                name,
+            })),
+        }
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<ChangeNotice> {
+        self.feed.subscribe(&self.api)
+    }
+}

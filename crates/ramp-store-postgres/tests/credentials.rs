@@ -1,0 +1,84 @@
+//! What only PostgreSQL can get wrong about credentials: a schema migrated before credentials
+//! existed (version 1) gains the table when opened; times keep microseconds (the rest is
+//! truncated, not rounded); and a row Ramp cannot read is `Corrupt`, not skipped. The shared
+//! behaviour is in the conformance suite.
+
+use chrono::{DateTime, Utc};
+use ramp_core::{Attribution, Change, FeatureName};
+use ramp_store::{Credential, CredentialKind, Role, Store, StoreError};
+use ramp_store_postgres::{schema_version, PostgresStore, MIGRATION_TABLE};
+
+mod common;
+
+fn token(name: &str) -> Credential {
+    Credential {
+        name: name.to_owned(),
+        kind: CredentialKind::Token,
+        role: Role::Reader,
+        secret_hash: "hash".to_owned(),
+        created_at: DateTime::<Utc>::from_timestamp(1_700_000_000, 123_456_999).unwrap(),
+        created_by: "ana".to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn a_version_1_schema_gains_credentials_and_keeps_its_features() {
+    let Some((store, guard)) = common::temporary_store().await else {
+        return;
+    };
+    assert_eq!(schema_version(), 2);
+    store
+        .apply(
+            &FeatureName::new("chat").unwrap(),
+            &Change::Activate,
+            None,
+            &Attribution::new("ana"),
+        )
+        .await
+        .unwrap();
+    drop(store);
+    // As a Ramp from before credentials left the schema.
+    common::tamper(
+        &guard.schema,
+        &format!("DROP TABLE credentials; DELETE FROM {MIGRATION_TABLE} WHERE version = 2;"),
+    )
+    .await;
+
+    let store = PostgresStore::open_url(&common::url(&guard.schema))
+        .await
+        .unwrap();
+    assert!(store.credentials().await.unwrap().is_empty());
+    store.create_credential(&token("ci")).await.unwrap();
+    let snapshot = store.snapshot().await.unwrap();
+    assert_eq!((snapshot.version, snapshot.features.len()), (1, 1));
+}
+
+#[tokio::test]
+async fn created_at_keeps_microseconds_truncated() {
+    let Some((store, _guard)) = common::temporary_store().await else {
+        return;
+    };
+    store.create_credential(&token("ci")).await.unwrap();
+    let stored = store.credentials().await.unwrap().remove(0);
+    assert_eq!(
+        stored.created_at,
+        DateTime::<Utc>::from_timestamp(1_700_000_000, 123_456_000).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_credential_row_is_corrupt() {
+    let Some((store, guard)) = common::temporary_store().await else {
+        return;
+    };
+    store.create_credential(&token("ci")).await.unwrap();
+    common::tamper(&guard.schema, "UPDATE credentials SET role = 'owner'").await;
+    let error = store.credentials().await.unwrap_err();
+    let StoreError::Corrupt { detail, .. } = &error else {
+        panic!("expected Corrupt, got {error:?}");
+    };
+    assert!(
+        detail.contains("\"ci\"") && detail.contains("owner"),
+        "{detail}"
+    );
+}

@@ -1,0 +1,111 @@
+//! What only a file-backed store can get wrong about credentials: surviving a reopen, being
+//! added to a file made before credentials existed (schema version 1), and two stores (as two
+//! processes would) creating one credential at once. The shared behaviour is in the
+//! conformance suite.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use ramp_core::{Attribution, Change, FeatureName};
+use ramp_store::{Credential, CredentialKind, Role, Store, StoreError};
+use ramp_store_sqlite::{SqliteStore, SCHEMA_VERSION};
+
+fn token(name: &str, hash: &str) -> Credential {
+    Credential {
+        name: name.to_owned(),
+        kind: CredentialKind::Token,
+        role: Role::Admin,
+        secret_hash: hash.to_owned(),
+        // Nanoseconds: this file keeps them all.
+        created_at: DateTime::<Utc>::from_timestamp(1_700_000_000, 123_456_789).unwrap(),
+        created_by: "ana".to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn credentials_survive_close_and_reopen() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("ramp.db");
+    let store = SqliteStore::open(&path, false).unwrap();
+    let created = token("ci", "hash");
+    store.create_credential(&created).await.unwrap();
+    drop(store);
+    let reopened = SqliteStore::open(&path, false).unwrap();
+    assert_eq!(reopened.credentials().await.unwrap(), vec![created]);
+}
+
+/// A `ramp.db` written before credentials existed gains the table when opened, and keeps its
+/// features and version.
+#[tokio::test]
+async fn a_schema_version_1_file_is_migrated() {
+    assert_eq!(SCHEMA_VERSION, 2);
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("ramp.db");
+    let mut connection = rusqlite::Connection::open(&path).unwrap();
+    rusqlite_migration::Migrations::new(vec![rusqlite_migration::M::up(include_str!(
+        "../migrations/0001_initial.sql"
+    ))])
+    .to_latest(&mut connection)
+    .unwrap();
+    connection
+        .execute_batch(
+            "INSERT INTO features VALUES ('chat', 100.0, '', '', '', '{}', 'development',
+                 '2024-01-01T00:00:00.000000000Z', '2024-01-01T00:00:00.000000000Z', 1);
+             UPDATE meta SET value = 1 WHERE key = 'version';",
+        )
+        .unwrap();
+    drop(connection);
+
+    let store = SqliteStore::open(&path, false).unwrap();
+    assert!(store.credentials().await.unwrap().is_empty());
+    store.create_credential(&token("ci", "hash")).await.unwrap();
+    let snapshot = store.snapshot().await.unwrap();
+    assert_eq!((snapshot.version, snapshot.features.len()), (1, 1));
+    let user_version: usize = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(user_version, SCHEMA_VERSION);
+}
+
+/// Two stores on one file, as a server and the CLI would be: each create is decided by the
+/// file, not by either store's lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_stores_on_one_file_create_once() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("ramp.db");
+    let stores: Vec<Arc<SqliteStore>> = (0..2)
+        .map(|_| Arc::new(SqliteStore::open(&path, false).unwrap()))
+        .collect();
+    let mut tasks = Vec::new();
+    for attempt in 0..8 {
+        let store = Arc::clone(&stores[attempt % 2]);
+        tasks.push(tokio::spawn(async move {
+            store
+                .create_credential(&token("shared", &format!("hash-{attempt}")))
+                .await
+        }));
+    }
+    let mut created = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => created += 1,
+            Err(error) => assert!(matches!(error, StoreError::Conflict { .. }), "{error:?}"),
+        }
+    }
+    assert_eq!(created, 1);
+    for store in &stores {
+        assert_eq!(store.credentials().await.unwrap().len(), 1);
+    }
+    // The other store sees the feature change but was never told of the credential.
+    stores[0]
+        .apply(
+            &FeatureName::new("chat").unwrap(),
+            &Change::Activate,
+            None,
+            &Attribution::new("ana"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stores[1].snapshot().await.unwrap().version, 1);
+}
