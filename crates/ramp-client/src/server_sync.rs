@@ -1,0 +1,271 @@
+//! Following a Ramp server: the background task of a server-mode client.
+//!
+//! The task loads the snapshot, then follows `/api/v1/stream`, applying each `changed` event to
+//! its snapshot locally and refetching only on `reload`. When the stream breaks it reconnects
+//! with `Last-Event-ID` (its version) after a jittered exponential backoff, so it receives just
+//! what it missed. After `poll_after_failures` failures in a row it also polls the snapshot
+//! (with `If-None-Match`) every `refresh_interval`, and retries the stream at once when a poll
+//! shows the server is back.
+//!
+//! The task never panics and never gives up; the application keeps answering from the last
+//! snapshot whatever happens here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use eventsource_stream::Eventsource;
+use futures::StreamExt;
+use ramp_core::{Feature, FeatureName};
+use serde::Deserialize;
+use tokio::sync::Notify;
+use tokio::time::{sleep, sleep_until, Instant};
+use tokio_util::sync::CancellationToken;
+
+use crate::http::{Fetched, Http};
+use crate::state::{Shared, Source};
+use crate::{backup, ClientError, RefreshPolicy};
+
+/// A stream event's data, as `ramp-server` sends it.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum StreamEvent {
+    Changed {
+        version: u64,
+        #[serde(default)]
+        features: Vec<Feature>,
+        #[serde(default)]
+        deleted: Vec<FeatureName>,
+    },
+    Reload {
+        version: u64,
+    },
+}
+
+/// The background task's state.
+pub(crate) struct ServerSync {
+    pub shared: Arc<Shared>,
+    pub http: Http,
+    pub policy: RefreshPolicy,
+    /// Signalled by `define_group`, so the new name reaches the server.
+    pub groups_defined: Arc<Notify>,
+    failures: u32,
+    last_poll_failed: bool,
+}
+
+impl ServerSync {
+    pub fn new(
+        shared: Arc<Shared>,
+        http: Http,
+        policy: RefreshPolicy,
+        groups_defined: Arc<Notify>,
+    ) -> Self {
+        Self {
+            shared,
+            http,
+            policy,
+            groups_defined,
+            failures: 0,
+            last_poll_failed: false,
+        }
+    }
+
+    /// The first load, while the client is being built: the server's snapshot, else the
+    /// backup file's, else nothing (every feature inactive).
+    pub async fn start(&mut self) {
+        let Err(error) = self.fetch().await else {
+            return;
+        };
+        tracing::warn!(error = %error, "Ramp server unreachable at start");
+        load_backup_file(&self.shared);
+    }
+
+    /// Follows the server until `shutdown` is cancelled.
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        loop {
+            let result = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                result = self.follow_stream() => result,
+            };
+            self.failures = self.failures.saturating_add(1);
+            if let Err(error) = result {
+                if self.failures == 1 {
+                    tracing::warn!(error = %error, "Ramp stream lost; answering from the last snapshot");
+                } else {
+                    tracing::debug!(error = %error, failures = self.failures, "Ramp stream still down");
+                }
+            }
+            let wait = self.policy.backoff(self.failures);
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = self.wait(wait) => {}
+            }
+        }
+    }
+
+    /// One stream connection, from catching up to its end (always an error: the stream is
+    /// meant to last forever).
+    async fn follow_stream(&mut self) -> Result<(), ClientError> {
+        let since = self.catch_up().await?;
+        let response = self.http.stream(Some(since)).await?;
+        self.failures = 0;
+        self.last_poll_failed = false;
+        self.report_code_groups().await;
+        let url = self.http.url("/api/v1/stream");
+        let groups_defined = Arc::clone(&self.groups_defined);
+        let mut events = response.bytes_stream().eventsource();
+        loop {
+            tokio::select! {
+                _ = groups_defined.notified() => self.report_code_groups().await,
+                event = events.next() => match event {
+                    Some(Ok(event)) => self.handle(&event.event, &event.data).await?,
+                    Some(Err(error)) => {
+                        return Err(ClientError::StreamEnded { url, reason: error.to_string() })
+                    }
+                    None => {
+                        return Err(ClientError::StreamEnded {
+                            url,
+                            reason: "closed by the server".into(),
+                        })
+                    }
+                },
+            }
+        }
+    }
+
+    /// Makes the snapshot safe to resume the stream from, and returns its version.
+    ///
+    /// A snapshot that came from the server resumes as it is, unless the server is now behind
+    /// it (its store was reset or replaced): resuming then would skip every event up to our
+    /// version, so the server's snapshot is fetched instead. A `HEAD` tells the version
+    /// without sending the snapshot.
+    async fn catch_up(&mut self) -> Result<u64, ClientError> {
+        let loaded = self.shared.current.load();
+        if loaded.source == Source::Server {
+            match self.http.version().await {
+                Ok(version) if version >= loaded.snapshot.version => {
+                    return Ok(loaded.snapshot.version)
+                }
+                // Behind us, or a server that cannot answer HEAD: fetch.
+                Ok(_) | Err(ClientError::Status { .. }) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        self.fetch().await
+    }
+
+    /// Fetches the snapshot unless the server has our version; returns the version now.
+    async fn fetch(&self) -> Result<u64, ClientError> {
+        let loaded = self.shared.current.load();
+        let have = (loaded.source != Source::None).then_some(loaded.snapshot.version);
+        match self.http.snapshot(have).await? {
+            Fetched::NotModified => self.shared.confirm(Source::Server),
+            Fetched::Snapshot(snapshot) => {
+                self.shared.replace(snapshot, Source::Server);
+            }
+        }
+        Ok(self.shared.current.load().snapshot.version)
+    }
+
+    async fn handle(&mut self, name: &str, data: &str) -> Result<(), ClientError> {
+        match serde_json::from_str::<StreamEvent>(data) {
+            Ok(StreamEvent::Changed {
+                version,
+                features,
+                deleted,
+            }) => {
+                self.shared.patch(version, features, deleted);
+            }
+            Ok(StreamEvent::Reload { version }) => {
+                let current = self.shared.current.load();
+                if version != current.snapshot.version || current.source != Source::Server {
+                    drop(current);
+                    self.fetch().await?;
+                }
+            }
+            // A change we cannot read: the snapshot says the same and more.
+            Err(error) if matches!(name, "changed" | "reload") => {
+                tracing::warn!(error = %error, "unreadable Ramp stream event; reloading");
+                self.fetch().await?;
+            }
+            // An event a newer server sends that this client does not know.
+            Err(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Waits `wait` before the next stream attempt; once the stream has failed often, polls
+    /// the snapshot meanwhile, returning early when the server comes back.
+    async fn wait(&mut self, wait: Duration) {
+        if self.failures < self.policy.poll_after_failures {
+            sleep(wait).await;
+            return;
+        }
+        let deadline = Instant::now() + wait;
+        loop {
+            match self.fetch().await {
+                Ok(_) if self.last_poll_failed => {
+                    self.last_poll_failed = false;
+                    return;
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::debug!(error = %error, "Ramp snapshot poll failed");
+                    self.last_poll_failed = true;
+                }
+            }
+            let next = Instant::now() + self.policy.refresh_interval;
+            if next >= deadline {
+                sleep_until(deadline).await;
+                return;
+            }
+            sleep_until(next).await;
+        }
+    }
+
+    async fn report_code_groups(&self) {
+        let names = self.shared.current.load().code_groups.names();
+        if names.is_empty() {
+            return;
+        }
+        if let Err(error) = self.http.report_code_groups(names).await {
+            // Only the web UI's suggestions depend on it.
+            tracing::debug!(error = %error, "could not report code groups to the Ramp server");
+        }
+    }
+}
+
+/// Starts from the backup file, when there is one and it can be read.
+pub(crate) fn load_backup_file(shared: &Arc<Shared>) {
+    let Some(path) = shared.backup_path() else {
+        tracing::warn!("no Ramp backup file: every feature is inactive until the first load");
+        return;
+    };
+    match backup::load(path) {
+        Ok(snapshot) => {
+            tracing::warn!(version = snapshot.version, path = %path.display(),
+                "Ramp starting from its backup file");
+            shared.load_backup(snapshot);
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, "no usable Ramp backup: every feature is inactive until the first load");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_events_parse() {
+        let changed: StreamEvent = serde_json::from_str(
+            r#"{"type":"changed","version":5,"features":[],"deleted":["old"]}"#,
+        )
+        .unwrap();
+        assert!(
+            matches!(changed, StreamEvent::Changed { version: 5, deleted, .. } if deleted.len() == 1)
+        );
+        let reload: StreamEvent = serde_json::from_str(r#"{"type":"reload","version":9}"#).unwrap();
+        assert!(matches!(reload, StreamEvent::Reload { version: 9 }));
+    }
+}

@@ -1,0 +1,75 @@
+//! `Client::is_active` allocates nothing: the snapshot is read through an `ArcSwap` guard and
+//! evaluated by the core's compiled snapshot. `allocation_counter` replaces the global
+//! allocator in this test binary only and counts every allocation made inside `measure`.
+
+use chrono::DateTime;
+use ramp_client::Client;
+use ramp_core::{Context, Feature, FeatureName, GroupName, Percentage};
+use ramp_store::ImportedFeature;
+
+#[tokio::test]
+async fn is_active_allocates_nothing() {
+    let store = ramp_rollout::open_store("memory://").await.unwrap();
+    let mut features = Vec::new();
+    for index in 0..1_000 {
+        let mut feature = Feature::new(
+            FeatureName::new(format!("feature-{index}")).unwrap(),
+            DateTime::UNIX_EPOCH,
+        );
+        feature.percentage = Percentage::new(20.0).unwrap();
+        features.push(ImportedFeature {
+            name: feature.name.clone(),
+            state: feature.state(),
+        });
+    }
+    let mut listed = Feature::new(FeatureName::new("listed").unwrap(), DateTime::UNIX_EPOCH);
+    listed.users = vec![ramp_core::UserId::new("user-72").unwrap()];
+    listed.groups = vec![GroupName::new("admins").unwrap()];
+    features.push(ImportedFeature {
+        name: listed.name.clone(),
+        state: listed.state(),
+    });
+    let attribution = ramp_core::Attribution::new("test");
+    store.import(&features, &[], &attribution).await.unwrap();
+    let client = Client::with_store(store).connect().await.unwrap();
+    client.define_group("admins", |context: &Context| {
+        context.user_id() == Some("root")
+    });
+    let contexts = [
+        Context::anonymous(),
+        Context::user("12345"),
+        Context::user("user-72"),
+        Context::user("root"),
+    ];
+    let features = ["feature-7", "feature-8", "feature-11", "listed", "missing"];
+    // The first check on a thread caches the snapshot there (a reference count, no allocation).
+    assert!(client.contains("feature-7"));
+    let mut active = 0;
+    let info = allocation_counter::measure(|| {
+        for context in &contexts {
+            for feature in features {
+                active += usize::from(client.is_active(feature, context));
+            }
+        }
+    });
+    assert_eq!(
+        info.count_total, 0,
+        "is_active allocated {} times",
+        info.count_total
+    );
+    assert!(active > 0);
+    // The checks really took the paths they are meant to cover.
+    let mut reasons = std::collections::BTreeSet::new();
+    for context in &contexts {
+        for feature in features {
+            reasons.insert(client.explain(feature, context).reason.as_str());
+        }
+    }
+    for reason in ["off", "percentage", "user", "group", "not_found"] {
+        assert!(
+            reasons.contains(reason),
+            "no check decided by {reason}: {reasons:?}"
+        );
+    }
+    client.close().await;
+}
