@@ -4,6 +4,7 @@
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::commands::accounts::AccountCommand;
 use crate::commands::check::{CheckArgs, ContextArgs};
 use crate::commands::data::DataCommand;
 use crate::commands::groups::GroupsCommand;
@@ -146,12 +147,16 @@ pub enum Command {
     Group(GroupCommand),
     /// Recorded changes, newest first
     History(HistoryArgs),
-    /// Put a feature back as it was just before a history event
+    /// Put a feature back as it was just before a history event (or, with --only, undo just
+    /// that event's own changes and keep later ones)
     Revert {
         /// The feature
         name: String,
         /// The event's id, as `history` prints it (#12 or 12)
         event: String,
+        /// Undo only this event's changes; changes made after it stay
+        #[arg(long)]
+        only: bool,
     },
     /// Write every feature and stored group as one JSON document
     Export {
@@ -168,6 +173,9 @@ pub enum Command {
     /// Manage API tokens for the server
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage web-UI logins (name, password, role admin or viewer)
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// Copy every feature and stored group (and the history) from one store to another, then
     /// check that the destination answers every feature identically; safe to run twice
     Copy {

@@ -208,6 +208,22 @@ fn revert_restores_an_earlier_percentage() {
 }
 
 #[test]
+fn revert_only_undoes_one_event_and_keeps_later_ones() {
+    let ramp = Ramp::new();
+    ramp.run(&["percentage", "chat", "10"]);
+    ramp.run(&["stage", "chat", "beta"]);
+    ramp.run(&["users", "add", "chat", "7"]);
+    let history = ramp.json(&["history", "chat"]);
+    let stage_move = history[1]["id"].as_u64().expect("an event id").to_string();
+    let line = ramp.run(&["revert", "chat", &stage_move, "--only"]);
+    assert!(line.contains("keeping later changes"), "{line}");
+    let feature = ramp.json(&["show", "chat"]);
+    assert_eq!(feature["stage"], json!("development"));
+    assert_eq!(feature["users"], json!(["7"]), "the later change stays");
+    assert_eq!(feature["percentage"], json!(10.0));
+}
+
+#[test]
 fn global_flags_work_before_and_after_the_command() {
     let ramp = Ramp::new();
     ramp.run(&["activate", "chat"]);

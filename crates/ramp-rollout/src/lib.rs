@@ -34,6 +34,6 @@ mod transfer;
 pub use copy::{copy_store, CopyReport, CopyStep};
 pub use error::RolloutError;
 pub use open::{open_server, open_store, DEFAULT_STORE_URL};
-pub use revert::Reverted;
+pub use revert::{RevertScope, Reverted};
 pub use rollout::Rollout;
 pub use transfer::{Export, EXPORT_FORMAT};

@@ -1,9 +1,13 @@
-//! History and `revert`: putting a feature back as it was just before a given event.
+//! History and `revert`: putting a feature back as it was just before a given event, or
+//! undoing just that event's own changes.
 //!
 //! The state before an event is found by undoing, newest first, every event of that feature
-//! down to and including it; the result is written as one new change (so a revert is itself
-//! recorded and can be reverted). The write names the version it started from, so a change
-//! made meanwhile is never overwritten: the revert fails with a conflict instead.
+//! down to and including it; undoing one event applies only its inverse to the current state
+//! (values it set go back to what they were, members it added go, members it removed come
+//! back), so later changes to other fields stay. Either result is written as one new change (so
+//! a revert is itself recorded and can be reverted). The write names the version it started
+//! from, so a change made meanwhile is never overwritten: the revert fails with a conflict
+//! instead.
 
 use ramp_core::history::state_before;
 use ramp_core::{Attribution, Change, FeatureName, HistoryEvent};
@@ -18,6 +22,16 @@ pub enum Reverted {
     Restored(Option<HistoryEvent>),
     /// The event created the feature, so reverting it deleted the feature.
     Deleted(HistoryEvent),
+}
+
+/// How much a revert undoes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RevertScope {
+    /// Back to the state just before the event: every later change is undone too.
+    #[default]
+    ToBefore,
+    /// Only the event's own changes; later changes stay.
+    OnlyThisEvent,
 }
 
 impl Rollout {
@@ -41,6 +55,20 @@ impl Rollout {
 
     /// Restores `feature` to its state just before event `event_id`.
     pub async fn revert(&self, feature: &str, event_id: u64) -> Result<Reverted, RolloutError> {
+        self.revert_with(feature, event_id, RevertScope::ToBefore, None)
+            .await
+    }
+
+    /// Reverts event `event_id` of `feature` as `scope` says. With `expected_version`, the
+    /// revert is refused (a conflict) unless the feature is still at that version: the caller
+    /// decided on what it saw.
+    pub async fn revert_with(
+        &self,
+        feature: &str,
+        event_id: u64,
+        scope: RevertScope,
+        expected_version: Option<u64>,
+    ) -> Result<Reverted, RolloutError> {
         let name = FeatureName::new(feature)?;
         let event = self
             .store
@@ -59,15 +87,31 @@ impl Rollout {
         }
         let current = self.store.feature(&name).await?;
         let version = current.as_ref().map_or(0, |feature| feature.version);
-        let newer = self.events_since(&name, event_id).await?;
-        let target = state_before(current.map(|feature| feature.state()), &newer)?;
+        if let Some(expected) = expected_version.filter(|expected| *expected != version) {
+            return Err(StoreError::Conflict {
+                feature: name.to_string(),
+                expected,
+                actual: version,
+            }
+            .into());
+        }
+        let current = current.map(|feature| feature.state());
+        let target = match scope {
+            RevertScope::ToBefore => {
+                state_before(current, &self.events_since(&name, event_id).await?)?
+            }
+            RevertScope::OnlyThisEvent => event.undo(current)?,
+        };
         let attribution = Attribution {
             actor: self.attribution.actor.clone(),
             comment: Some(
                 self.attribution
                     .comment
                     .clone()
-                    .unwrap_or_else(|| format!("revert of event {event_id}")),
+                    .unwrap_or_else(|| match scope {
+                        RevertScope::ToBefore => format!("revert of event {event_id}"),
+                        RevertScope::OnlyThisEvent => format!("undo of event {event_id}"),
+                    }),
             ),
         };
         match target {

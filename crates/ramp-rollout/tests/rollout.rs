@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use ramp_core::{Context, Percentage, Stage};
-use ramp_rollout::{Export, Reverted, Rollout, RolloutError};
+use ramp_rollout::{Export, RevertScope, Reverted, Rollout, RolloutError};
 
 async fn memory() -> Rollout {
     Rollout::connect("memory://", "ana").await.unwrap()
@@ -151,6 +151,58 @@ async fn revert_restores_the_state_before_an_event() {
     assert_eq!(feature.percentage.value(), 25.0);
     assert_eq!(feature.users.len(), 2);
     assert_eq!(feature.stage, Stage::RollingOut);
+}
+
+#[tokio::test]
+async fn undoing_one_event_keeps_later_changes_and_honours_the_expected_version() {
+    let rollout = memory().await;
+    rollout.activate_percentage("chat", 10.0).await.unwrap();
+    rollout.activate_users("chat", ["1", "2"]).await.unwrap();
+    let off = rollout
+        .change("chat", ramp_core::Change::Deactivate)
+        .await
+        .unwrap();
+    rollout.activate_users("chat", ["3"]).await.unwrap();
+    rollout.set_stage("chat", Stage::Beta).await.unwrap();
+    let version = rollout.get("chat").await.unwrap().unwrap().version;
+
+    let stale = rollout
+        .revert_with(
+            "chat",
+            off.event.as_ref().unwrap().id,
+            RevertScope::OnlyThisEvent,
+            Some(version - 1),
+        )
+        .await;
+    assert!(
+        matches!(
+            stale,
+            Err(RolloutError::Store(ramp_store::StoreError::Conflict { .. }))
+        ),
+        "{stale:?}"
+    );
+    assert_eq!(
+        rollout.get("chat").await.unwrap().unwrap().version,
+        version,
+        "nothing written"
+    );
+
+    // Undoing only "off" brings back its percentage and users; user 3 and the stage stay.
+    rollout
+        .revert_with(
+            "chat",
+            off.event.unwrap().id,
+            RevertScope::OnlyThisEvent,
+            Some(version),
+        )
+        .await
+        .unwrap();
+    let feature = rollout.get("chat").await.unwrap().unwrap();
+    assert_eq!(feature.percentage.value(), 10.0);
+    let mut users: Vec<&str> = feature.users.iter().map(|user| user.as_str()).collect();
+    users.sort_unstable();
+    assert_eq!(users, ["1", "2", "3"]);
+    assert_eq!(feature.stage, Stage::Beta);
 }
 
 #[tokio::test]

@@ -1,28 +1,25 @@
-//! API tokens: how they are made, stored (hashed) and checked, and which role each route needs.
+//! Who a request comes from and what it may do: an API token (`Authorization: Bearer` or
+//! `X-API-Key`) or a web-UI session cookie (whose state-changing requests must carry the CSRF
+//! token), and the role each route needs.
 //!
 //! A token is 32 random bytes, shown once; the store keeps only its SHA-256, which is enough for
-//! a secret with that much entropy (passwords, which have little, get argon2 elsewhere). Every
-//! request's token is hashed and compared with every known hash in constant time.
+//! a secret with that much entropy (passwords, which have little, get argon2 in
+//! `credentials.rs`). Every request's token is hashed and compared with every known hash in
+//! constant time.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use ramp_store::{Credential, CredentialKind, Role, Store, StoreError};
+use ramp_store::{Credential, CredentialKind, Role};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
-use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
+use crate::session::{self, CsrfProblem};
 use crate::state::AppState;
-
-/// How often credentials are re-read, so a token revoked through another node stops working.
-const REFRESH: Duration = Duration::from_secs(2);
 
 /// Every token starts with this, so a leaked one is easy to recognise (secret scanners).
 pub const TOKEN_PREFIX: &str = "ramp_";
@@ -37,19 +34,6 @@ pub struct Caller {
     pub role: Role,
 }
 
-#[derive(Debug, Clone)]
-struct TokenEntry {
-    name: Arc<str>,
-    role: Role,
-    hash: [u8; 32],
-}
-
-/// The known tokens, re-read from the store now and then.
-#[derive(Debug, Default)]
-pub struct TokenCache {
-    tokens: ArcSwap<Vec<TokenEntry>>,
-}
-
 /// A new random token.
 pub fn generate_token() -> String {
     let mut bytes = [0u8; 32];
@@ -60,70 +44,6 @@ pub fn generate_token() -> String {
 /// The stored form of a token.
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-impl TokenCache {
-    /// Re-reads the tokens from the store.
-    pub async fn refresh(&self, store: &dyn Store) -> Result<(), StoreError> {
-        let credentials = store.credentials().await?;
-        let tokens = credentials
-            .into_iter()
-            .filter(|credential| credential.kind == CredentialKind::Token)
-            .filter_map(|credential| {
-                let mut hash = [0u8; 32];
-                hex::decode_to_slice(&credential.secret_hash, &mut hash).ok()?;
-                Some(TokenEntry {
-                    name: credential.name.into(),
-                    role: credential.role,
-                    hash,
-                })
-            })
-            .collect();
-        self.tokens.store(Arc::new(tokens));
-        Ok(())
-    }
-
-    /// How many tokens are known.
-    pub fn len(&self) -> usize {
-        self.tokens.load().len()
-    }
-
-    /// Whether no token is known.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The caller a token belongs to, if any.
-    pub fn authenticate(&self, presented: &str) -> Option<Caller> {
-        let hash: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        let tokens = self.tokens.load();
-        let mut found = None;
-        // Look at every entry whatever matches, so timing says nothing about which one did.
-        for entry in tokens.iter() {
-            if bool::from(entry.hash.ct_eq(&hash)) {
-                found = Some(Caller {
-                    name: entry.name.clone(),
-                    role: entry.role,
-                });
-            }
-        }
-        found
-    }
-
-    /// Re-reads the tokens every few seconds until `shutdown`.
-    pub async fn follow(self: Arc<Self>, store: Arc<dyn Store>, shutdown: CancellationToken) {
-        let mut tick = tokio::time::interval(REFRESH);
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tick.tick() => {
-                    if let Err(error) = self.refresh(store.as_ref()).await {
-                        tracing::warn!(%error, "could not re-read tokens; keeping the known ones");
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// A credential record for a new token.
@@ -147,7 +67,7 @@ const READ_ONLY_POSTS: &[&str] = &[
 
 /// The role a route needs.
 pub fn required_role(method: &Method, route: &str) -> Role {
-    if route.starts_with("/api/v1/tokens") {
+    if route.starts_with("/api/v1/tokens") || route.starts_with("/api/v1/accounts") {
         return Role::Admin;
     }
     if method == Method::GET
@@ -172,6 +92,64 @@ fn presented_token(headers: &HeaderMap) -> Option<&str> {
     headers.get("x-api-key")?.to_str().ok().map(str::trim)
 }
 
+/// Why a request has no caller.
+enum Refusal {
+    /// No credential, or one that is not (or no longer) known.
+    Unknown,
+    /// A session cookie on a state-changing request without the right CSRF token.
+    Csrf(CsrfProblem),
+}
+
+impl Refusal {
+    fn into_response(self, ofrep: bool) -> Response {
+        match self {
+            Refusal::Unknown if ofrep => StatusCode::UNAUTHORIZED.into_response(),
+            Refusal::Unknown => ApiError::unauthorized().into_response(),
+            Refusal::Csrf(problem) => {
+                let (code, message) = match problem {
+                    CsrfProblem::Missing => (
+                        "csrf_token_missing",
+                        "this request changes something and came with the session cookie but without the X-CSRF-Token header",
+                    ),
+                    CsrfProblem::Mismatch => (
+                        "csrf_token_mismatch",
+                        "the X-CSRF-Token header does not match this session's token",
+                    ),
+                };
+                ApiError::new(StatusCode::FORBIDDEN, code, message).into_response()
+            }
+        }
+    }
+}
+
+/// The caller of a request: by token, else by session cookie.
+fn identify(state: &AppState, request: &Request) -> Result<Caller, Refusal> {
+    if let Some(token) = presented_token(request.headers()) {
+        return state
+            .credentials
+            .authenticate(token)
+            .ok_or(Refusal::Unknown);
+    }
+    let session = session::session_id(request.headers())
+        .and_then(|id| state.sessions.get(&id))
+        .ok_or(Refusal::Unknown)?;
+    // The role is read afresh, so a deleted account or a changed role takes effect at once.
+    let caller = state
+        .credentials
+        .current(&session.username)
+        .ok_or(Refusal::Unknown)?;
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if !safe {
+        session
+            .check_csrf(request.headers())
+            .map_err(Refusal::Csrf)?;
+    }
+    Ok(caller)
+}
+
 /// Middleware: finds the caller and refuses what its role does not allow. OFREP answers 401
 /// and 403 with no body, as its specification says; the admin API explains in JSON.
 pub async fn authorize(
@@ -183,14 +161,9 @@ pub async fn authorize(
     let matched = request.extensions().get::<MatchedPath>().cloned();
     let route = matched.as_ref().map_or("", MatchedPath::as_str);
     let ofrep = route.starts_with("/ofrep/");
-    let caller =
-        presented_token(request.headers()).and_then(|token| state.tokens.authenticate(token));
-    let Some(caller) = caller else {
-        return if ofrep {
-            StatusCode::UNAUTHORIZED.into_response()
-        } else {
-            ApiError::unauthorized().into_response()
-        };
+    let caller = match identify(&state, &request) {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal.into_response(ofrep),
     };
     let needed = required_role(request.method(), route);
     if needed == Role::Admin && caller.role != Role::Admin {
@@ -198,7 +171,7 @@ pub async fn authorize(
             StatusCode::FORBIDDEN.into_response()
         } else {
             ApiError::forbidden(format!(
-                "token {:?} has role {}; this needs {}",
+                "{:?} has role {}; this needs {}",
                 caller.name, caller.role, needed
             ))
             .into_response()
@@ -206,4 +179,12 @@ pub async fn authorize(
     }
     request.extensions_mut().insert(caller);
     next.run(request).await
+}
+
+/// A role as the web UI names it: readers are "viewers" there.
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "admin",
+        Role::Reader => "viewer",
+    }
 }

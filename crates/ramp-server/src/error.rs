@@ -41,6 +41,12 @@ pub struct ErrorBody {
     /// The request field the problem concerns, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For `version_mismatch`: who made the change the request did not know about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_by: Option<String>,
+    /// For `version_mismatch`: when (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<String>,
 }
 
 /// An error answer: a status plus [`ErrorBody`].
@@ -61,6 +67,8 @@ impl ApiError {
                 error,
                 message: message.into(),
                 field: None,
+                changed_by: None,
+                changed_at: None,
             },
         }
     }
@@ -69,6 +77,18 @@ impl ApiError {
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.body.field = Some(field.into());
         self
+    }
+
+    /// Names who made the change a stale write did not know about, and when.
+    pub fn with_change(mut self, actor: &str, time: chrono::DateTime<chrono::Utc>) -> Self {
+        self.body.changed_by = Some(actor.to_owned());
+        self.body.changed_at = Some(time.to_rfc3339());
+        self
+    }
+
+    /// 500 with code `internal`.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
 
     /// 400 with code `bad_request`.
@@ -91,7 +111,7 @@ impl ApiError {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "a valid token is required (Authorization: Bearer TOKEN or X-API-Key: TOKEN)",
+            "a valid token (Authorization: Bearer TOKEN or X-API-Key: TOKEN) or a web-UI login is required",
         )
     }
 

@@ -7,7 +7,10 @@
 //! - the SDK feed: `/api/v1/snapshot` and the `/api/v1/stream` Server-Sent Events
 //!   (`routes/stream.rs`), fed by `live.rs`, which follows the store's change notices so that
 //!   several servers on one PostgreSQL or Redis stay in step;
-//! - API tokens with roles (`auth.rs`), `/healthz`, `/readyz` and `/metrics` (`metrics.rs`).
+//! - API tokens with roles (`auth.rs`, `credentials.rs`), `/healthz`, `/readyz` and `/metrics`
+//!   (`metrics.rs`);
+//! - the web UI (`ui/`, served by `routes/ui.rs`) with password logins and sessions
+//!   (`session.rs`, `routes/session.rs`, `routes/accounts.rs`).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), ramp_server::ServerError> {
@@ -20,12 +23,15 @@
 
 pub mod auth;
 mod config;
+pub mod credentials;
 mod error;
 mod extract;
 pub mod live;
+mod login_throttle;
 mod metrics;
 pub mod routes;
 mod server;
+pub mod session;
 mod state;
 
 pub use config::{ServerConfig, DEFAULT_BIND};

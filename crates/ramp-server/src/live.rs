@@ -42,15 +42,34 @@ pub struct Loaded {
     pub loaded_at: SystemTime,
     /// The snapshot as JSON, made on first request and shared by every SDK that asks.
     json: OnceLock<Bytes>,
+    /// Every user id the snapshot mentions, made on first request (for the web UI's coverage).
+    known_users: OnceLock<Vec<String>>,
 }
 
 impl Loaded {
+    /// Every distinct user id on any feature's lists or in any stored group: the users the
+    /// store knows of, for "this percentage reaches about N of them".
+    pub fn known_users(&self) -> &[String] {
+        self.known_users.get_or_init(|| {
+            let mut ids = std::collections::HashSet::new();
+            for feature in &self.snapshot.features {
+                ids.extend(feature.users.iter().map(|id| id.as_str()));
+                ids.extend(feature.excluded_users.iter().map(|id| id.as_str()));
+            }
+            for group in &self.snapshot.groups {
+                ids.extend(group.members.iter().map(|id| id.as_str()));
+            }
+            ids.into_iter().map(str::to_owned).collect()
+        })
+    }
+
     fn new(snapshot: Snapshot) -> Self {
         Self {
             compiled: CompiledSnapshot::compile(&snapshot),
             snapshot,
             loaded_at: SystemTime::now(),
             json: OnceLock::new(),
+            known_users: OnceLock::new(),
         }
     }
 

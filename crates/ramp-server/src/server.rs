@@ -10,9 +10,12 @@ use ramp_store::{Role, Store, StoreError};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{generate_token, token_credential, TokenCache};
+use crate::auth::{generate_token, token_credential};
+use crate::credentials::CredentialCache;
 use crate::live::Live;
+use crate::login_throttle::LoginThrottle;
 use crate::metrics::Metrics;
+use crate::session::Sessions;
 use crate::state::{AppState, Shared};
 use crate::{routes, ServerConfig, ServerError};
 
@@ -33,10 +36,10 @@ impl Server {
     /// a loopback address: on a public one that would leave the server open until someone
     /// read the log), and binds the address.
     pub async fn bind(config: ServerConfig, store: Arc<dyn Store>) -> Result<Self, ServerError> {
-        let tokens = Arc::new(TokenCache::default());
-        tokens.refresh(store.as_ref()).await?;
+        let credentials = Arc::new(CredentialCache::default());
+        credentials.refresh(store.as_ref()).await?;
         let mut first_admin_token = None;
-        if tokens.is_empty() {
+        if credentials.is_empty() {
             if !config.bind.ip().is_loopback() {
                 return Err(ServerError::Config(format!(
                     "refusing to listen on {}: no API token exists yet, so anyone on the network \
@@ -53,7 +56,7 @@ impl Server {
                 Err(StoreError::Conflict { .. }) => {}
                 Err(error) => return Err(error.into()),
             }
-            tokens.refresh(store.as_ref()).await?;
+            credentials.refresh(store.as_ref()).await?;
         }
         let live = Arc::new(Live::load(store.as_ref()).await?);
         let metrics = Arc::new(Metrics::new());
@@ -68,7 +71,9 @@ impl Server {
         let state = AppState::new(Shared {
             store,
             live,
-            tokens,
+            credentials,
+            sessions: Sessions::default(),
+            login_throttle: LoginThrottle::default(),
             metrics,
             config,
             shutdown: CancellationToken::new(),
@@ -112,7 +117,7 @@ impl Server {
         ));
         let tokens = tokio::spawn(
             self.state
-                .tokens
+                .credentials
                 .clone()
                 .follow(self.state.store.clone(), shutdown.clone()),
         );

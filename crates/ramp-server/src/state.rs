@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use ramp_store::Store;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::TokenCache;
+use crate::credentials::CredentialCache;
 use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::ServerConfig;
@@ -33,8 +33,12 @@ pub struct Shared {
     pub store: Arc<dyn Store>,
     /// The snapshot evaluations use and the change feed.
     pub live: Arc<Live>,
-    /// Known API tokens.
-    pub tokens: Arc<TokenCache>,
+    /// Known API tokens and web-UI accounts.
+    pub credentials: Arc<CredentialCache>,
+    /// Logged-in web-UI browsers.
+    pub sessions: crate::session::Sessions,
+    /// Recent wrong passwords, per username.
+    pub login_throttle: crate::login_throttle::LoginThrottle,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// Settings.

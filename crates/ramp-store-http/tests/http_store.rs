@@ -308,7 +308,7 @@ async fn a_wrong_address_or_token_is_reported_by_check() {
     assert!(
         error
             .to_string()
-            .contains("the server refused the token: a valid token is required"),
+            .contains("the server refused the token: a valid token (Authorization: Bearer TOKEN"),
         "{error}"
     );
     let prefixed = format!("{}/not-ramp/", server.base);

@@ -4,7 +4,7 @@
 use anyhow::anyhow;
 use clap::Args;
 use ramp_core::{Action, FeatureName, HistoryEvent};
-use ramp_rollout::Reverted;
+use ramp_rollout::{RevertScope, Reverted};
 
 use super::{Deleted, Session};
 use crate::output::time;
@@ -65,8 +65,8 @@ fn event_line(event: &HistoryEvent) -> String {
     line
 }
 
-/// Runs `ramp revert NAME EVENT_ID`.
-pub async fn revert(session: &Session, name: &str, event: &str) -> anyhow::Result<()> {
+/// Runs `ramp revert NAME EVENT_ID [--only]`.
+pub async fn revert(session: &Session, name: &str, event: &str, only: bool) -> anyhow::Result<()> {
     FeatureName::new(name)?;
     // `#12` is how `history` prints ids, so people paste it.
     let event_id: u64 = event
@@ -74,8 +74,23 @@ pub async fn revert(session: &Session, name: &str, event: &str) -> anyhow::Resul
         .unwrap_or(event)
         .parse()
         .map_err(|_| anyhow!("invalid event id {event:?}: expected a number such as 12"))?;
-    let reverted = session.rollout.revert(name, event_id).await?;
+    let scope = if only {
+        RevertScope::OnlyThisEvent
+    } else {
+        RevertScope::ToBefore
+    };
+    let reverted = session
+        .rollout
+        .revert_with(name, event_id, scope, None)
+        .await?;
     let line = match &reverted {
+        Reverted::Restored(Some(recorded)) if only => format!(
+            "{name}: undid event #{event_id}, keeping later changes (recorded as #{})",
+            recorded.id
+        ),
+        Reverted::Restored(None) if only => {
+            format!("{name}: event #{event_id} is already undone; nothing changed")
+        }
         Reverted::Restored(Some(recorded)) => format!(
             "{name}: restored to its state before event #{event_id} (recorded as #{})",
             recorded.id

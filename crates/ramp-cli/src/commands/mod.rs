@@ -2,6 +2,7 @@
 //! over to the file of the command's group. Commands validate every argument before their one
 //! call to the library, so a rejected command never writes anything.
 
+pub mod accounts;
 pub mod check;
 pub mod copy;
 pub mod data;
@@ -175,10 +176,13 @@ async fn execute(session: &Session, command: Command) -> anyhow::Result<()> {
         Command::States(context) => check::states(session, context).await,
         Command::Group(command) => stored_groups::run(session, command).await,
         Command::History(arguments) => history::history(session, arguments).await,
-        Command::Revert { name, event } => history::revert(session, &name, &event).await,
+        Command::Revert { name, event, only } => {
+            history::revert(session, &name, &event, only).await
+        }
         Command::Export { file } => transfer::export(session, file.as_deref()).await,
         Command::Import { file } => transfer::import(session, &file).await,
         Command::Token(command) => tokens::run(session, command).await,
+        Command::Account(command) => accounts::run(session, command).await,
         Command::Copy { .. } | Command::Serve(_) => {
             unreachable!("handled before the store is opened")
         }

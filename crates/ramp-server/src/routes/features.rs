@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{attribution, etag, if_match, ApiJson};
+use crate::routes::last_change::{last_changes, stale_write, LastChange};
 use crate::state::AppState;
 
 /// A feature in a list: every field but the user lists, which are counted instead.
@@ -43,6 +44,10 @@ pub struct FeatureSummary {
     /// Why the stored feature could not be read, if it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub damaged: Option<String>,
+    /// Who changed it last and when; only with `with=last_change` (one history read per
+    /// feature, so it is asked for rather than always paid).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_change: Option<LastChange>,
 }
 
 impl From<&Feature> for FeatureSummary {
@@ -59,6 +64,7 @@ impl From<&Feature> for FeatureSummary {
             updated_at: feature.updated_at.to_rfc3339(),
             version: feature.version,
             damaged: feature.damaged.clone(),
+            last_change: None,
         }
     }
 }
@@ -79,6 +85,8 @@ pub struct ListFilters {
     pub search: Option<String>,
     /// Only features at this stage.
     pub stage: Option<String>,
+    /// `last_change` adds who changed each feature last, and when.
+    pub with: Option<String>,
 }
 
 /// Lists features, optionally filtered.
@@ -94,8 +102,18 @@ pub async fn list_features(
         .map(|stage| stage.parse::<Stage>())
         .transpose()?;
     let search = filters.search.map(|text| text.to_lowercase());
+    let with_last_change = match filters.with.as_deref() {
+        None => false,
+        Some("last_change") => true,
+        Some(other) => {
+            return Err(
+                ApiError::invalid(format!("unknown with={other:?}: expected last_change"))
+                    .with_field("with"),
+            )
+        }
+    };
     let snapshot = state.store.snapshot().await?;
-    let features = snapshot
+    let listed: Vec<&Feature> = snapshot
         .features
         .iter()
         .filter(|feature| stage.is_none_or(|stage| feature.stage == stage))
@@ -107,8 +125,17 @@ pub async fn list_features(
                         .is_some_and(|text| text.to_lowercase().contains(search))
             })
         })
-        .map(FeatureSummary::from)
         .collect();
+    let mut features: Vec<FeatureSummary> = listed
+        .iter()
+        .map(|feature| FeatureSummary::from(*feature))
+        .collect();
+    if with_last_change {
+        let names = listed.iter().map(|feature| feature.name.clone()).collect();
+        for (summary, change) in features.iter_mut().zip(last_changes(&state, names).await?) {
+            summary.last_change = change;
+        }
+    }
     Ok(Json(FeatureList {
         version: snapshot.version,
         features,
@@ -198,11 +225,14 @@ pub async fn apply_change(
 ) -> ApiResult<Response> {
     let name = feature_name(name)?;
     let expected = if_match(headers)?;
-    let applied = state
+    let applied = match state
         .store
         .apply(&name, &change, expected, &attribution(caller, headers))
         .await
-        .map_err(|error| stale_or(error, state))?;
+    {
+        Ok(applied) => applied,
+        Err(error) => return Err(stale_or(error, state, &name).await),
+    };
     Ok(with_event_header(
         feature_response(StatusCode::OK, &applied.feature),
         applied.event.as_ref(),
@@ -225,8 +255,9 @@ pub fn with_event_header(
     response
 }
 
-/// A `Conflict` from an `If-Match` write is a 412; anything else maps as usual.
-fn stale_or(error: StoreError, state: &AppState) -> ApiError {
+/// A `Conflict` from an `If-Match` write is a 412 naming who changed the feature since;
+/// anything else maps as usual.
+async fn stale_or(error: StoreError, state: &AppState, name: &FeatureName) -> ApiError {
     if matches!(error, StoreError::Unavailable { .. }) {
         state.metrics.store_error();
     }
@@ -236,6 +267,9 @@ fn stale_or(error: StoreError, state: &AppState) -> ApiError {
             "version_mismatch",
             "the feature exists, but If-Match said it should not",
         ),
+        StoreError::Conflict {
+            expected, actual, ..
+        } => stale_write(state, name, expected, actual).await,
         other => other.into(),
     }
 }
@@ -269,10 +303,13 @@ pub async fn delete_feature(
 ) -> ApiResult<Json<ramp_core::HistoryEvent>> {
     let name = feature_name(&name)?;
     let expected = if_match(&headers)?;
-    let event = state
+    let event = match state
         .store
         .delete(&name, expected, &attribution(&caller, &headers))
         .await
-        .map_err(|error| stale_or(error, &state))?;
+    {
+        Ok(event) => event,
+        Err(error) => return Err(stale_or(error, &state, &name).await),
+    };
     Ok(Json(event))
 }

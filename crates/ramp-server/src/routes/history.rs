@@ -3,16 +3,18 @@
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::{Extension, Json};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use ramp_core::{FeatureName, HistoryEvent};
-use ramp_rollout::{Reverted, Rollout};
-use ramp_store::HistoryQuery;
+use ramp_rollout::{RevertScope, Reverted, Rollout, RolloutError};
+use ramp_store::{HistoryQuery, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{attribution, ApiJson};
+use crate::extract::{attribution, if_match, ApiJson};
 use crate::routes::features::feature_name;
+use crate::routes::last_change::stale_write;
 use crate::state::AppState;
 
 /// The largest page.
@@ -27,6 +29,75 @@ pub struct HistoryParams {
     pub before: Option<u64>,
     /// At most this many (default 50, at most 1000).
     pub limit: Option<usize>,
+    /// Only events by this actor (exact name).
+    pub actor: Option<String>,
+    /// Only events at or after this time (RFC 3339, or a `YYYY-MM-DD` date: its start, UTC).
+    pub since: Option<String>,
+    /// Only events before this time (RFC 3339), or on or before this `YYYY-MM-DD` date.
+    pub until: Option<String>,
+}
+
+/// The most events one request reads from the store while looking for filter matches; past
+/// it, the page ends early and `next_before` says where to go on.
+const SCAN_LIMIT: usize = 10_000;
+
+/// A time filter: an RFC 3339 time, or a date meaning its first instant (`end_of_day` false)
+/// or the first instant of the next day (true, so "until 2026-11-29" includes that day).
+fn parse_time(text: &str, field: &str, end_of_day: bool) -> ApiResult<DateTime<Utc>> {
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(time.with_timezone(&Utc));
+    }
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        ApiError::invalid(format!(
+            "{field} must be an RFC 3339 time or a YYYY-MM-DD date, not {text:?}"
+        ))
+        .with_field(field)
+    })?;
+    let date = if end_of_day {
+        date.succ_opt().unwrap_or(date)
+    } else {
+        date
+    };
+    Ok(date.and_time(NaiveTime::MIN).and_utc())
+}
+
+/// The filters beyond the feature, which the store does not index: applied while paging.
+struct Filters {
+    actor: Option<String>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+}
+
+impl Filters {
+    fn from_params(params: &HistoryParams) -> ApiResult<Self> {
+        Ok(Self {
+            actor: params.actor.clone().filter(|actor| !actor.is_empty()),
+            since: params
+                .since
+                .as_deref()
+                .filter(|text| !text.is_empty())
+                .map(|text| parse_time(text, "since", false))
+                .transpose()?,
+            until: params
+                .until
+                .as_deref()
+                .filter(|text| !text.is_empty())
+                .map(|text| parse_time(text, "until", true))
+                .transpose()?,
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.actor.is_none() && self.since.is_none() && self.until.is_none()
+    }
+
+    fn keeps(&self, event: &HistoryEvent) -> bool {
+        self.actor
+            .as_deref()
+            .is_none_or(|actor| event.actor == actor)
+            && self.since.is_none_or(|since| event.time >= since)
+            && self.until.is_none_or(|until| event.time < until)
+    }
 }
 
 /// A page of history.
@@ -50,21 +121,70 @@ async fn page(
             ApiError::invalid(format!("limit must be from 1 to {MAX_LIMIT}")).with_field("limit"),
         );
     }
-    let events = state
-        .store
-        .history(&HistoryQuery {
-            feature,
-            before_id: params.before,
-            limit,
-        })
-        .await?;
-    let next_before = (events.len() == limit)
-        .then(|| events.last().map(|event| event.id))
-        .flatten();
-    Ok(Json(HistoryPage {
-        events,
-        next_before,
-    }))
+    let filters = Filters::from_params(&params)?;
+    if filters.is_empty() {
+        let events = state
+            .store
+            .history(&HistoryQuery {
+                feature,
+                before_id: params.before,
+                limit,
+            })
+            .await?;
+        let next_before = (events.len() == limit)
+            .then(|| events.last().map(|event| event.id))
+            .flatten();
+        return Ok(Json(HistoryPage {
+            events,
+            next_before,
+        }));
+    }
+    // Read batches newest first, keeping matches, until the page is full, the history ends,
+    // the events are older than `since` (ids grow with time), or the scan limit is reached.
+    let batch = limit.max(200);
+    let (mut events, mut scanned, mut cursor) = (Vec::new(), 0, params.before);
+    loop {
+        let read = state
+            .store
+            .history(&HistoryQuery {
+                feature: feature.clone(),
+                before_id: cursor,
+                limit: batch,
+            })
+            .await?;
+        let exhausted = read.len() < batch;
+        for event in read {
+            scanned += 1;
+            cursor = Some(event.id);
+            if filters.since.is_some_and(|since| event.time < since) {
+                return Ok(Json(HistoryPage {
+                    events,
+                    next_before: None,
+                }));
+            }
+            if filters.keeps(&event) {
+                events.push(event);
+                if events.len() == limit {
+                    return Ok(Json(HistoryPage {
+                        events,
+                        next_before: cursor,
+                    }));
+                }
+            }
+        }
+        if exhausted {
+            return Ok(Json(HistoryPage {
+                events,
+                next_before: None,
+            }));
+        }
+        if scanned >= SCAN_LIMIT {
+            return Ok(Json(HistoryPage {
+                events,
+                next_before: cursor,
+            }));
+        }
+    }
 }
 
 /// The global audit log, newest first.
@@ -107,12 +227,28 @@ pub async fn history_event(
         .ok_or_else(|| ApiError::not_found(format!("history event {id} not found")))
 }
 
-/// `{"event_id": 12}`
+/// `{"event_id": 12}` or `{"event_id": 12, "scope": "only_this_event"}`
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevertBody {
-    /// The event to undo: the feature goes back to its state just before it.
+    /// The event to undo.
     pub event_id: u64,
+    /// `to_before` (the default): the feature goes back to its state just before the event,
+    /// undoing every later change too; `only_this_event`: only that event's own changes are
+    /// undone.
+    #[serde(default)]
+    pub scope: Scope,
+}
+
+/// How much a revert undoes.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Back to the state just before the event.
+    #[default]
+    ToBefore,
+    /// Only the event's own changes.
+    OnlyThisEvent,
 }
 
 /// What a revert did.
@@ -143,7 +279,25 @@ pub async fn revert(
     if let Some(comment) = attribution.comment {
         rollout = rollout.with_comment(comment);
     }
-    let result = match rollout.revert(&name, body.event_id).await? {
+    let scope = match body.scope {
+        Scope::ToBefore => RevertScope::ToBefore,
+        Scope::OnlyThisEvent => RevertScope::OnlyThisEvent,
+    };
+    let expected = if_match(&headers)?;
+    let reverted = match rollout
+        .revert_with(&name, body.event_id, scope, expected)
+        .await
+    {
+        Ok(reverted) => reverted,
+        Err(RolloutError::Store(StoreError::Conflict {
+            expected, actual, ..
+        })) => {
+            let name = feature_name(&name)?;
+            return Err(stale_write(&state, &name, expected, actual).await);
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let result = match reverted {
         Reverted::Restored(event) => RevertResult {
             outcome: "restored",
             event,

@@ -1,16 +1,21 @@
 //! Every route, in one table: the same declarations build the router and the OpenAPI document,
 //! so the document cannot miss a route.
 
+pub mod accounts;
 pub mod edits;
 pub mod evaluate;
+pub mod feature_users;
 pub mod features;
 pub mod groups;
 pub mod history;
+pub mod last_change;
 pub mod ofrep;
 pub mod operators;
+pub mod session;
 pub mod stream;
 pub mod tokens;
 pub mod transfer;
+pub mod ui;
 pub mod user_list;
 
 use std::sync::OnceLock;
@@ -62,7 +67,12 @@ fn authenticated() -> OpenApiRouter<AppState> {
         .routes(routes!(edits::activate))
         .routes(routes!(edits::deactivate))
         .routes(routes!(edits::set_percentage))
-        .routes(routes!(edits::add_users, edits::set_users))
+        .routes(routes!(
+            edits::add_users,
+            edits::set_users,
+            feature_users::users_page
+        ))
+        .routes(routes!(feature_users::coverage))
         .routes(routes!(edits::remove_users))
         .routes(routes!(edits::exclude_users))
         .routes(routes!(edits::include_users))
@@ -91,6 +101,8 @@ fn authenticated() -> OpenApiRouter<AppState> {
         .routes(routes!(transfer::import))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
+        .routes(routes!(accounts::list_accounts, accounts::create_account))
+        .routes(routes!(accounts::delete_account))
         .routes(routes!(stream::snapshot))
         .routes(routes!(stream::stream))
         .routes(routes!(ofrep::evaluate_flag))
@@ -103,6 +115,11 @@ fn public() -> OpenApiRouter<AppState> {
         .routes(routes!(operators::healthz))
         .routes(routes!(operators::readyz))
         .routes(routes!(operators::metrics))
+        .routes(routes!(
+            session::log_in,
+            session::current_session,
+            session::log_out
+        ))
 }
 
 /// This OpenAPI document.
@@ -129,6 +146,7 @@ pub fn build(state: AppState) -> (Router, OpenApi) {
     let router = Router::new()
         .merge(authenticated)
         .merge(public)
+        .merge(ui::router())
         .fallback(|| async {
             ApiError::not_found("no such route")
                 .with_error("no_route")

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use ramp_store::{CredentialKind, Role};
+use ramp_store::{Credential, CredentialKind, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -82,32 +82,10 @@ pub async fn create_token(
     Extension(caller): Extension<Caller>,
     ApiJson(new): ApiJson<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let role: Role = new.role.parse().map_err(|_| {
-        ApiError::invalid(format!(
-            "unknown role {:?}: expected admin or reader",
-            new.role
-        ))
-        .with_field("role")
-    })?;
+    let role = parse_role(&new.role)?;
     let token = generate_token();
     let credential = token_credential(&new.name, role, &token, &caller.name);
-    state
-        .store
-        .create_credential(&credential)
-        .await
-        .map_err(|error| match error {
-            ramp_store::StoreError::Conflict { .. } => ApiError::new(
-                StatusCode::CONFLICT,
-                "already_exists",
-                format!("a token named {:?} already exists", new.name),
-            )
-            .with_field("name"),
-            ramp_store::StoreError::Invalid(_) => {
-                ApiError::invalid(error.to_string()).with_field("name")
-            }
-            other => other.into(),
-        })?;
-    state.tokens.refresh(state.store.as_ref()).await?;
+    save_credential(&state, &credential).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
@@ -116,6 +94,42 @@ pub async fn create_token(
             token,
         }),
     ))
+}
+
+/// A role from a request body (`admin`, `reader` or its web-UI name `viewer`).
+pub(crate) fn parse_role(text: &str) -> ApiResult<Role> {
+    text.parse().map_err(|_| {
+        ApiError::invalid(format!(
+            "unknown role {text:?}: expected admin, reader or viewer"
+        ))
+        .with_field("role")
+    })
+}
+
+/// Stores a new credential and reloads this server's cache, so it works on the next request.
+pub(crate) async fn save_credential(state: &AppState, credential: &Credential) -> ApiResult<()> {
+    let noun = match credential.kind {
+        CredentialKind::Token => "token",
+        CredentialKind::Password => "account",
+    };
+    state
+        .store
+        .create_credential(credential)
+        .await
+        .map_err(|error| match error {
+            ramp_store::StoreError::Conflict { .. } => ApiError::new(
+                StatusCode::CONFLICT,
+                "already_exists",
+                format!("a {noun} named {:?} already exists", credential.name),
+            )
+            .with_field("name"),
+            ramp_store::StoreError::Invalid(_) => {
+                ApiError::invalid(error.to_string()).with_field("name")
+            }
+            other => other.into(),
+        })?;
+    state.credentials.refresh(state.store.as_ref()).await?;
+    Ok(())
 }
 
 /// Revokes a token at once on this server, within seconds on the others.
@@ -130,6 +144,6 @@ pub async fn revoke_token(
         .store
         .delete_credential(CredentialKind::Token, &name)
         .await?;
-    state.tokens.refresh(state.store.as_ref()).await?;
+    state.credentials.refresh(state.store.as_ref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

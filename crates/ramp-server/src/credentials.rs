@@ -1,0 +1,218 @@
+//! The credentials the server knows, re-read from the store every few seconds: API tokens
+//! (checked on every request) and web-UI accounts (checked at login, with argon2).
+//!
+//! A token has 32 random bytes, so its SHA-256 is enough to store; a password has little
+//! entropy, so it is stored as an argon2id hash that is slow to guess from.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use ramp_store::{Credential, CredentialKind, Role, Store, StoreError};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::Caller;
+
+/// How often credentials are re-read, so one revoked through another node stops working.
+const REFRESH: Duration = Duration::from_secs(2);
+
+/// The shortest password an account may have.
+pub const MIN_PASSWORD_LENGTH: usize = 8;
+
+#[derive(Debug, Clone)]
+struct TokenEntry {
+    name: Arc<str>,
+    role: Role,
+    hash: [u8; 32],
+}
+
+#[derive(Debug, Clone)]
+struct AccountEntry {
+    name: Arc<str>,
+    role: Role,
+    /// The argon2 hash in PHC form (`$argon2id$v=19$...`).
+    password_hash: String,
+}
+
+#[derive(Debug, Default)]
+struct Known {
+    tokens: Vec<TokenEntry>,
+    accounts: Vec<AccountEntry>,
+}
+
+/// The known tokens and accounts.
+#[derive(Debug, Default)]
+pub struct CredentialCache {
+    known: ArcSwap<Known>,
+}
+
+impl CredentialCache {
+    /// Re-reads the credentials from the store.
+    pub async fn refresh(&self, store: &dyn Store) -> Result<(), StoreError> {
+        let mut known = Known::default();
+        for credential in store.credentials().await? {
+            match credential.kind {
+                CredentialKind::Token => {
+                    let mut hash = [0u8; 32];
+                    if hex::decode_to_slice(&credential.secret_hash, &mut hash).is_ok() {
+                        known.tokens.push(TokenEntry {
+                            name: credential.name.into(),
+                            role: credential.role,
+                            hash,
+                        });
+                    }
+                }
+                CredentialKind::Password => known.accounts.push(AccountEntry {
+                    name: credential.name.into(),
+                    role: credential.role,
+                    password_hash: credential.secret_hash,
+                }),
+            }
+        }
+        self.known.store(Arc::new(known));
+        Ok(())
+    }
+
+    /// Whether no token and no account exists.
+    pub fn is_empty(&self) -> bool {
+        let known = self.known.load();
+        known.tokens.is_empty() && known.accounts.is_empty()
+    }
+
+    /// The caller a token belongs to, if any.
+    pub fn authenticate(&self, presented: &str) -> Option<Caller> {
+        let hash: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let known = self.known.load();
+        let mut found = None;
+        // Look at every entry whatever matches, so timing says nothing about which one did.
+        for entry in &known.tokens {
+            if bool::from(entry.hash.ct_eq(&hash)) {
+                found = Some(Caller {
+                    name: entry.name.clone(),
+                    role: entry.role,
+                });
+            }
+        }
+        found
+    }
+
+    /// The caller named `name` as it stands now, if the credential still exists: a session
+    /// ends when its account is deleted or its role changes.
+    pub fn current(&self, name: &str) -> Option<Caller> {
+        let known = self.known.load();
+        let account = known
+            .accounts
+            .iter()
+            .map(|account| (&account.name, account.role));
+        let token = known.tokens.iter().map(|token| (&token.name, token.role));
+        account
+            .chain(token)
+            .find(|(known_name, _)| known_name.as_ref() == name)
+            .map(|(name, role)| Caller {
+                name: name.clone(),
+                role,
+            })
+    }
+
+    /// Checks a login: an account's password, or (so the first-start admin can log in) a
+    /// token presented as the password of the token's name.
+    pub async fn login(&self, username: &str, password: &str) -> Option<Caller> {
+        let known = self.known.load_full();
+        if let Some(account) = known.accounts.iter().find(|a| a.name.as_ref() == username) {
+            let (hash, password) = (account.password_hash.clone(), password.to_owned());
+            // argon2 takes tens of milliseconds of CPU on purpose: keep it off the request
+            // threads.
+            let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+                .await
+                .unwrap_or(false);
+            return verified.then(|| Caller {
+                name: account.name.clone(),
+                role: account.role,
+            });
+        }
+        self.authenticate(password)
+            .filter(|caller| caller.name.as_ref() == username)
+    }
+
+    /// Re-reads the credentials every few seconds until `shutdown`.
+    pub async fn follow(self: Arc<Self>, store: Arc<dyn Store>, shutdown: CancellationToken) {
+        let mut tick = tokio::time::interval(REFRESH);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tick.tick() => {
+                    if let Err(error) = self.refresh(store.as_ref()).await {
+                        tracing::warn!(%error, "could not re-read credentials; keeping the known ones");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The argon2id hash (PHC string) of a password, with a fresh random salt.
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        // Only an over-long salt or output can fail, and the defaults are neither.
+        .unwrap_or_default()
+}
+
+/// Whether `password` matches a stored PHC hash; an unreadable hash matches nothing.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|hash| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    })
+}
+
+/// A credential record for a new web-UI account; `None` when the password is too short.
+pub fn account_credential(
+    name: &str,
+    role: Role,
+    password: &str,
+    created_by: &str,
+) -> Option<Credential> {
+    (password.chars().count() >= MIN_PASSWORD_LENGTH).then(|| Credential {
+        name: name.to_owned(),
+        kind: CredentialKind::Password,
+        role,
+        secret_hash: hash_password(password),
+        created_at: chrono::Utc::now(),
+        created_by: created_by.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_against_its_own_hash_only() {
+        let hash = hash_password("correct horse");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("correct horsE", &hash));
+        assert!(!verify_password("correct horse", "not a hash"));
+        assert_ne!(
+            hash,
+            hash_password("correct horse"),
+            "each hash has its own salt"
+        );
+    }
+
+    #[test]
+    fn short_passwords_make_no_account() {
+        assert!(account_credential("vera", Role::Reader, "short", "admin").is_none());
+        let account = account_credential("vera", Role::Reader, "long enough", "admin").unwrap();
+        assert_eq!(account.kind, CredentialKind::Password);
+        assert!(verify_password("long enough", &account.secret_hash));
+    }
+}

@@ -1,0 +1,135 @@
+//! Logging in and out of the web UI: a username and password (or, for the first-start admin,
+//! the printed token as password) become a session cookie plus a CSRF token for the page.
+//! Repeated wrong passwords for one name are throttled (`login_throttle.rs`).
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::role_name;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::session::{cookie_header, removal_header, session_id, Session};
+use crate::state::AppState;
+
+/// `{"username": "alice", "password": "..."}`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    /// The account's (or token's) name.
+    pub username: String,
+    /// The account's password, or the token itself.
+    pub password: String,
+}
+
+/// Who is logged in, and the token the page must send as `X-CSRF-Token`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionInfo {
+    /// The name history records for this session's changes.
+    pub username: String,
+    /// `admin` or `viewer`.
+    pub role: &'static str,
+    /// Echo it in `X-CSRF-Token` on every request that changes something.
+    pub csrf_token: String,
+}
+
+fn info(session: &Session, role: ramp_store::Role) -> SessionInfo {
+    SessionInfo {
+        username: session.username.clone(),
+        role: role_name(role),
+        csrf_token: session.csrf_token.clone(),
+    }
+}
+
+/// Logs in: sets the HttpOnly session cookie.
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = Login,
+    responses((status = 200, body = SessionInfo), (status = 401, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+pub async fn log_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(login): ApiJson<Login>,
+) -> ApiResult<Response> {
+    if let Err(wait) = state.login_throttle.check(&login.username) {
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        return Ok((
+            [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())],
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("too many wrong passwords for this name; try again in {minutes} minute(s)"),
+            ),
+        )
+            .into_response());
+    }
+    let Some(caller) = state
+        .credentials
+        .login(&login.username, &login.password)
+        .await
+    else {
+        state.login_throttle.failed(&login.username);
+        tracing::warn!(user = %login.username, "failed login");
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "wrong username or password",
+        )
+        .with_field("password"));
+    };
+    state.login_throttle.succeeded(&login.username);
+    let (id, session) = state.sessions.start(&caller.name);
+    tracing::info!(user = %caller.name, "logged in");
+    Ok((
+        [(header::SET_COOKIE, cookie_header(&id, &headers))],
+        Json(info(&session, caller.role)),
+    )
+        .into_response())
+}
+
+/// The logged-in user, or 401.
+#[utoipa::path(get, path = "/api/v1/session", tag = "session",
+    responses((status = 200, body = SessionInfo), (status = 401, body = ErrorBody)))]
+pub async fn current_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<SessionInfo>> {
+    let session = session_id(&headers)
+        .and_then(|id| state.sessions.get(&id))
+        .ok_or_else(not_logged_in)?;
+    let caller = state
+        .credentials
+        .current(&session.username)
+        .ok_or_else(not_logged_in)?;
+    Ok(Json(info(&session, caller.role)))
+}
+
+/// Logs out: ends the session and removes the cookie. Needs the CSRF token, so another page
+/// cannot log a user out.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session",
+    responses((status = 204), (status = 403, body = ErrorBody)))]
+pub async fn log_out(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    if let Some(id) = session_id(&headers) {
+        if let Some(session) = state.sessions.get(&id) {
+            session.check_csrf(&headers).map_err(|_| {
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf_token_missing",
+                    "logging out needs the X-CSRF-Token header",
+                )
+            })?;
+            state.sessions.end(&id);
+        }
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, removal_header())],
+    )
+        .into_response())
+}
+
+fn not_logged_in() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "not_logged_in", "not logged in")
+}

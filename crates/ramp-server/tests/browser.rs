@@ -1,0 +1,169 @@
+//! Real-browser tests of the web UI: headless Chromium, driven through chromedriver, on an
+//! in-process server. An admin logs in, creates a feature and rolls it out (percentage, users,
+//! exclusions, a stored group), checks users, moves it on the board, reads its history and
+//! undoes one earlier change while the later ones stay; a viewer sees no edit controls and cannot forge an edit; CSRF and stale versions
+//! are refused on a real page. Elements are found by the ids of `ui/README.md`.
+//!
+//! Starting Chromium costs about a second, so one session runs every scenario in order; each
+//! is a named step, a failing step does not stop the later ones, and the test fails at the end
+//! listing every failed step. With RAMP_SCREENSHOTS=DIR it also saves PNGs of the screens.
+
+mod common;
+
+mod browser {
+    pub mod chromedriver;
+    pub mod editing;
+    pub mod harness;
+    pub mod rollout;
+    pub mod screens;
+    pub mod security;
+}
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use browser::harness::{Browser, Outcome, Scene};
+use browser::{editing, rollout, screens, security};
+use common::TestServer;
+use futures::FutureExt;
+use reqwest::Method;
+use serde_json::json;
+
+/// Runs the steps and remembers which failed.
+#[derive(Default)]
+struct Steps {
+    failures: Vec<String>,
+}
+
+impl Steps {
+    async fn run(&mut self, name: &str, step: impl Future<Output = Outcome>) {
+        let started = Instant::now();
+        // A panic inside a step (e.g. in the shared API helpers) must still let the session
+        // close and the later steps run.
+        let result = AssertUnwindSafe(step).catch_unwind().await;
+        let seconds = started.elapsed().as_secs_f32();
+        let failure = match result {
+            Ok(Ok(())) => {
+                eprintln!("browser: ok   {name} ({seconds:.1} s)");
+                return;
+            }
+            Ok(Err(message)) => message,
+            Err(panic) => panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|text| text.to_string()))
+                .unwrap_or_else(|| "panicked".to_owned()),
+        };
+        eprintln!("browser: FAIL {name} ({seconds:.1} s): {failure}");
+        self.failures.push(format!("{name}: {failure}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ui_in_a_real_browser() {
+    let started = Instant::now();
+    let server = TestServer::memory().await;
+    let Some(browser) = Browser::start(&server.base).await else {
+        server.stop().await;
+        return;
+    };
+    let scene = Scene {
+        server,
+        browser,
+        feature: "new-checkout".to_owned(),
+        group: "pro-customers".to_owned(),
+        viewer: ("vera".to_owned(), "vera-reads-only-9".to_owned()),
+    };
+    let mut steps = Steps::default();
+    let s = &scene;
+
+    if s.browser.screenshots() {
+        // Pictures for the README read better with a few more features in several stages.
+        steps
+            .run("screenshots: other features", screens::seed_showcase(s))
+            .await;
+    }
+    steps
+        .run("0 create the viewer account", viewer_account(s))
+        .await;
+    steps.run("1 log in", editing::log_in(s)).await;
+    steps
+        .run("2 create a feature", editing::create_feature(s))
+        .await;
+    steps.run("2b (feature exists)", feature_exists(s)).await;
+    steps.run("3 set 12.5 %", editing::set_percentage(s)).await;
+    steps.run("4 add 300 users", editing::add_users(s)).await;
+    steps
+        .run("5 exclude a user", editing::exclude_user(s))
+        .await;
+    steps.run("6 stored group", rollout::stored_group(s)).await;
+    steps.run("7 check users", rollout::check_users(s)).await;
+    steps
+        .run("8 move on the board", rollout::move_on_board(s))
+        .await;
+    steps
+        .run("9 history and undo", rollout::history_and_revert(s))
+        .await;
+    steps.run("13 screens", screens::tour(s)).await;
+    steps
+        .run("11 no CSRF token", security::csrf_refused(s))
+        .await;
+    steps
+        .run("12 changes elsewhere", security::changed_elsewhere(s))
+        .await;
+    steps.run("10 viewer", security::viewer(s)).await;
+
+    let Scene {
+        server, browser, ..
+    } = scene;
+    browser.close().await;
+    server.stop().await;
+    eprintln!(
+        "browser: {} failed step(s), {:.1} s in all",
+        steps.failures.len(),
+        started.elapsed().as_secs_f32()
+    );
+    assert!(
+        steps.failures.is_empty(),
+        "browser steps failed (a later failure may follow from an earlier one):\n{}",
+        steps.failures.join("\n")
+    );
+}
+
+/// The viewer logs in with a password account (the API's accounts endpoint).
+async fn viewer_account(scene: &Scene) -> Outcome {
+    let (name, password) = &scene.viewer;
+    let (status, body) = scene
+        .server
+        .send_json(
+            Method::POST,
+            "/api/v1/accounts",
+            json!({"name": name, "password": password, "role": "viewer"}),
+        )
+        .await;
+    browser::harness::ensure!(
+        status == 201 || status == 200,
+        "POST /api/v1/accounts answered {status}: {body}"
+    );
+    Ok(())
+}
+
+/// When the UI could not create the feature, the API does, so that the later steps still
+/// test their own screens (the failure of step 2 is reported all the same).
+async fn feature_exists(scene: &Scene) -> Outcome {
+    if scene.api_feature().await.is_ok() {
+        return Ok(());
+    }
+    let (status, body) = scene
+        .server
+        .send_json(
+            Method::POST,
+            "/api/v1/features",
+            json!({"name": scene.feature, "data": {"description": "Made by the API"}}),
+        )
+        .await;
+    Err(format!(
+        "the UI did not create it; created through the API instead ({status}: {body})"
+    ))
+}

@@ -1,0 +1,219 @@
+// Every call the UI makes to the Ramp server. One place adds the CSRF header to writes, turns
+// If-Match versions into headers, and turns error answers into ApiError, so views never build
+// a request by hand and a lost session is noticed wherever it happens.
+
+/** An error answer (`{error, message, field?}`), or a network failure (status 0). */
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `The server answered ${status}.`);
+    this.status = status;
+    this.code = body?.error || 'unknown';
+    this.field = body?.field || null;
+    this.changedBy = body?.changed_by || null;
+    this.changedAt = body?.changed_at || null;
+  }
+
+  get isVersionMismatch() {
+    return this.status === 412;
+  }
+}
+
+let csrfToken = null;
+let sessionLost = () => {};
+
+/** The token the session answer gave; every write repeats it, as the server requires. */
+export function setCsrfToken(token) {
+  csrfToken = token;
+}
+
+/** Called when any request (other than the session calls themselves) gets a 401. */
+export function onSessionLost(callback) {
+  sessionLost = callback;
+}
+
+// User JSON above this size goes as newline-separated text: the JSON body limit is 1 MiB.
+const LARGE_USER_LIST_BYTES = 512 * 1024;
+
+function queryString(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params || {})) {
+    if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+function versionFromEtag(etag) {
+  if (!etag) return null;
+  const digits = etag.replace(/^W\//, '').replaceAll('"', '');
+  const version = Number(digits);
+  return Number.isFinite(version) ? version : null;
+}
+
+async function request(method, path, options = {}) {
+  const { query, json, text, ifMatch, sessionCall = false } = options;
+  const headers = { Accept: 'application/json' };
+  if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  if (ifMatch !== undefined && ifMatch !== null) headers['If-Match'] = `"${ifMatch}"`;
+  let body;
+  if (json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(json);
+  } else if (text !== undefined) {
+    headers['Content-Type'] = 'text/plain; charset=utf-8';
+    body = text;
+  }
+  let response;
+  try {
+    response = await fetch(path + queryString(query), {
+      method,
+      headers,
+      body,
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError(0, {
+      error: 'network',
+      message: 'Could not reach the server. Check the connection and try again.',
+    });
+  }
+  const isJson = (response.headers.get('Content-Type') || '').includes('application/json');
+  const data = response.status === 204 || !isJson ? null : await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = new ApiError(response.status, data);
+    if (response.status === 401 && !sessionCall) sessionLost(error);
+    throw error;
+  }
+  return {
+    data,
+    version: versionFromEtag(response.headers.get('ETag')),
+    eventId: response.headers.get('X-Ramp-Event'),
+  };
+}
+
+const featurePath = (name) => `/api/v1/features/${encodeURIComponent(name)}`;
+
+// An edit answers the whole feature; its ETag and `version` agree.
+async function edit(method, path, version, body) {
+  const result = await request(method, path, { json: body, ifMatch: version });
+  return { feature: result.data, eventId: result.eventId };
+}
+
+// Session
+
+export async function getSession() {
+  return (await request('GET', '/api/v1/session', { sessionCall: true })).data;
+}
+
+export async function logIn(username, password) {
+  return (await request('POST', '/api/v1/session', { json: { username, password }, sessionCall: true })).data;
+}
+
+export async function logOut() {
+  await request('DELETE', '/api/v1/session', { sessionCall: true });
+}
+
+// Features
+
+export async function listFeatures({ search, stage } = {}) {
+  return (await request('GET', '/api/v1/features', { query: { search, stage, with: 'last_change' } })).data;
+}
+
+export async function createFeature({ name, description }) {
+  const body = { name };
+  if (description) body.data = { description };
+  return (await request('POST', '/api/v1/features', { json: body })).data;
+}
+
+export async function getFeature(name) {
+  const result = await request('GET', featurePath(name));
+  return result.data;
+}
+
+export const activate = (name, version) => edit('POST', `${featurePath(name)}/activate`, version);
+export const deactivate = (name, version) => edit('POST', `${featurePath(name)}/deactivate`, version);
+export const setPercentage = (name, percentage, version) =>
+  edit('PUT', `${featurePath(name)}/percentage`, version, { percentage });
+export const setStage = (name, stage, version) => edit('PUT', `${featurePath(name)}/stage`, version, { stage });
+export const patchData = (name, data, version) => edit('PATCH', `${featurePath(name)}/data`, version, data);
+export const addGroups = (name, groups, version) => edit('POST', `${featurePath(name)}/groups`, version, { groups });
+export const removeGroups = (name, groups, version) =>
+  edit('POST', `${featurePath(name)}/groups/remove`, version, { groups });
+export const removeUsers = (name, users, version) =>
+  edit('POST', `${featurePath(name)}/users/remove`, version, { users });
+export const includeUsers = (name, users, version) =>
+  edit('POST', `${featurePath(name)}/exclusions/remove`, version, { users });
+
+// Pasted lists can be huge; past the JSON limit they go one id per line to the streaming route.
+async function addToList(name, users, version, jsonPath, streamMode) {
+  if (JSON.stringify(users).length < LARGE_USER_LIST_BYTES) {
+    return edit('POST', `${featurePath(name)}/${jsonPath}`, version, { users });
+  }
+  const result = await request('POST', `${featurePath(name)}/users/stream`, {
+    query: { mode: streamMode },
+    text: users.join('\n'),
+    ifMatch: version,
+  });
+  return { feature: result.data, eventId: result.eventId };
+}
+
+export const addUsers = (name, users, version) => addToList(name, users, version, 'users', 'add');
+export const excludeUsers = (name, users, version) => addToList(name, users, version, 'exclusions', 'exclude');
+
+export async function deleteFeature(name, version) {
+  return (await request('DELETE', featurePath(name), { ifMatch: version })).data;
+}
+
+/** One page of a feature's allow list (`users`) or deny list (`excluded_users`). */
+export async function userPage(name, { list, search, offset, limit }) {
+  return (await request('GET', `${featurePath(name)}/users`, { query: { list, search, offset, limit } })).data;
+}
+
+export async function coverage(name, percentage) {
+  return (await request('GET', `${featurePath(name)}/coverage`, { query: { percentage } })).data;
+}
+
+export async function checkUser(name, context) {
+  return (await request('POST', `${featurePath(name)}/check`, { json: context })).data;
+}
+
+export async function userStates(context) {
+  return (await request('POST', '/api/v1/states', { json: context })).data;
+}
+
+// History
+
+export async function featureHistory(name, { before, limit } = {}) {
+  return (await request('GET', `${featurePath(name)}/history`, { query: { before, limit } })).data;
+}
+
+export async function globalHistory(filters = {}) {
+  return (await request('GET', '/api/v1/history', { query: filters })).data;
+}
+
+// Undoes only that event's own changes: product owners undo "this change", and later changes
+// (users added since, a stage move) stay.
+export async function revert(name, eventId, version) {
+  const json = { event_id: eventId, scope: 'only_this_event' };
+  return (await request('POST', `${featurePath(name)}/revert`, { json, ifMatch: version })).data;
+}
+
+// Groups
+
+export async function listGroups() {
+  return (await request('GET', '/api/v1/groups')).data;
+}
+
+export async function putGroup(name, { description, members, rules }) {
+  const path = `/api/v1/groups/${encodeURIComponent(name)}`;
+  return (await request('PUT', path, { json: { description, members, rules } })).data;
+}
+
+export async function deleteGroup(name) {
+  await request('DELETE', `/api/v1/groups/${encodeURIComponent(name)}`);
+}
+
+export async function codeGroups() {
+  return (await request('GET', '/api/v1/code-groups')).data;
+}

@@ -1,0 +1,182 @@
+// The features list: search as you type, stage filter, quick actions (everyone / off) and,
+// for admins, creating a feature.
+
+import * as api from '../api.js';
+import {
+  h, tableCell, replaceChildren, field, errorBox, showError, clearError, confirmAction, notify, debounce, whileBusy,
+  stagePill, stageOptions, featureHref, formatCount, formatPercentage, relativeTimeElement,
+} from '../dom.js';
+
+// Kept between visits, so coming back from a feature shows the same filtered list.
+const filters = { search: '', stage: '' };
+
+export function mount(root, { canEdit }) {
+  let alive = true;
+  let latestRequest = 0;
+  // While a quick action and the reload after it run, rows may show the version before it:
+  // their buttons stay disabled so nobody acts on a row that is about to change.
+  let actionRunning = false;
+
+  const search = h('input', {
+    id: 'feature-search', type: 'search', value: filters.search, placeholder: 'Name or description', autocomplete: 'off',
+  });
+  const stage = h('select', { id: 'stage-filter' }, h('option', { value: '', text: 'All stages' }), stageOptions(filters.stage));
+  const listError = errorBox('features-error');
+  const tbody = h('tbody');
+  const count = h('p', { class: 'muted', role: 'status' });
+  const table = h('table', { id: 'features-table', class: 'data-table stack-on-phone' },
+    h('caption', { class: 'visually-hidden', text: 'Features' }),
+    h('thead', {}, h('tr', {},
+      ['Name', 'Description', 'Stage', 'Percentage', 'Users', 'Groups', 'Last change', canEdit ? 'Actions' : null]
+        .filter(Boolean).map((title) => h('th', { scope: 'col', text: title })))),
+    tbody);
+
+  async function load() {
+    const request = ++latestRequest;
+    try {
+      const list = await api.listFeatures({ search: filters.search.trim(), stage: filters.stage });
+      if (!alive || request !== latestRequest) return;
+      renderRows(list.features);
+    } catch (error) {
+      if (alive && request === latestRequest) showError(listError, error);
+    }
+  }
+  const loadSoon = debounce(load, 200);
+
+  function renderRows(features) {
+    count.textContent = features.length === 1 ? '1 feature' : `${formatCount(features.length)} features`;
+    if (features.length === 0) {
+      const filtered = filters.search || filters.stage;
+      replaceChildren(tbody, h('tr', { class: 'empty' }, h('td', { colspan: 8,
+        text: filtered ? 'No feature matches these filters.' : 'No features yet.' })));
+      return;
+    }
+    replaceChildren(tbody, features.map(row));
+  }
+
+  function row(feature) {
+    const change = feature.last_change;
+    return h('tr', { dataset: { feature: feature.name } },
+      tableCell('Name', h('a', { href: featureHref(feature.name), class: 'feature-link', text: feature.name })),
+      tableCell('Description', feature.description ? h('span', { class: 'description', text: feature.description }) : null),
+      tableCell('Stage', stagePill(feature.stage)),
+      tableCell('Percentage', formatPercentage(feature.percentage)),
+      tableCell('Users', formatCount(feature.user_count),
+        feature.excluded_count ? h('span', { class: 'muted', text: ` (${formatCount(feature.excluded_count)} excluded)` }) : null),
+      tableCell('Groups', feature.groups.length ? feature.groups.join(', ') : h('span', { class: 'muted', text: '—' })),
+      tableCell('Last change', change
+        ? h('span', {}, `${change.actor}, `, relativeTimeElement(change.time))
+        : h('span', { class: 'muted' }, relativeTimeElement(feature.updated_at))),
+      canEdit ? tableCell('Actions', h('div', { class: 'row-actions' },
+        h('button', { type: 'button', class: 'small', dataset: { action: 'everyone' }, text: 'Everyone', disabled: actionRunning,
+          'aria-label': `Turn ${feature.name} on for everyone`, onclick: () => everyone(feature) }),
+        h('button', { type: 'button', class: 'small secondary', dataset: { action: 'off' }, text: 'Off', disabled: actionRunning,
+          'aria-label': `Turn ${feature.name} off`, onclick: () => off(feature) }))) : null);
+  }
+
+  async function quickAction(work) {
+    clearError(listError);
+    const setButtons = (disabled) => {
+      actionRunning = disabled;
+      for (const button of tbody.querySelectorAll('button[data-action]')) button.disabled = disabled;
+    };
+    setButtons(true);
+    try {
+      await work();
+    } catch (error) {
+      showError(listError, error);
+    }
+    await load();
+    setButtons(false);
+  }
+
+  async function everyone(feature) {
+    const ok = await confirmAction(`Turn “${feature.name}” on for everyone (100 %)? Its users and groups are kept.`,
+      { okLabel: 'Turn on for everyone' });
+    if (!ok) return;
+    await quickAction(async () => {
+      await api.activate(feature.name, feature.version);
+      notify(`${feature.name} is on for everyone.`);
+    });
+  }
+
+  async function off(feature) {
+    const ok = await confirmAction(
+      `Turn “${feature.name}” off? Its percentage becomes 0 and its users, exclusions and groups are removed. ` +
+      'You can undo this from the history.', { okLabel: 'Turn off', danger: true });
+    if (!ok) return;
+    await quickAction(async () => {
+      const result = await api.deactivate(feature.name, feature.version);
+      const eventId = Number(result.eventId);
+      notify(`${feature.name} is off.`, eventId ? { label: 'Undo', run: () => undoOff(feature.name, eventId) } : null);
+    });
+  }
+
+  async function undoOff(name, eventId) {
+    await quickAction(async () => {
+      await api.revert(name, eventId);
+      notify(`${name} is back as it was.`);
+    });
+  }
+
+  search.addEventListener('input', () => {
+    filters.search = search.value;
+    loadSoon();
+  });
+  stage.addEventListener('change', () => {
+    filters.stage = stage.value;
+    load();
+  });
+
+  root.append(
+    h('div', { class: 'page-heading' }, h('h1', { text: 'Features' }), count),
+    canEdit ? createForm(load) : null,
+    h('form', { class: 'toolbar', role: 'search', onsubmit: (event) => event.preventDefault() },
+      field('Search', search),
+      field('Stage', stage)),
+    listError,
+    h('div', { class: 'table-scroll' }, table));
+  load();
+
+  return {
+    onLive: () => loadSoon(),
+    destroy() {
+      alive = false;
+      loadSoon.cancel();
+    },
+  };
+}
+
+function createForm(reload) {
+  const name = h('input', { id: 'new-feature-name', required: true, autocomplete: 'off', placeholder: 'new_checkout' });
+  const description = h('input', { id: 'new-feature-description', autocomplete: 'off', placeholder: 'What it does, for whom' });
+  const submit = h('button', { id: 'create-feature', type: 'submit', text: 'Create feature' });
+  const error = errorBox('create-error');
+  const inputs = { name, data: description, description };
+
+  async function create(event) {
+    event.preventDefault();
+    clearError(error, inputs);
+    await whileBusy(submit, async () => {
+      try {
+        const feature = await api.createFeature({ name: name.value.trim(), description: description.value.trim() });
+        name.value = '';
+        description.value = '';
+        notify(`Created ${feature.name}.`, { label: 'Open it', run: () => { location.hash = featureHref(feature.name); } });
+        await reload();
+        name.focus();
+      } catch (failure) {
+        showError(error, failure, inputs);
+      }
+    });
+  }
+
+  return h('section', { class: 'card create-feature', 'aria-labelledby': 'create-heading' },
+    h('h2', { id: 'create-heading', text: 'New feature' }),
+    h('form', { class: 'inline-form', onsubmit: create },
+      field('Name', name),
+      field('Description', description),
+      h('div', { class: 'form-actions' }, submit),
+      h('p', { class: 'hint form-hint', text: 'Names use letters, digits and _ - . : (no spaces).' }),
+      error));
+}
