@@ -17,6 +17,7 @@ mod browser {
     pub mod rollout;
     pub mod screens;
     pub mod security;
+    pub mod usability;
 }
 
 use std::future::Future;
@@ -24,7 +25,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use browser::harness::{Browser, Outcome, Scene};
-use browser::{editing, rollout, screens, security};
+use browser::{editing, rollout, screens, security, usability};
 use common::TestServer;
 use futures::FutureExt;
 use reqwest::Method;
@@ -106,6 +107,21 @@ async fn the_ui_in_a_real_browser() {
         .run("9 history and undo", rollout::history_and_revert(s))
         .await;
     steps.run("13 screens", screens::tour(s)).await;
+    steps
+        .run(
+            "labels on every control",
+            usability::every_control_is_labelled(s),
+        )
+        .await;
+    steps
+        .run("phone width fits", usability::phone_width_fits(s))
+        .await;
+    steps
+        .run(
+            "100,000 users stay usable",
+            usability::a_hundred_thousand_users(s),
+        )
+        .await;
     steps
         .run("11 no CSRF token", security::csrf_refused(s))
         .await;
