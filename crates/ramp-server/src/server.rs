@@ -74,6 +74,7 @@ impl Server {
             credentials,
             sessions: Sessions::default(),
             login_throttle: LoginThrottle::default(),
+            group_writes: tokio::sync::Mutex::default(),
             metrics,
             config,
             shutdown: CancellationToken::new(),

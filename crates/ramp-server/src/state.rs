@@ -37,6 +37,9 @@ pub struct Shared {
     pub credentials: Arc<CredentialCache>,
     /// Logged-in web-UI browsers.
     pub sessions: crate::session::Sessions,
+    /// Held while a stored group is checked against `If-Match` and written (groups have no
+    /// version in the store to make that atomic).
+    pub group_writes: tokio::sync::Mutex<()>,
     /// Recent wrong passwords, per username.
     pub login_throttle: crate::login_throttle::LoginThrottle,
     /// Prometheus metrics.

@@ -217,3 +217,73 @@ async fn a_stale_write_is_refused_naming_who_changed_the_feature_and_when() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn group_writes_honour_their_content_version() {
+    let server = TestServer::memory().await;
+    let put = |version: Option<&str>, absent: bool, members: &[&str]| {
+        let mut request = server
+            .request(Method::PUT, "/api/v1/groups/beta")
+            .json(&json!({ "members": members }));
+        if let Some(version) = version {
+            request = request.header("if-match", format!("\"{version}\""));
+        }
+        if absent {
+            request = request.header("if-none-match", "*");
+        }
+        request.send()
+    };
+    let (status, created) = common::json_of(put(None, true, &["1"]).await.unwrap()).await;
+    assert_eq!(status, 200, "{created}");
+    let first = created["version"].as_str().unwrap().to_owned();
+    let (status, body) = common::json_of(put(None, true, &["2"]).await.unwrap()).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (412, Some("name")),
+        "a new group must not replace one"
+    );
+
+    // Two editors read version `first`; the second save is refused.
+    let (status, saved) =
+        common::json_of(put(Some(&first), false, &["1", "2"]).await.unwrap()).await;
+    assert_eq!(status, 200);
+    assert_ne!(
+        saved["version"],
+        json!(first),
+        "the content changed, so does the version"
+    );
+    let (status, body) =
+        common::json_of(put(Some(&first), false, &["1", "3"]).await.unwrap()).await;
+    assert_eq!(status, 412, "{body}");
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("changed by someone else"));
+    let (_, group) = server.get_json("/api/v1/groups/beta").await;
+    assert_eq!(
+        group["members"],
+        json!(["1", "2"]),
+        "the refused write changed nothing"
+    );
+
+    let stale_delete = server
+        .request(Method::DELETE, "/api/v1/groups/beta")
+        .header("if-match", format!("\"{first}\""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale_delete.status(), 412);
+    let delete = server
+        .request(Method::DELETE, "/api/v1/groups/beta")
+        .header(
+            "if-match",
+            format!("\"{}\"", group["version"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), 204);
+    // Without conditions a PUT still creates or replaces, as before.
+    assert_eq!(put(None, false, &["9"]).await.unwrap().status(), 200);
+    server.stop().await;
+}

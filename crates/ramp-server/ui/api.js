@@ -51,10 +51,11 @@ function versionFromEtag(etag) {
 }
 
 async function request(method, path, options = {}) {
-  const { query, json, text, ifMatch, sessionCall = false } = options;
+  const { query, json, text, ifMatch, ifAbsent = false, sessionCall = false } = options;
   const headers = { Accept: 'application/json' };
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   if (ifMatch !== undefined && ifMatch !== null) headers['If-Match'] = `"${ifMatch}"`;
+  if (ifAbsent) headers['If-None-Match'] = '*';
   let body;
   if (json !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -205,13 +206,16 @@ export async function listGroups() {
   return (await request('GET', '/api/v1/groups')).data;
 }
 
-export async function putGroup(name, { description, members, rules }) {
+// Groups carry a content `version`: an edit sends the one it started from, and a new group
+// asks that none of that name exists, so neither silently replaces someone else's group.
+export async function putGroup(name, { description, members, rules }, version = null) {
   const path = `/api/v1/groups/${encodeURIComponent(name)}`;
-  return (await request('PUT', path, { json: { description, members, rules } })).data;
+  const options = { json: { description, members, rules }, ifMatch: version, ifAbsent: version === null };
+  return (await request('PUT', path, options)).data;
 }
 
-export async function deleteGroup(name) {
-  await request('DELETE', `/api/v1/groups/${encodeURIComponent(name)}`);
+export async function deleteGroup(name, version) {
+  await request('DELETE', `/api/v1/groups/${encodeURIComponent(name)}`, { ifMatch: version });
 }
 
 export async function codeGroups() {

@@ -1,10 +1,17 @@
 //! Stored groups: list, show (with the features that use each), create or replace, delete.
+//!
+//! Stores keep no version for groups, so a group's version is a hash of its content: a write
+//! with `If-Match: "VERSION"` is refused (412) when the group changed since it was read, and
+//! one with `If-None-Match: *` when it already exists. This server checks and writes under one
+//! lock, so its own requests cannot interleave; two servers on one store can still race in the
+//! moment between a check and its write.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use ramp_core::{GroupName, Rule, StoredGroup, UserId};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -22,6 +29,81 @@ pub struct GroupView {
     pub rule_texts: Vec<String>,
     /// Features whose groups include this one.
     pub used_by: Vec<String>,
+    /// A hash of the group's content, for `If-Match` on the next write.
+    pub version: String,
+}
+
+/// The version of a group: the first 16 bytes of the SHA-256 of its JSON, in hex.
+fn version_of(group: &StoredGroup) -> String {
+    let json = serde_json::to_vec(group).unwrap_or_default();
+    hex::encode(&Sha256::digest(json)[..16])
+}
+
+/// What a write expects of the group it replaces, from its conditional headers.
+enum Expectation {
+    /// No condition.
+    Anything,
+    /// `If-Match: "VERSION"`: the group exists at this version.
+    Version(String),
+    /// `If-None-Match: *`: no group of that name exists.
+    Absent,
+}
+
+fn expectation(headers: &HeaderMap) -> Expectation {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|value: &axum::http::HeaderValue| value.to_str().ok())
+            .map(|value| {
+                value
+                    .trim()
+                    .trim_start_matches("W/")
+                    .trim_matches('"')
+                    .to_owned()
+            })
+    };
+    if text(header::IF_NONE_MATCH).as_deref() == Some("*") {
+        return Expectation::Absent;
+    }
+    match text(header::IF_MATCH) {
+        Some(version) if version != "*" => Expectation::Version(version),
+        _ => Expectation::Anything,
+    }
+}
+
+/// Refuses a write whose expectation the stored group no longer meets.
+async fn check_expectation(
+    state: &AppState,
+    name: &GroupName,
+    headers: &HeaderMap,
+) -> ApiResult<()> {
+    let expected = expectation(headers);
+    if matches!(expected, Expectation::Anything) {
+        return Ok(());
+    }
+    let groups = state.store.groups().await?;
+    let current = groups.iter().find(|group| &group.name == name);
+    let refusal = |message: String| {
+        ApiError::new(StatusCode::PRECONDITION_FAILED, "version_mismatch", message)
+    };
+    match (expected, current) {
+        (Expectation::Absent, Some(_)) => Err(refusal(format!(
+            "a group named {:?} already exists; open it from the list to change it",
+            name.as_str()
+        ))
+        .with_field("name")),
+        (Expectation::Version(_), None) => Err(refusal(format!(
+            "group {:?} was deleted since it was read",
+            name.as_str()
+        ))),
+        (Expectation::Version(version), Some(group)) if version != version_of(group) => {
+            Err(refusal(format!(
+                "group {:?} was changed by someone else since it was read; reload it to see the change before saving again",
+                name.as_str()
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Every stored group.
@@ -45,6 +127,7 @@ async fn views(state: &AppState) -> ApiResult<Vec<GroupView>> {
                 .collect();
             GroupView {
                 rule_texts: group.rules.iter().map(ToString::to_string).collect(),
+                version: version_of(&group),
                 group,
                 used_by,
             }
@@ -103,14 +186,16 @@ pub struct GroupBody {
     rules: Vec<RuleInput>,
 }
 
-/// Creates or replaces a stored group.
+/// Creates or replaces a stored group. Honours `If-Match: "VERSION"` and `If-None-Match: *`.
 #[utoipa::path(put, path = "/api/v1/groups/{name}", tag = "groups",
     params(("name" = String, Path, description = "The group")),
     request_body = GroupBody,
-    responses((status = 200, body = GroupView), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = GroupView), (status = 412, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn put_group(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<GroupBody>,
 ) -> ApiResult<(StatusCode, Json<GroupView>)> {
     let name = GroupName::new(&name)?;
@@ -129,7 +214,11 @@ pub async fn put_group(
         members: body.members,
         rules,
     };
-    state.store.put_group(&group).await?;
+    {
+        let _one_writer = state.group_writes.lock().await;
+        check_expectation(&state, &group.name, &headers).await?;
+        state.store.put_group(&group).await?;
+    }
     let view = views(&state)
         .await?
         .into_iter()
@@ -138,15 +227,18 @@ pub async fn put_group(
     Ok((StatusCode::OK, Json(view)))
 }
 
-/// Deletes a stored group.
+/// Deletes a stored group. Honours `If-Match: "VERSION"`.
 #[utoipa::path(delete, path = "/api/v1/groups/{name}", tag = "groups",
     params(("name" = String, Path, description = "The group")),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)))]
 pub async fn delete_group(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
     let name = GroupName::new(&name)?;
+    let _one_writer = state.group_writes.lock().await;
+    check_expectation(&state, &name, &headers).await?;
     state.store.delete_group(&name).await?;
     Ok(StatusCode::NO_CONTENT)
 }

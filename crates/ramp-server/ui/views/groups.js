@@ -60,7 +60,7 @@ export function mount(root, { canEdit }) {
     clearError(error);
     await whileBusy(button, async () => {
       try {
-        await api.deleteGroup(group.name);
+        await api.deleteGroup(group.name, group.version);
         notify(`Deleted group ${group.name}.`);
       } catch (failure) {
         showError(error, failure);
@@ -103,10 +103,13 @@ function groupForm(reload) {
   const error = errorBox('group-error');
   const heading = h('h2', { id: 'group-form-heading', text: 'New group' });
   const inputs = { name, groups: name, description, members, rules };
+  // The group being edited, as it was loaded; null for a new group.
+  let editing = null;
 
   function clear() {
     for (const input of [name, description, members, rules]) input.value = '';
     heading.textContent = 'New group';
+    editing = null;
     clearError(error, inputs);
   }
 
@@ -116,11 +119,13 @@ function groupForm(reload) {
     const groupName = name.value.trim();
     await whileBusy(save, async () => {
       try {
+        // Renaming in the form saves a new group: only the edited name carries its version.
+        const version = editing && editing.name === groupName ? editing.version : null;
         await api.putGroup(groupName, {
           description: description.value.trim(),
           members: parseUserIds(members.value),
           rules: parseLines(rules.value),
-        });
+        }, version);
         notify(`Saved group ${groupName}.`);
         clear();
         await reload();
@@ -134,7 +139,7 @@ function groupForm(reload) {
     heading,
     h('form', { class: 'group-form', onsubmit: submit },
       h('div', { class: 'field-row' },
-        field('Name', name, { hint: 'Saving under an existing name replaces that group.' }),
+        field('Name', name, { hint: 'To change an existing group, use its Edit button.' }),
         field('Description', description)),
       h('div', { class: 'field-row' },
         field('Members (one id per line)', members),
@@ -146,6 +151,7 @@ function groupForm(reload) {
     element,
     edit(group) {
       clearError(error, inputs);
+      editing = group;
       name.value = group.name;
       description.value = group.description || '';
       members.value = group.members.join('\n');
