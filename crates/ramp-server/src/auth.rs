@@ -122,30 +122,22 @@ impl Refusal {
     }
 }
 
-/// The caller of a request: by token, else by session cookie.
-fn identify(state: &AppState, request: &Request) -> Result<Caller, Refusal> {
-    if let Some(token) = presented_token(request.headers()) {
-        return state
-            .credentials
-            .authenticate(token)
-            .ok_or(Refusal::Unknown);
-    }
-    let session = session::session_id(request.headers())
-        .and_then(|id| state.sessions.get(&id))
-        .ok_or(Refusal::Unknown)?;
+/// The caller of a request that came with a session cookie and no token.
+async fn identify_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &Method,
+) -> Result<Caller, Refusal> {
+    let id = session::session_id(headers).ok_or(Refusal::Unknown)?;
+    let session = session::find(state, &id).await.ok_or(Refusal::Unknown)?;
     // The role is read afresh, so a deleted account or a changed role takes effect at once.
     let caller = state
         .credentials
         .current(&session.username)
         .ok_or(Refusal::Unknown)?;
-    let safe = matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
+    let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe {
-        session
-            .check_csrf(request.headers())
-            .map_err(Refusal::Csrf)?;
+        session.check_csrf(headers).map_err(Refusal::Csrf)?;
     }
     Ok(caller)
 }
@@ -161,7 +153,19 @@ pub async fn authorize(
     let matched = request.extensions().get::<MatchedPath>().cloned();
     let route = matched.as_ref().map_or("", MatchedPath::as_str);
     let ofrep = route.starts_with("/ofrep/");
-    let caller = match identify(&state, &request) {
+    let identified = match presented_token(request.headers()) {
+        // Tokens (every SDK and OFREP call) are checked without waiting on anything.
+        Some(token) => state
+            .credentials
+            .authenticate(token)
+            .ok_or(Refusal::Unknown),
+        None => {
+            // A request cannot be held across a wait; its headers can.
+            let (headers, method) = (request.headers().clone(), request.method().clone());
+            identify_session(&state, &headers, &method).await
+        }
+    };
+    let caller = match identified {
         Ok(caller) => caller,
         Err(refusal) => return refusal.into_response(ofrep),
     };

@@ -1,11 +1,13 @@
 //! The credentials the server knows, re-read from the store every few seconds: API tokens
-//! (checked on every request) and web-UI accounts (checked at login, with argon2).
+//! (checked on every request), web-UI accounts (checked at login, with argon2) and web-UI
+//! sessions (so a browser logged in through one server is known to all of them).
 //!
 //! A token has 32 random bytes, so its SHA-256 is enough to store; a password has little
 //! entropy, so it is stored as an argon2id hash that is slow to guess from.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -38,16 +40,42 @@ struct AccountEntry {
     password_hash: String,
 }
 
+/// A logged-in browser, as every server reads it from the store.
+#[derive(Debug, Clone)]
+pub struct SessionEntry {
+    /// The account (or token) name that logged in.
+    pub username: Arc<str>,
+    /// When it logged in.
+    pub started: chrono::DateTime<chrono::Utc>,
+}
+
 #[derive(Debug, Default)]
 struct Known {
     tokens: Vec<TokenEntry>,
     accounts: Vec<AccountEntry>,
+    /// By the SHA-256 (hex) of the session cookie.
+    sessions: HashMap<String, SessionEntry>,
 }
 
-/// The known tokens and accounts.
-#[derive(Debug, Default)]
+/// The shortest time between two re-reads asked for by an unknown session cookie: a browser
+/// that just logged in through another server is found at once, and random cookies cannot
+/// make this server read the store on every request.
+const MISS_REFRESH_INTERVAL: Duration = Duration::from_millis(250);
+
+/// The known tokens, accounts and sessions.
+#[derive(Debug)]
 pub struct CredentialCache {
     known: ArcSwap<Known>,
+    last_refresh: Mutex<Instant>,
+}
+
+impl Default for CredentialCache {
+    fn default() -> Self {
+        Self {
+            known: ArcSwap::default(),
+            last_refresh: Mutex::new(Instant::now()),
+        }
+    }
 }
 
 impl CredentialCache {
@@ -71,10 +99,62 @@ impl CredentialCache {
                     role: credential.role,
                     password_hash: credential.secret_hash,
                 }),
+                CredentialKind::Session => {
+                    known.sessions.insert(
+                        credential.name,
+                        SessionEntry {
+                            username: credential.created_by.into(),
+                            started: credential.created_at,
+                        },
+                    );
+                }
             }
         }
         self.known.store(Arc::new(known));
+        *self
+            .last_refresh
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = Instant::now();
         Ok(())
+    }
+
+    /// Re-reads the store for a session cookie this server does not know yet, at most once per
+    /// `MISS_REFRESH_INTERVAL`: a caller arriving sooner waits for the interval's end and uses
+    /// that re-read (its own, or one another caller made meanwhile).
+    pub async fn refresh_for_unknown_session(&self, store: &dyn Store) {
+        let since = |cache: &Self| {
+            cache
+                .last_refresh
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner())
+                .elapsed()
+        };
+        let elapsed = since(self);
+        if elapsed < MISS_REFRESH_INTERVAL {
+            tokio::time::sleep(MISS_REFRESH_INTERVAL - elapsed).await;
+            if since(self) < MISS_REFRESH_INTERVAL {
+                return;
+            }
+        }
+        if let Err(error) = self.refresh(store).await {
+            tracing::warn!(%error, "could not re-read credentials for an unknown session");
+        }
+    }
+
+    /// The session stored under this key (the SHA-256 of its cookie), if any.
+    pub fn session(&self, key: &str) -> Option<SessionEntry> {
+        self.known.load().sessions.get(key).cloned()
+    }
+
+    /// The keys of sessions that started before `cutoff`.
+    pub fn sessions_started_before(&self, cutoff: chrono::DateTime<chrono::Utc>) -> Vec<String> {
+        self.known
+            .load()
+            .sessions
+            .iter()
+            .filter(|(_, session)| session.started < cutoff)
+            .map(|(key, _)| key.clone())
+            .collect()
     }
 
     /// Whether no token and no account exists.

@@ -1,6 +1,7 @@
 //! Slows password guessing: after `MAX_FAILURES` wrong passwords for one username within
 //! `WINDOW`, further logins for that name are refused until the window has passed. Per server
-//! and in memory, like the sessions; argon2's cost already makes each guess slow.
+//! and in memory (a guesser spread over N servers gets N times the tries); argon2's cost
+//! already makes each guess slow.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -15,7 +15,6 @@ use crate::credentials::CredentialCache;
 use crate::live::Live;
 use crate::login_throttle::LoginThrottle;
 use crate::metrics::Metrics;
-use crate::session::Sessions;
 use crate::state::{AppState, Shared};
 use crate::{routes, ServerConfig, ServerError};
 
@@ -72,7 +71,6 @@ impl Server {
             store,
             live,
             credentials,
-            sessions: Sessions::default(),
             login_throttle: LoginThrottle::default(),
             group_writes: tokio::sync::Mutex::default(),
             metrics,

@@ -1,20 +1,23 @@
 //! Web-UI sessions: a random id in an HttpOnly, SameSite=Strict cookie, and a CSRF token the
 //! page must echo in `X-CSRF-Token` on every request that changes something.
 //!
-//! SameSite already keeps other sites' forms from carrying the cookie; the CSRF token also
-//! covers older browsers and same-site pages that are not Ramp's. Sessions live in this
-//! server's memory: a restart logs everyone out, and behind a load balancer the balancer must
-//! keep a browser on one node.
+//! A session is kept in the store as a credential of kind `session` named by the SHA-256 of
+//! its id, so every server on the store knows it (a browser may land on any node behind a
+//! load balancer) and none keeps the cookie itself. The CSRF token is derived from the id, so
+//! it needs no storage: only a holder of the cookie's value can compute it, and the cookie is
+//! out of reach of scripts. SameSite already keeps other sites' forms from carrying the
+//! cookie; the CSRF token also covers older browsers and same-site pages that are not Ramp's.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::{HeaderMap, HeaderValue};
 use axum_extra::extract::cookie::CookieJar;
+use ramp_store::{Credential, CredentialKind, Role};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+use crate::state::AppState;
 
 /// The cookie's name.
 pub const COOKIE: &str = "ramp_session";
@@ -23,7 +26,7 @@ pub const COOKIE: &str = "ramp_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// How long a session lasts from login.
-const LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);
+pub const LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);
 
 /// One logged-in browser.
 #[derive(Debug, Clone)]
@@ -32,7 +35,6 @@ pub struct Session {
     pub username: String,
     /// Echoed by the page in `X-CSRF-Token`.
     pub csrf_token: String,
-    expires: Instant,
 }
 
 /// Why a state-changing request with a session cookie was refused.
@@ -44,63 +46,58 @@ pub enum CsrfProblem {
     Mismatch,
 }
 
-/// The sessions of this server, keyed by the SHA-256 of their ids so that the table holds
-/// nothing a stolen memory dump could replay.
-#[derive(Debug, Default)]
-pub struct Sessions {
-    by_hash: Mutex<HashMap<[u8; 32], Session>>,
-}
-
-fn random_hex() -> String {
+/// A new session id: 32 random bytes, in hex.
+pub fn new_session_id() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     hex::encode(bytes)
 }
 
-fn key(id: &str) -> [u8; 32] {
-    Sha256::digest(id.as_bytes()).into()
+/// What the store knows a session by.
+pub fn session_key(id: &str) -> String {
+    hex::encode(Sha256::digest(id.as_bytes()))
 }
 
-impl Sessions {
-    /// Starts a session; returns its id (for the cookie) and the session.
-    pub fn start(&self, username: &str) -> (String, Session) {
-        let id = random_hex();
-        let session = Session {
-            username: username.to_owned(),
-            csrf_token: random_hex(),
-            expires: Instant::now() + LIFETIME,
-        };
-        let mut table = self
-            .by_hash
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        let now = Instant::now();
-        // Logins are rare; sweeping expired sessions then keeps the table small without a task.
-        table.retain(|_, session| session.expires > now);
-        table.insert(key(&id), session.clone());
-        (id, session)
-    }
+/// The CSRF token of a session.
+pub fn csrf_token_for(id: &str) -> String {
+    hex::encode(Sha256::digest(format!("ramp csrf token\n{id}").as_bytes()))
+}
 
-    /// The live session a cookie names, if any.
-    pub fn get(&self, id: &str) -> Option<Session> {
-        let table = self
-            .by_hash
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        table
-            .get(&key(id))
-            .filter(|session| session.expires > Instant::now())
-            .cloned()
+/// The stored record of a new session. Its role is informational: every request reads the
+/// account's current role.
+pub fn session_credential(id: &str, username: &str, role: Role) -> Credential {
+    let key = session_key(id);
+    Credential {
+        name: key.clone(),
+        kind: CredentialKind::Session,
+        role,
+        // The secret is the cookie's value; its hash is also the name the session is found by.
+        secret_hash: key,
+        created_at: chrono::Utc::now(),
+        created_by: username.to_owned(),
     }
+}
 
-    /// Ends a session.
-    pub fn end(&self, id: &str) {
-        let mut table = self
-            .by_hash
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        table.remove(&key(id));
-    }
+/// The live session a cookie's id names, if any: from this server's copy of the credentials,
+/// re-read once when the id is unknown (it may have logged in through another server).
+pub async fn find(state: &AppState, id: &str) -> Option<Session> {
+    let key = session_key(id);
+    let entry = match state.credentials.session(&key) {
+        Some(entry) => entry,
+        None => {
+            state
+                .credentials
+                .refresh_for_unknown_session(state.store.as_ref())
+                .await;
+            state.credentials.session(&key)?
+        }
+    };
+    let age = chrono::Utc::now().signed_duration_since(entry.started);
+    let lifetime = chrono::Duration::from_std(LIFETIME).unwrap_or(chrono::Duration::MAX);
+    (age < lifetime).then(|| Session {
+        username: entry.username.to_string(),
+        csrf_token: csrf_token_for(id),
+    })
 }
 
 impl Session {
@@ -123,6 +120,7 @@ pub fn session_id(headers: &HeaderMap) -> Option<String> {
     CookieJar::from_headers(headers)
         .get(COOKIE)
         .map(|cookie| cookie.value().to_owned())
+        .filter(|id| !id.is_empty())
 }
 
 /// The `Set-Cookie` value for a new session; `Secure` when the request came over HTTPS
@@ -158,19 +156,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_session_is_found_by_its_id_and_gone_after_end() {
-        let sessions = Sessions::default();
-        let (id, session) = sessions.start("alice");
-        assert_eq!(sessions.get(&id).unwrap().username, "alice");
-        assert!(sessions.get("someone else's id").is_none());
+    fn the_csrf_token_belongs_to_one_session_and_is_checked_exactly() {
+        let id = new_session_id();
+        let session = Session {
+            username: "alice".into(),
+            csrf_token: csrf_token_for(&id),
+        };
+        assert_ne!(csrf_token_for(&id), csrf_token_for(&new_session_id()));
+        assert_ne!(
+            session_key(&id),
+            id,
+            "the store never holds the cookie's value"
+        );
         let mut headers = HeaderMap::new();
         assert_eq!(session.check_csrf(&headers), Err(CsrfProblem::Missing));
         headers.insert(CSRF_HEADER, HeaderValue::from_static("wrong"));
         assert_eq!(session.check_csrf(&headers), Err(CsrfProblem::Mismatch));
         headers.insert(CSRF_HEADER, session.csrf_token.parse().unwrap());
         assert_eq!(session.check_csrf(&headers), Ok(()));
-        sessions.end(&id);
-        assert!(sessions.get(&id).is_none());
+        let stored = session_credential(&id, "alice", Role::Admin);
+        assert!(stored.validate().is_ok(), "{stored:?}");
+        assert_eq!(stored.kind, CredentialKind::Session);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Several `ramp serve` processes on one PostgreSQL or Redis store stay in step: a change made
-//! through one node reaches the stream subscribers and evaluations of the others, and a token
-//! revoked through one stops working on all.
+//! through one node reaches the stream subscribers and evaluations of the others, a token
+//! revoked through one stops working on all, and a web-UI session works on every node.
 
 mod common;
 
@@ -90,8 +90,72 @@ async fn nodes_stay_in_step(url: &str) {
         answers_within(&second, &reader, 401, Duration::from_secs(5)).await,
         "the second node forgot the revoked token"
     );
+    a_session_works_on_every_node(&first, &second).await;
     first.stop().await;
     second.stop().await;
+}
+
+/// A browser that logged in through one node may land on the other (a load balancer without
+/// sticky sessions): the session is in the store. Logging out through one ends it on both.
+async fn a_session_works_on_every_node(first: &TestServer, second: &TestServer) {
+    let login = first
+        .client
+        .post(format!("{}/api/v1/session", first.base))
+        .json(&json!({"username": "admin", "password": first.admin_token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let csrf = login.json::<serde_json::Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let on_second = |method: Method, path: &str| {
+        second
+            .client
+            .request(method, format!("{}{path}", second.base))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+    };
+    let session = on_second(Method::GET, "/api/v1/session")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(session.status(), 200, "known to the other node at once");
+    let created = on_second(Method::POST, "/api/v1/features")
+        .json(&json!({"name": "made-in-a-browser"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let logout = first
+        .client
+        .delete(format!("{}/api/v1/session", first.base))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = on_second(Method::GET, "/api/v1/session")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if status == 401 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the other node still honours the session"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]

@@ -64,14 +64,18 @@ pub enum CredentialKind {
     Token,
     /// A password typed into the web UI.
     Password,
+    /// A logged-in web-UI browser: the name is the SHA-256 of the session cookie, so every
+    /// server on the store knows the session and none stores the cookie itself.
+    Session,
 }
 
 impl CredentialKind {
-    /// The name stored and shown: `token` or `password`.
+    /// The name stored and shown: `token`, `password` or `session`.
     pub fn as_str(self) -> &'static str {
         match self {
             CredentialKind::Token => "token",
             CredentialKind::Password => "password",
+            CredentialKind::Session => "session",
         }
     }
 }
@@ -82,8 +86,9 @@ impl FromStr for CredentialKind {
         match text {
             "token" => Ok(CredentialKind::Token),
             "password" => Ok(CredentialKind::Password),
+            "session" => Ok(CredentialKind::Session),
             _ => Err(invalid(format!(
-                "unknown credential kind {:?}: expected token or password",
+                "unknown credential kind {:?}: expected token, password or session",
                 shortened(text)
             ))),
         }

@@ -12,7 +12,10 @@ use utoipa::ToSchema;
 use crate::auth::role_name;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
-use crate::session::{cookie_header, removal_header, session_id, Session};
+use crate::session::{
+    self, cookie_header, csrf_token_for, new_session_id, removal_header, session_credential,
+    session_id, session_key, Session, LIFETIME,
+};
 use crate::state::AppState;
 
 /// `{"username": "alice", "password": "..."}`
@@ -34,6 +37,23 @@ pub struct SessionInfo {
     pub role: &'static str,
     /// Echo it in `X-CSRF-Token` on every request that changes something.
     pub csrf_token: String,
+}
+
+/// Deletes sessions older than their lifetime, so the store does not fill with them. Best
+/// effort: another server may be sweeping the same ones.
+async fn sweep_expired_sessions(state: AppState) {
+    let lifetime = chrono::Duration::from_std(LIFETIME).unwrap_or(chrono::Duration::MAX);
+    let cutoff = chrono::Utc::now() - lifetime;
+    let expired = state.credentials.sessions_started_before(cutoff);
+    for key in &expired {
+        let _ = state
+            .store
+            .delete_credential(ramp_store::CredentialKind::Session, key)
+            .await;
+    }
+    if !expired.is_empty() {
+        let _ = state.credentials.refresh(state.store.as_ref()).await;
+    }
 }
 
 fn info(session: &Session, role: ramp_store::Role) -> SessionInfo {
@@ -80,7 +100,18 @@ pub async fn log_in(
         .with_field("password"));
     };
     state.login_throttle.succeeded(&login.username);
-    let (id, session) = state.sessions.start(&caller.name);
+    let id = new_session_id();
+    state
+        .store
+        .create_credential(&session_credential(&id, &caller.name, caller.role))
+        .await?;
+    // Known here at once; other servers find it on their next read of the store.
+    state.credentials.refresh(state.store.as_ref()).await?;
+    tokio::spawn(sweep_expired_sessions(state.clone()));
+    let session = Session {
+        username: caller.name.to_string(),
+        csrf_token: csrf_token_for(&id),
+    };
     tracing::info!(user = %caller.name, "logged in");
     Ok((
         [(header::SET_COOKIE, cookie_header(&id, &headers))],
@@ -96,9 +127,8 @@ pub async fn current_session(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> ApiResult<Json<SessionInfo>> {
-    let session = session_id(&headers)
-        .and_then(|id| state.sessions.get(&id))
-        .ok_or_else(not_logged_in)?;
+    let id = session_id(&headers).ok_or_else(not_logged_in)?;
+    let session = session::find(&state, &id).await.ok_or_else(not_logged_in)?;
     let caller = state
         .credentials
         .current(&session.username)
@@ -112,7 +142,7 @@ pub async fn current_session(
     responses((status = 204), (status = 403, body = ErrorBody)))]
 pub async fn log_out(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(id) = session_id(&headers) {
-        if let Some(session) = state.sessions.get(&id) {
+        if let Some(session) = session::find(&state, &id).await {
             session.check_csrf(&headers).map_err(|_| {
                 ApiError::new(
                     StatusCode::FORBIDDEN,
@@ -120,7 +150,15 @@ pub async fn log_out(State(state): State<AppState>, headers: HeaderMap) -> ApiRe
                     "logging out needs the X-CSRF-Token header",
                 )
             })?;
-            state.sessions.end(&id);
+            match state
+                .store
+                .delete_credential(ramp_store::CredentialKind::Session, &session_key(&id))
+                .await
+            {
+                Ok(()) | Err(ramp_store::StoreError::NotFound { .. }) => {}
+                Err(error) => return Err(error.into()),
+            }
+            state.credentials.refresh(state.store.as_ref()).await?;
         }
     }
     Ok((

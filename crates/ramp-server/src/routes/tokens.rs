@@ -111,6 +111,7 @@ pub(crate) async fn save_credential(state: &AppState, credential: &Credential) -
     let noun = match credential.kind {
         CredentialKind::Token => "token",
         CredentialKind::Password => "account",
+        CredentialKind::Session => "session",
     };
     state
         .store

@@ -18,6 +18,9 @@ fn credential(kind: CredentialKind, name: &str, role: Role) -> Credential {
     }
 }
 
+/// A session is named by the SHA-256 (hex) of its cookie.
+const SESSION_NAME: &str = "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e";
+
 fn is_conflict(error: &StoreError) -> bool {
     matches!(error, StoreError::Conflict { .. })
 }
@@ -31,6 +34,7 @@ pub async fn credentials_round_trip_sorted(store: Arc<dyn Store>) {
         credential(CredentialKind::Password, "ana@example.com", Role::Admin),
         credential(CredentialKind::Token, "ana@example.com", Role::Reader),
         credential(CredentialKind::Token, "Zed_reader", Role::Reader),
+        credential(CredentialKind::Session, SESSION_NAME, Role::Admin),
     ];
     created[1].created_by = "ramp-cli on host-1 (bootstrap)".into();
     created[3].created_at = Utc::now().trunc_subsecs(6);
@@ -44,6 +48,7 @@ pub async fn credentials_round_trip_sorted(store: Arc<dyn Store>) {
         order,
         [
             ("password", "ana@example.com"),
+            ("session", SESSION_NAME),
             ("token", "Zed_reader"),
             ("token", "ana@example.com"),
             ("token", "deploy.bot-1"),
