@@ -5,6 +5,21 @@ import * as api from '../api.js';
 import { h, field, errorBox, showError, showMessage, clearError, whileBusy } from '../dom.js';
 import { parseAttributes } from '../parse.js';
 
+/**
+ * The context a user id input and a `key=value` attributes box describe, or null after showing
+ * why the attributes cannot be read. Shared with the user lookup.
+ */
+export function readContext(user, attributes, error) {
+  clearError(error, { attributes, user_id: user });
+  try {
+    return { user_id: user.value.trim() || null, attributes: parseAttributes(attributes.value) };
+  } catch (problem) {
+    showMessage(error, problem.message);
+    attributes.setAttribute('aria-invalid', 'true');
+    return null;
+  }
+}
+
 const EXPLANATIONS = {
   excluded: 'The user is on the excluded list, which beats every other rule.',
   user: 'The user is on the users list.',
@@ -48,17 +63,9 @@ export function checkSection(page) {
 
   async function check(event) {
     event.preventDefault();
-    clearError(error, { attributes, user_id: user });
-    let parsed;
-    try {
-      parsed = parseAttributes(attributes.value);
-    } catch (problem) {
-      showMessage(error, problem.message);
-      attributes.setAttribute('aria-invalid', 'true');
-      return;
-    }
-    const id = user.value.trim();
-    lastContext = { user_id: id || null, attributes: parsed };
+    const context = readContext(user, attributes, error);
+    if (!context) return;
+    lastContext = context;
     await whileBusy(submit, () => run(lastContext));
   }
 

@@ -2,10 +2,9 @@
 
 import * as api from '../api.js';
 import {
-  h, tableCell, replaceChildren, field, errorBox, showError, showMessage, clearError, whileBusy, debounce, featureHref, formatCount,
+  h, tableCell, replaceChildren, field, errorBox, showError, whileBusy, debounce, featureHref, formatCount,
 } from '../dom.js';
-import { parseAttributes } from '../parse.js';
-import { explanation } from './feature-check.js';
+import { explanation, readContext } from './feature-check.js';
 
 // The last lookup survives navigation, so going to a feature and back keeps the answer.
 let lastContext = null;
@@ -56,16 +55,9 @@ export function mount(root) {
 
   async function lookUp(event) {
     event.preventDefault();
-    clearError(error, { user_id: user, attributes });
-    let parsed;
-    try {
-      parsed = parseAttributes(attributes.value);
-    } catch (problem) {
-      showMessage(error, problem.message);
-      attributes.setAttribute('aria-invalid', 'true');
-      return;
-    }
-    lastContext = { user_id: user.value.trim() || null, attributes: parsed };
+    const context = readContext(user, attributes, error);
+    if (!context) return;
+    lastContext = context;
     await whileBusy(submit, () => run(lastContext));
   }
 
