@@ -123,6 +123,12 @@ async fn the_ui_in_a_real_browser() {
         )
         .await;
     steps
+        .run(
+            "delete asks for the name",
+            usability::delete_asks_for_the_name(s),
+        )
+        .await;
+    steps
         .run("11 no CSRF token", security::csrf_refused(s))
         .await;
     steps

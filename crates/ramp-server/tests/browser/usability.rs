@@ -1,6 +1,6 @@
 //! What the issue asks of every screen beyond its function: a label on every control, no
-//! sideways scrolling at a phone's width, and a 100,000-user list that stays usable (paged,
-//! searchable) on the feature page.
+//! sideways scrolling at a phone's width, a 100,000-user list that stays usable (paged,
+//! searchable) on the feature page, and a delete that asks for the feature's name.
 
 use reqwest::Method;
 
@@ -139,6 +139,56 @@ pub async fn a_hundred_thousand_users(scene: &Scene) -> Outcome {
             .await?;
         let ids: Vec<_> = items.into_iter().filter_map(|(_, id)| id).collect();
         ensure!(ids == ["member-99999"], "listed: {ids:?}");
+        Ok(())
+    })
+    .await
+}
+
+/// Deleting asks for the feature's name: the button stays disabled until it is typed exactly,
+/// and then the feature is gone from the API and the list.
+pub async fn delete_asks_for_the_name(scene: &Scene) -> Outcome {
+    let server = &scene.server;
+    let name = "short-lived";
+    let (status, body) = server
+        .send_json(
+            Method::POST,
+            "/api/v1/features",
+            serde_json::json!({ "name": name }),
+        )
+        .await;
+    ensure!(status == 201, "creating {name}: {status} {body}");
+    let browser = &scene.browser;
+    browser.open(&format!("#/features/{name}")).await?;
+    browser.click("#delete-feature").await?;
+    browser.find("#delete-dialog[open]").await?;
+    let disabled = || async {
+        let value = browser
+            .js(
+                "return document.getElementById('delete-confirm').disabled",
+                vec![],
+            )
+            .await?;
+        Ok::<_, String>(value == true)
+    };
+    ensure!(
+        disabled().await?,
+        "the delete button is enabled before the name is typed"
+    );
+    browser.fill("#delete-confirm-name", "short-live").await?;
+    ensure!(
+        disabled().await?,
+        "a partial name enabled the delete button"
+    );
+    browser.fill("#delete-confirm-name", name).await?;
+    poll("the delete button to be enabled", || async {
+        ensure!(!disabled().await?, "still disabled with the full name");
+        Ok(())
+    })
+    .await?;
+    browser.click("#delete-confirm").await?;
+    poll("the API to no longer have the feature", || async {
+        let (status, _) = server.get_json(&format!("/api/v1/features/{name}")).await;
+        ensure!(status == 404, "GET answered {status}");
         Ok(())
     })
     .await
