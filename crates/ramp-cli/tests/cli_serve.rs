@@ -75,6 +75,10 @@ fn a_config_file_sets_the_store_and_the_environment_the_address() {
     assert_ne!(port, 1, "the environment beats the file");
     assert!(printed[0].contains("from-config.db"), "{printed:?}");
     assert!(
+        printed[0].contains("the web UI is at http://"),
+        "{printed:?}"
+    );
+    assert!(
         printed[1].starts_with("Created the first admin token"),
         "{printed:?}"
     );

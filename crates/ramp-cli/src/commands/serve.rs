@@ -61,14 +61,16 @@ pub async fn serve(store_flag: Option<String>, arguments: ServeArgs) -> anyhow::
     let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,
-        "Ramp listening on http://{address} (store: {})",
+        "Ramp listening on http://{address} (store: {}); the web UI is at http://{address}/",
         redacted(&store_url)
     )?;
     if let Some(token) = server.first_admin_token() {
         writeln!(
             stdout,
             "Created the first admin token; it is shown only this once, so keep it:\n  {token}\n\
-             Use it as `Authorization: Bearer TOKEN`, or `ramp --server http://{address} --token TOKEN ...`"
+             Use it as `Authorization: Bearer TOKEN`, or `ramp --server http://{address} --token TOKEN ...`,\n\
+             or log in to the web UI as `admin` with it as the password \
+             (`ramp account create NAME --role admin|viewer` makes web-UI logins)"
         )?;
     }
     stdout.flush()?;
