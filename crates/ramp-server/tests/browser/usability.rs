@@ -75,12 +75,10 @@ pub async fn phone_width_fits(scene: &Scene) -> Outcome {
     Ok(())
 }
 
-/// A feature with 100,000 users: the page shows the total, 100 at a time, pages on, and a
-/// search finds one id among them.
-pub async fn a_hundred_thousand_users(scene: &Scene) -> Outcome {
-    let server = &scene.server;
-    let name = "big-list";
-    let (status, body) = server
+/// Creates an empty feature with the admin token.
+async fn create_through_the_api(scene: &Scene, name: &str) -> Outcome {
+    let (status, body) = scene
+        .server
         .send_json(
             Method::POST,
             "/api/v1/features",
@@ -88,6 +86,15 @@ pub async fn a_hundred_thousand_users(scene: &Scene) -> Outcome {
         )
         .await;
     ensure!(status == 201, "creating {name}: {status} {body}");
+    Ok(())
+}
+
+/// A feature with 100,000 users: the page shows the total, 100 at a time, pages on, and a
+/// search finds one id among them.
+pub async fn a_hundred_thousand_users(scene: &Scene) -> Outcome {
+    let server = &scene.server;
+    let name = "big-list";
+    create_through_the_api(scene, name).await?;
     let ids: String = (1..=100_000).map(|n| format!("member-{n}\n")).collect();
     let response = server
         .request(
@@ -149,14 +156,7 @@ pub async fn a_hundred_thousand_users(scene: &Scene) -> Outcome {
 pub async fn delete_asks_for_the_name(scene: &Scene) -> Outcome {
     let server = &scene.server;
     let name = "short-lived";
-    let (status, body) = server
-        .send_json(
-            Method::POST,
-            "/api/v1/features",
-            serde_json::json!({ "name": name }),
-        )
-        .await;
-    ensure!(status == 201, "creating {name}: {status} {body}");
+    create_through_the_api(scene, name).await?;
     let browser = &scene.browser;
     browser.open(&format!("#/features/{name}")).await?;
     browser.click("#delete-feature").await?;
