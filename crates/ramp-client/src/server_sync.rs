@@ -25,6 +25,9 @@ use crate::http::{Fetched, Http};
 use crate::state::{Shared, Source};
 use crate::{backup, ClientError, RefreshPolicy};
 
+/// How often the names of code groups are reported again while a stream stays open.
+const REPORT_CODE_GROUPS_AGAIN: Duration = Duration::from_secs(60 * 60);
+
 /// A stream event's data, as `ramp-server` sends it.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -113,9 +116,15 @@ impl ServerSync {
         let url = self.http.url("/api/v1/stream");
         let groups_defined = Arc::clone(&self.groups_defined);
         let mut events = response.bytes_stream().eventsource();
+        // The server forgets names not reported for a day; a stream can stay open for longer.
+        let mut report_again = tokio::time::interval_at(
+            Instant::now() + REPORT_CODE_GROUPS_AGAIN,
+            REPORT_CODE_GROUPS_AGAIN,
+        );
         loop {
             tokio::select! {
                 _ = groups_defined.notified() => self.report_code_groups().await,
+                _ = report_again.tick() => self.report_code_groups().await,
                 event = events.next() => match event {
                     Some(Ok(event)) => self.handle(&event.event, &event.data).await?,
                     Some(Err(error)) => {

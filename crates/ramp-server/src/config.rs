@@ -24,6 +24,23 @@ pub struct ServerConfig {
     pub user_list_limit: usize,
     /// Seconds between stream heartbeats.
     pub heartbeat_seconds: u64,
+    /// Connections served at once; more wait until one closes. Default: three quarters of the
+    /// open-files limit.
+    pub max_connections: Option<usize>,
+    /// Seconds a client has to send a request's headers (and an idle keep-alive connection
+    /// stays open).
+    pub header_timeout_seconds: u64,
+    /// Seconds a request body may pause between two pieces before the request is refused.
+    pub body_timeout_seconds: u64,
+    /// Seconds a whole request body may take to arrive.
+    pub body_deadline_seconds: u64,
+    /// Password checks (argon2) running at once; logins past that wait in line.
+    pub login_concurrency: usize,
+    /// Bytes of recent change events kept for stream subscribers that reconnect; one that
+    /// missed more than that fetches the snapshot again.
+    pub resume_buffer_bytes: usize,
+    /// Code-group names kept in total (those reported by applications for the web UI).
+    pub code_group_limit: usize,
 }
 
 impl Default for ServerConfig {
@@ -34,6 +51,13 @@ impl Default for ServerConfig {
             body_limit: 1024 * 1024,
             user_list_limit: 512 * 1024 * 1024,
             heartbeat_seconds: 15,
+            max_connections: None,
+            header_timeout_seconds: 10,
+            body_timeout_seconds: 10,
+            body_deadline_seconds: 120,
+            login_concurrency: 2,
+            resume_buffer_bytes: 16 * 1024 * 1024,
+            code_group_limit: 10_000,
         }
     }
 }
@@ -47,6 +71,27 @@ impl ServerConfig {
     /// does not silently fall back to a default.
     pub fn from_toml(text: &str) -> Result<Self, String> {
         toml::from_str(text).map_err(|error| error.to_string())
+    }
+
+    /// The connection limit in force.
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
+            .unwrap_or_else(crate::connections::default_max_connections)
+    }
+
+    /// How long a client has to send request headers.
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_timeout_seconds.max(1))
+    }
+
+    /// How long a request body may pause.
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_seconds.max(1))
+    }
+
+    /// How long a whole request body may take.
+    pub fn body_deadline(&self) -> Duration {
+        Duration::from_secs(self.body_deadline_seconds.max(1))
     }
 
     /// The heartbeat interval.

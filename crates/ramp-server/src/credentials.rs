@@ -199,16 +199,23 @@ impl CredentialCache {
     }
 
     /// Checks a login: an account's password, or (so the first-start admin can log in) a
-    /// token presented as the password of the token's name.
+    /// token presented as the password of the token's name. Every call runs argon2 exactly
+    /// once, against a stand-in hash when the name has no account, so the answer's timing does
+    /// not tell which names exist.
     pub async fn login(&self, username: &str, password: &str) -> Option<Caller> {
         let known = self.known.load_full();
-        if let Some(account) = known.accounts.iter().find(|a| a.name.as_ref() == username) {
-            let (hash, password) = (account.password_hash.clone(), password.to_owned());
-            // argon2 takes tens of milliseconds of CPU on purpose: keep it off the request
-            // threads.
-            let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-                .await
-                .unwrap_or(false);
+        let account = known.accounts.iter().find(|a| a.name.as_ref() == username);
+        let hash = account.map_or_else(
+            || stand_in_hash().to_owned(),
+            |account| account.password_hash.clone(),
+        );
+        let presented = password.to_owned();
+        // argon2 takes tens of milliseconds of CPU on purpose: keep it off the request
+        // threads.
+        let verified = tokio::task::spawn_blocking(move || verify_password(&presented, &hash))
+            .await
+            .unwrap_or(false);
+        if let Some(account) = account {
             return verified.then(|| Caller {
                 name: account.name.clone(),
                 role: account.role,
@@ -232,6 +239,14 @@ impl CredentialCache {
             }
         }
     }
+}
+
+/// A hash no password is checked against successfully in practice (its password is random and
+/// forgotten), with the same cost parameters as real ones: what a login for an unknown name
+/// is checked against.
+fn stand_in_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(&crate::auth::generate_token()))
 }
 
 /// The argon2id hash (PHC string) of a password, with a fresh random salt.

@@ -163,6 +163,14 @@ impl From<StoreError> for ApiError {
                 error.to_string(),
             ),
             StoreError::Invalid(core) => core.into(),
+            StoreError::OutcomeUnknown { .. } => {
+                tracing::warn!(%error, "a write's outcome is unknown");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "outcome_unknown",
+                    error.to_string(),
+                )
+            }
             StoreError::Unavailable { .. } => {
                 tracing::warn!(%error, "store unavailable");
                 ApiError::new(

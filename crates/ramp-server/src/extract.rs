@@ -27,6 +27,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 }
 
 fn json_error(rejection: JsonRejection) -> ApiError {
+    if crate::body_deadline::is_too_slow(&rejection) {
+        return body_too_slow();
+    }
     let text = rejection.body_text();
     match rejection {
         JsonRejection::JsonSyntaxError(_) => {
@@ -55,6 +58,15 @@ fn json_error(rejection: JsonRejection) -> ApiError {
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => too_large(),
         other => ApiError::bad_request(other.body_text()),
     }
+}
+
+/// The 408 answer for a body that stopped arriving.
+pub fn body_too_slow() -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "request_timeout",
+        "the request body did not arrive in time",
+    )
 }
 
 /// The 413 answer.

@@ -22,10 +22,14 @@
 //! ```
 
 pub mod auth;
+mod body_deadline;
+mod code_groups;
 mod config;
+mod connections;
 pub mod credentials;
 mod error;
 mod extract;
+mod json_errors;
 pub mod live;
 mod login_throttle;
 mod metrics;

@@ -22,7 +22,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
 
-/// How many recent events are kept for subscribers that resume.
+/// How many recent events are kept for subscribers that resume (fewer when they are large:
+/// see [`Live::load`]'s byte limit).
 const RECENT_EVENTS: usize = 1024;
 
 /// A full reload this often even without notices, in case one was lost.
@@ -158,41 +159,81 @@ impl StreamEvent {
     }
 }
 
-/// An event with its JSON, made once however many subscribers send it.
+/// An event as subscribers receive it: its JSON, made once however many subscribers send it.
+/// Only the JSON is kept (not the features it was made from), so the resume buffer's cost is
+/// what it counts.
 #[derive(Debug)]
 pub struct Published {
-    /// The event.
-    pub event: StreamEvent,
-    /// `event` as JSON.
+    /// The version the event brings the subscriber to (the SSE event id).
+    version: u64,
+    /// The SSE event name.
+    name: &'static str,
+    /// The event as JSON.
     pub json: String,
 }
 
 impl Published {
     /// Serializes the event.
     pub fn new(event: StreamEvent) -> Self {
-        // Plain data serializes without error.
-        let json = serde_json::to_string(&event).unwrap_or_default();
-        Self { event, json }
+        Self {
+            version: event.version(),
+            name: event.name(),
+            // Plain data serializes without error.
+            json: serde_json::to_string(&event).unwrap_or_default(),
+        }
     }
 
     /// The version the event brings the subscriber to.
     pub fn version(&self) -> u64 {
-        self.event.version()
+        self.version
+    }
+
+    /// The SSE event name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// What keeping the event costs, in bytes.
+    fn cost(&self) -> usize {
+        self.json.len() + std::mem::size_of::<Self>()
     }
 }
 
 /// The current snapshot and the event feed, shared by every request.
 pub struct Live {
     current: ArcSwap<Loaded>,
-    events: broadcast::Sender<Arc<Published>>,
+    /// Wakes stream subscribers with the newest version; they read the events themselves from
+    /// `recent`, so the channel holds no event and only `recent` costs memory.
+    wake: broadcast::Sender<u64>,
     recent: Mutex<Recent>,
     ready: AtomicBool,
 }
 
-/// The last events, and the version a subscriber must be at for them to be all it missed.
+/// The last events, bounded in count and in bytes, and the version a subscriber must be at
+/// for them to be all it missed.
 struct Recent {
     base: u64,
     events: VecDeque<Arc<Published>>,
+    bytes: usize,
+    byte_limit: usize,
+}
+
+impl Recent {
+    /// Keeps `event`, dropping the oldest events while over a bound (the newest is always
+    /// kept, so the bound is the byte limit plus one event).
+    fn push(&mut self, event: Arc<Published>) {
+        self.bytes += event.cost();
+        self.events.push_back(event);
+        while self.events.len() > RECENT_EVENTS
+            || (self.bytes > self.byte_limit && self.events.len() > 1)
+        {
+            let Some(dropped) = self.events.pop_front() else {
+                break;
+            };
+            self.bytes -= dropped.cost();
+            self.base = dropped.version();
+        }
+    }
 }
 
 impl std::fmt::Debug for Live {
@@ -205,17 +246,20 @@ impl std::fmt::Debug for Live {
 }
 
 impl Live {
-    /// Loads the first snapshot.
-    pub async fn load(store: &dyn Store) -> Result<Self, StoreError> {
+    /// Loads the first snapshot. At most `resume_bytes` of recent events are kept for
+    /// subscribers that reconnect.
+    pub async fn load(store: &dyn Store, resume_bytes: usize) -> Result<Self, StoreError> {
         let snapshot = store.snapshot().await?;
         let snapshot_version = snapshot.version;
-        let (events, _) = broadcast::channel(RECENT_EVENTS);
+        let (wake, _) = broadcast::channel(16);
         Ok(Self {
             current: ArcSwap::from_pointee(Loaded::new(snapshot)),
-            events,
+            wake,
             recent: Mutex::new(Recent {
                 base: snapshot_version,
-                events: VecDeque::with_capacity(RECENT_EVENTS),
+                events: VecDeque::new(),
+                bytes: 0,
+                byte_limit: resume_bytes,
             }),
             ready: AtomicBool::new(true),
         })
@@ -231,14 +275,23 @@ impl Live {
         self.ready.load(Ordering::Relaxed)
     }
 
-    /// A receiver of every event from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
-        self.events.subscribe()
+    /// A receiver that wakes on every event from now on (with its version); the events
+    /// themselves come from [`Live::events_after`]. Lagging is harmless: read them all then.
+    pub fn subscribe(&self) -> broadcast::Receiver<u64> {
+        self.wake.subscribe()
     }
 
     /// How many stream subscribers are connected.
     pub fn subscriber_count(&self) -> usize {
-        self.events.receiver_count()
+        self.wake.receiver_count()
+    }
+
+    /// The bytes the kept events take.
+    pub fn resume_buffer_bytes(&self) -> usize {
+        self.recent
+            .lock()
+            .unwrap_or_else(|error| error.into_inner())
+            .bytes
     }
 
     /// The events after `version`, if every one of them is still kept; `None` when some were
@@ -264,20 +317,13 @@ impl Live {
     fn publish(&self, loaded: Loaded, event: StreamEvent) {
         self.current.store(Arc::new(loaded));
         let event = Arc::new(Published::new(event));
-        {
-            let mut recent = self
-                .recent
-                .lock()
-                .unwrap_or_else(|error| error.into_inner());
-            if recent.events.len() == RECENT_EVENTS {
-                if let Some(dropped) = recent.events.pop_front() {
-                    recent.base = dropped.version();
-                }
-            }
-            recent.events.push_back(event.clone());
-        }
+        let version = event.version();
+        self.recent
+            .lock()
+            .unwrap_or_else(|error| error.into_inner())
+            .push(event);
         // No subscribers is not an error.
-        let _ = self.events.send(event);
+        let _ = self.wake.send(version);
     }
 
     async fn reload(&self, store: &dyn Store) -> Result<(), StoreError> {

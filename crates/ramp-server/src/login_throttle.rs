@@ -1,69 +1,151 @@
-//! Slows password guessing: after `MAX_FAILURES` wrong passwords for one username within
-//! `WINDOW`, further logins for that name are refused until the window has passed. Per server
-//! and in memory (a guesser spread over N servers gets N times the tries); argon2's cost
-//! already makes each guess slow.
+//! Slows password guessing and bounds what logins cost.
+//!
+//! - Per name: an attempt is counted *before* its password is checked, so at most
+//!   `MAX_ATTEMPTS` passwords are ever checked for one name within `WINDOW`, however many
+//!   requests arrive at once; further logins for that name are refused until the window has
+//!   passed. A correct password forgets the name's attempts.
+//! - In total: argon2 costs tens of milliseconds and about 19 MiB per check, so only a few run
+//!   at once (`login_concurrency`); the others wait in a short line with a deadline, and past
+//!   it (or when the line is full) the answer is 503 with `Retry-After`.
+//!
+//! Per server and in memory: a guesser spread over N servers gets N times the tries. Time is a
+//! parameter (`now`), so tests need no clock.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Wrong passwords allowed per username and window.
-pub const MAX_FAILURES: u32 = 10;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
-/// How long failures are remembered.
+/// Password checks allowed per username and window.
+pub const MAX_ATTEMPTS: u32 = 10;
+
+/// How long attempts are remembered.
 pub const WINDOW: Duration = Duration::from_secs(5 * 60);
 
+/// Names remembered at most; past that the oldest entry is forgotten (the total is bounded
+/// anyway by how fast passwords can be checked).
+const MAX_NAMES: usize = 100_000;
+
+/// How long a login waits for its turn to check a password.
+pub const QUEUE_DEADLINE: Duration = Duration::from_secs(5);
+
+/// Logins waiting per concurrent check; more are refused at once.
+const WAITING_PER_CHECK: usize = 16;
+
 #[derive(Debug, Clone, Copy)]
-struct Failures {
+struct Attempts {
     count: u32,
     first: Instant,
 }
 
-/// Recent failed logins by username.
-#[derive(Debug, Default)]
+/// Why a login was refused before its password was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Too many attempts for this name lately; try again after this long.
+    Throttled(Duration),
+    /// Too many logins in progress on this server; try again shortly.
+    Busy,
+}
+
+/// Recent attempts by username, and the line for password checks.
+#[derive(Debug)]
 pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, Failures>>,
+    attempts: Mutex<HashMap<String, Attempts>>,
+    checks: Semaphore,
+    waiting: AtomicUsize,
+    max_waiting: usize,
 }
 
 impl LoginThrottle {
-    /// `Err(wait)` when `username` has failed too often lately.
-    pub fn check(&self, username: &str) -> Result<(), Duration> {
-        let mut failures = self
-            .failures
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        let now = Instant::now();
-        failures.retain(|_, entry| now.duration_since(entry.first) < WINDOW);
-        match failures.get(username) {
-            Some(entry) if entry.count >= MAX_FAILURES => {
-                Err(WINDOW.saturating_sub(now.duration_since(entry.first)))
-            }
-            _ => Ok(()),
+    /// A throttle that runs at most `concurrency` password checks at once.
+    pub fn new(concurrency: usize) -> Self {
+        let concurrency = concurrency.max(1);
+        Self {
+            attempts: Mutex::default(),
+            checks: Semaphore::new(concurrency),
+            waiting: AtomicUsize::new(0),
+            max_waiting: concurrency * WAITING_PER_CHECK,
         }
     }
 
-    /// Records a wrong password.
-    pub fn failed(&self, username: &str) {
-        let mut failures = self
-            .failures
+    /// Counts an attempt for `username` at `now`, or refuses it when the name has had
+    /// `MAX_ATTEMPTS` within the window.
+    pub fn attempt(&self, username: &str, now: Instant) -> Result<(), Refusal> {
+        let mut attempts = self
+            .attempts
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        failures
-            .entry(username.to_owned())
-            .and_modify(|entry| entry.count += 1)
-            .or_insert(Failures {
+        if let Some(entry) = attempts.get_mut(username) {
+            let age = now.saturating_duration_since(entry.first);
+            if age >= WINDOW {
+                *entry = Attempts {
+                    count: 1,
+                    first: now,
+                };
+                return Ok(());
+            }
+            if entry.count >= MAX_ATTEMPTS {
+                return Err(Refusal::Throttled(WINDOW - age));
+            }
+            entry.count += 1;
+            return Ok(());
+        }
+        if attempts.len() >= MAX_NAMES {
+            attempts.retain(|_, entry| now.saturating_duration_since(entry.first) < WINDOW);
+        }
+        if attempts.len() >= MAX_NAMES {
+            let oldest = attempts
+                .iter()
+                .min_by_key(|(_, entry)| entry.first)
+                .map(|(name, _)| name.clone());
+            if let Some(oldest) = oldest {
+                attempts.remove(&oldest);
+            }
+        }
+        attempts.insert(
+            username.to_owned(),
+            Attempts {
                 count: 1,
-                first: Instant::now(),
-            });
+                first: now,
+            },
+        );
+        Ok(())
     }
 
-    /// Forgets the failures of a name that just logged in.
+    /// Forgets the attempts of a name that just logged in.
     pub fn succeeded(&self, username: &str) {
-        let mut failures = self
-            .failures
+        self.attempts
             .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        failures.remove(username);
+            .unwrap_or_else(|poison| poison.into_inner())
+            .remove(username);
+    }
+
+    /// Waits for a turn to check a password (at most `deadline`); `Busy` when the line is full
+    /// or the deadline passes.
+    pub async fn turn(&self, deadline: Duration) -> Result<SemaphorePermit<'_>, Refusal> {
+        if let Ok(permit) = self.checks.try_acquire() {
+            return Ok(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(Refusal::Busy);
+        }
+        let permit = tokio::time::timeout(deadline, self.checks.acquire()).await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        match permit {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(Refusal::Busy),
+        }
+    }
+
+    /// Names with attempts remembered.
+    pub fn remembered_names(&self) -> usize {
+        self.attempts
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .len()
     }
 }
 
@@ -72,16 +154,50 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_name_is_refused_after_too_many_failures_and_others_are_not() {
-        let throttle = LoginThrottle::default();
-        for _ in 0..MAX_FAILURES {
-            assert!(throttle.check("admin").is_ok());
-            throttle.failed("admin");
+    fn a_name_is_refused_after_too_many_attempts_and_others_are_not() {
+        let throttle = LoginThrottle::new(2);
+        let start = Instant::now();
+        for _ in 0..MAX_ATTEMPTS {
+            assert!(throttle.attempt("admin", start).is_ok());
         }
-        let wait = throttle.check("admin").unwrap_err();
-        assert!(wait > Duration::from_secs(60) && wait <= WINDOW, "{wait:?}");
-        assert!(throttle.check("vera").is_ok(), "other names are unaffected");
+        let later = start + Duration::from_secs(60);
+        let Err(Refusal::Throttled(wait)) = throttle.attempt("admin", later) else {
+            panic!("the eleventh attempt must be refused");
+        };
+        assert_eq!(wait, WINDOW - Duration::from_secs(60));
+        assert!(
+            throttle.attempt("vera", later).is_ok(),
+            "other names are unaffected"
+        );
+        assert!(
+            throttle.attempt("admin", start + WINDOW).is_ok(),
+            "the window has passed"
+        );
         throttle.succeeded("admin");
-        assert!(throttle.check("admin").is_ok());
+        assert_eq!(throttle.remembered_names(), 1);
+    }
+
+    #[test]
+    fn the_names_remembered_are_bounded() {
+        let throttle = LoginThrottle::new(1);
+        let start = Instant::now();
+        for index in 0..MAX_NAMES + 10 {
+            let now = start + Duration::from_millis(index as u64);
+            assert!(throttle.attempt(&format!("user{index}"), now).is_ok());
+        }
+        assert_eq!(throttle.remembered_names(), MAX_NAMES);
+    }
+
+    #[tokio::test]
+    async fn checks_wait_in_a_bounded_line() {
+        let throttle = LoginThrottle::new(1);
+        let held = throttle.turn(QUEUE_DEADLINE).await.unwrap();
+        // The line is empty, so a short deadline passes while the one permit is held.
+        assert_eq!(
+            throttle.turn(Duration::from_millis(10)).await.err(),
+            Some(Refusal::Busy)
+        );
+        drop(held);
+        assert!(throttle.turn(Duration::from_millis(10)).await.is_ok());
     }
 }

@@ -76,6 +76,9 @@ pub struct Metrics {
     snapshot_loaded_at: Mutex<SystemTime>,
     stream_subscribers: Gauge,
     store_errors: Counter,
+    password_checks: Counter,
+    logins_refused: Counter,
+    resume_buffer_bytes: Gauge,
 }
 
 impl Default for Metrics {
@@ -136,6 +139,24 @@ impl Metrics {
             "Store operations that failed",
             store_errors.clone(),
         );
+        let password_checks = Counter::default();
+        registry.register(
+            "password_checks",
+            "Passwords checked with argon2 (one per login that was not refused first)",
+            password_checks.clone(),
+        );
+        let logins_refused = Counter::default();
+        registry.register(
+            "logins_refused",
+            "Logins refused before any password check (throttled, or too many waiting)",
+            logins_refused.clone(),
+        );
+        let resume_buffer_bytes = Gauge::default();
+        registry.register(
+            "resume_buffer_bytes",
+            "Bytes of recent change events kept for stream subscribers that reconnect",
+            resume_buffer_bytes.clone(),
+        );
         Self {
             registry,
             requests,
@@ -147,7 +168,20 @@ impl Metrics {
             snapshot_loaded_at: Mutex::new(SystemTime::now()),
             stream_subscribers,
             store_errors,
+            password_checks,
+            logins_refused,
+            resume_buffer_bytes,
         }
+    }
+
+    /// Counts one password check.
+    pub fn password_check(&self) {
+        self.password_checks.inc();
+    }
+
+    /// Counts one login refused before its password was checked.
+    pub fn login_refused(&self) {
+        self.logins_refused.inc();
     }
 
     /// Counts one evaluation.
@@ -175,7 +209,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every metric.
-    pub fn render(&self, subscribers: usize) -> String {
+    pub fn render(&self, subscribers: usize, resume_buffer_bytes: usize) -> String {
         let loaded_at = *self
             .snapshot_loaded_at
             .lock()
@@ -186,6 +220,8 @@ impl Metrics {
         self.snapshot_age.set(age.as_secs_f64());
         self.stream_subscribers
             .set(i64::try_from(subscribers).unwrap_or(i64::MAX));
+        self.resume_buffer_bytes
+            .set(i64::try_from(resume_buffer_bytes).unwrap_or(i64::MAX));
         let mut text = String::new();
         // Writing into a String cannot fail.
         let _ = encode(&mut text, &self.registry);

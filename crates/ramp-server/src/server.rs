@@ -11,6 +11,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{generate_token, token_credential};
+use crate::code_groups::CodeGroupRegistry;
+use crate::connections::{self, ConnectionLimits};
 use crate::credentials::CredentialCache;
 use crate::live::Live;
 use crate::login_throttle::LoginThrottle;
@@ -57,7 +59,7 @@ impl Server {
             }
             credentials.refresh(store.as_ref()).await?;
         }
-        let live = Arc::new(Live::load(store.as_ref()).await?);
+        let live = Arc::new(Live::load(store.as_ref(), config.resume_buffer_bytes).await?);
         let metrics = Arc::new(Metrics::new());
         metrics.set_snapshot(&live.current());
         let listener =
@@ -71,12 +73,12 @@ impl Server {
             store,
             live,
             credentials,
-            login_throttle: LoginThrottle::default(),
+            login_throttle: LoginThrottle::new(config.login_concurrency),
             group_writes: tokio::sync::Mutex::default(),
             metrics,
+            code_groups: Mutex::new(CodeGroupRegistry::new(config.code_group_limit)),
             config,
             shutdown: CancellationToken::new(),
-            code_groups: Mutex::default(),
         });
         let (router, _) = routes::build(state.clone());
         Ok(Self {
@@ -120,19 +122,28 @@ impl Server {
                 .clone()
                 .follow(self.state.store.clone(), shutdown.clone()),
         );
-        let signal_shutdown = shutdown.clone();
-        let result = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move {
-                stop.await;
-                tracing::info!("shutting down: finishing requests, closing streams");
-                signal_shutdown.cancel();
-            })
-            .await;
+        let limits = ConnectionLimits {
+            max_connections: self.state.config.max_connections(),
+            header_timeout: self.state.config.header_timeout(),
+        };
+        let serving = tokio::spawn(connections::serve(
+            self.listener,
+            self.router,
+            limits,
+            shutdown.clone(),
+        ));
+        tokio::select! {
+            _ = stop => {}
+            // Cancelled from elsewhere (a test's handle).
+            _ = shutdown.cancelled() => {}
+        }
+        tracing::info!("shutting down: finishing requests, closing streams");
         shutdown.cancel();
+        let result = serving.await;
         let _ = tokio::join!(live, tokens);
-        result.map_err(|source| ServerError::Listen {
+        result.map_err(|error| ServerError::Listen {
             address: address.to_string(),
-            source,
+            source: std::io::Error::other(error),
         })
     }
 }

@@ -1,7 +1,6 @@
 //! `AppState`: what every request handler shares (the store, the live snapshot, tokens,
 //! metrics, settings).
 
-use std::collections::BTreeSet;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
@@ -47,7 +46,7 @@ pub struct Shared {
     /// Cancelled when the server is asked to stop; open streams end then.
     pub shutdown: CancellationToken,
     /// Names of code-defined groups that applications reported, for the web UI.
-    pub code_groups: Mutex<BTreeSet<String>>,
+    pub code_groups: Mutex<crate::code_groups::CodeGroupRegistry>,
 }
 
 impl AppState {

@@ -136,3 +136,152 @@ async fn health_readiness_and_metrics() {
     assert!(!metrics.contains("user-4242"), "no user ids in labels");
     server.stop().await;
 }
+
+async fn document(server: &TestServer) -> serde_json::Value {
+    server
+        .client
+        .get(format!("{}/api/v1/openapi.json", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The `{name}` segments of a path template.
+fn template_names(path: &str) -> BTreeSet<String> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
+        .collect()
+}
+
+/// Every documented parameter is where the route reads it: path parameters are exactly the
+/// path's `{}` segments, and nothing else is declared `in: path`.
+#[tokio::test]
+async fn every_documented_parameter_is_where_the_route_reads_it() {
+    let server = TestServer::memory().await;
+    let document = document(&server).await;
+    let mut query_parameters = 0;
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let mut in_path = BTreeSet::new();
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap().to_owned();
+                match parameter["in"].as_str().unwrap() {
+                    "path" => {
+                        in_path.insert(name);
+                    }
+                    "query" => {
+                        query_parameters += 1;
+                        assert!(
+                            !template_names(path).contains(&name),
+                            "{method} {path}: {name} is a path segment but documented as a query parameter"
+                        );
+                    }
+                    other => panic!("{method} {path}: {name} documented in {other}"),
+                }
+            }
+            assert_eq!(
+                in_path,
+                template_names(path),
+                "{method} {path}: the documented path parameters differ from the path's segments"
+            );
+        }
+    }
+    assert!(
+        query_parameters >= 20,
+        "{query_parameters} query parameters"
+    );
+    server.stop().await;
+}
+
+/// Bad values in paths and query strings, and methods a route does not have, get JSON errors
+/// like every other error (the framework's own answers are plain text).
+#[tokio::test]
+async fn bad_path_and_query_values_get_json_errors() {
+    let server = TestServer::memory().await;
+    let document = document(&server).await;
+    let mut checked = 0;
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        if path.ends_with("/stream") && !path.contains("users") {
+            continue; // the event stream stays open
+        }
+        for (method, operation) in operations.as_object().unwrap() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let concrete = path
+                .replace("{name}", "doc-check")
+                .replace("{key}", "doc-check")
+                .replace("{id}", "not-a-number");
+            let mut requests = vec![concrete.clone()];
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                if parameter["in"] == "query" {
+                    let name = parameter["name"].as_str().unwrap();
+                    requests.push(format!("{concrete}?{name}=%ZZ-not-valid&{name}=twice"));
+                }
+            }
+            for target in requests {
+                let response = server
+                    .request(method.clone(), &target)
+                    .timeout(std::time::Duration::from_secs(5))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                if status < 400 {
+                    continue;
+                }
+                let content_type = response
+                    .headers()
+                    .get("content-type")
+                    .map(|value| value.to_str().unwrap().to_owned())
+                    .unwrap_or_default();
+                let body = response.text().await.unwrap();
+                assert!(
+                    content_type.starts_with("application/json"),
+                    "{method} {target}: {status} {content_type} {body}"
+                );
+                let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
+                assert!(
+                    parsed["error"].is_string() && parsed["message"].is_string(),
+                    "{method} {target}: {body}"
+                );
+                checked += 1;
+            }
+        }
+        // A method the path does not have.
+        let response = server
+            .request(
+                Method::PATCH,
+                &path
+                    .replace("{name}", "x")
+                    .replace("{key}", "x")
+                    .replace("{id}", "1"),
+            )
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 405 {
+            let (_, body) = common::json_of(response).await;
+            assert_eq!(body["error"], "method_not_allowed", "{path}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} error answers checked");
+    // A path parameter of the wrong type names itself.
+    let (status, body) = server.get_json("/api/v1/history/abc").await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("id")),
+        "{body}"
+    );
+    // A query parameter of the wrong type names itself.
+    let (status, body) = server.get_json("/api/v1/history?limit=many").await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (400, Some("limit")),
+        "{body}"
+    );
+    server.stop().await;
+}

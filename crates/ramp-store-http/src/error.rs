@@ -84,6 +84,8 @@ pub(crate) enum Failure {
         /// Whether the body was Ramp's `{"error", "message"}` (a 404 from something else, such
         /// as a proxy or a wrong path prefix, is not "the feature does not exist").
         from_ramp: bool,
+        /// Ramp said `outcome_unknown`: the store did not confirm a write.
+        outcome_unknown: bool,
     },
 }
 
@@ -101,6 +103,7 @@ impl Failure {
                 status,
                 // The fallback route answers 404 `no_route` for paths that are not Ramp's.
                 from_ramp: parsed.error != "no_route",
+                outcome_unknown: parsed.error == "outcome_unknown",
                 message: parsed.message,
             },
             Err(_) => {
@@ -114,6 +117,7 @@ impl Failure {
                         text
                     },
                     from_ramp: false,
+                    outcome_unknown: false,
                 }
             }
         }
@@ -147,7 +151,22 @@ impl Failure {
             Failure::Answer {
                 status,
                 message,
+                outcome_unknown: true,
+                ..
+            } => {
+                return StoreError::OutcomeUnknown {
+                    backend: BACKEND,
+                    source: Box::new(HttpError::Server {
+                        status: status.as_u16(),
+                        message,
+                    }),
+                }
+            }
+            Failure::Answer {
+                status,
+                message,
                 from_ramp,
+                ..
             } => (status, message, from_ramp),
         };
         match status.as_u16() {

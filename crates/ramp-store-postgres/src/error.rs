@@ -84,6 +84,23 @@ pub(crate) fn is_transient(code: &SqlState) -> bool {
 }
 
 /// For `map_err`: classifies a driver error met while doing `context`.
+/// For the answer to a COMMIT: an error without SQLSTATE means the answer was lost (the
+/// connection broke or timed out), so the commit may have happened: `OutcomeUnknown`.
+pub(crate) fn commit_error(context: &'static str) -> impl Fn(tokio_postgres::Error) -> StoreError {
+    move |error| {
+        if error.code().is_some() {
+            return database_error(context, error);
+        }
+        StoreError::OutcomeUnknown {
+            backend: BACKEND,
+            source: Box::new(PostgresFailure {
+                context: context.into(),
+                source: error.into(),
+            }),
+        }
+    }
+}
+
 pub(crate) fn sql(context: &'static str) -> impl Fn(tokio_postgres::Error) -> StoreError {
     move |error| database_error(context, error)
 }

@@ -13,7 +13,7 @@ use ramp_store::prepare::prepare_change;
 use ramp_store::{ImportSummary, ImportedFeature, StoreError};
 use tokio_postgres::types::{Json, ToSql};
 
-use crate::error::{sql, unavailable};
+use crate::error::{commit_error, sql, unavailable};
 use crate::history::action_name;
 use crate::rows::{decode_features, now, FEATURE_COLUMNS};
 use crate::store::Shared;
@@ -153,7 +153,7 @@ async fn import_once(
     transaction
         .commit()
         .await
-        .map_err(sql("committing an import"))?;
+        .map_err(commit_error("committing an import"))?;
     shared.announce(version, None);
     Ok(Some(summary))
 }
@@ -191,7 +191,7 @@ pub(crate) async fn import_history(
     transaction
         .commit()
         .await
-        .map_err(sql("committing a history import"))?;
+        .map_err(commit_error("committing a history import"))?;
     Ok(usize::try_from(added).unwrap_or(usize::MAX))
 }
 

@@ -224,7 +224,7 @@ fn relay(shared: &Shared, notification: &Notification) {
         }
         Err(error) => {
             // Something changed, even if the payload is not Ramp's: subscribers should reload.
-            tracing::warn!(%error, payload = notification.payload(), "an unreadable change notification");
+            tracing::warn!(%error, payload = %ramp_store::log_text(notification.payload()), "an unreadable change notification");
             let _ = shared.notices.send(ChangeNotice {
                 version: shared.announced.load(Ordering::SeqCst),
                 feature: None,

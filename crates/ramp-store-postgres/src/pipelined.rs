@@ -15,7 +15,7 @@ use ramp_store::StoreError;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
 
-use crate::error::{sql, unavailable};
+use crate::error::{commit_error, sql, unavailable};
 
 /// A write transaction on a pooled connection.
 pub(crate) struct Pipelined {
@@ -73,8 +73,14 @@ impl Pipelined {
         // A failed statement makes PostgreSQL answer the COMMIT with a rollback: either way, an
         // answered COMMIT means no transaction is open any more.
         self.open = committed.is_err();
+        // A lost answer to COMMIT says nothing about whether it happened, whatever the
+        // statement before it answered.
+        let committed = committed.map_err(commit_error("committing a write"));
+        if let Err(unknown @ StoreError::OutcomeUnknown { .. }) = committed {
+            return Err(unknown);
+        }
         let row = row.map_err(sql(context))?;
-        committed.map_err(sql("committing a write"))?;
+        committed?;
         Ok(row)
     }
 

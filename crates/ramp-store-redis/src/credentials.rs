@@ -48,9 +48,11 @@ pub(crate) async fn credentials(shared: &Shared) -> Result<Vec<Credential>, Stor
                 credentials.push(credential)
             }
             Ok(_) => {
-                tracing::warn!(field = %key, "skipped a credential stored under another field")
+                tracing::warn!(field = %ramp_store::log_text(&key), "skipped a credential stored under another field")
             }
-            Err(error) => tracing::warn!(field = %key, %error, "skipped an unreadable credential"),
+            Err(error) => {
+                tracing::warn!(field = %ramp_store::log_text(&key), %error, "skipped an unreadable credential")
+            }
         }
     }
     credentials.sort_by(|left, right| left.sort_key().cmp(&right.sort_key()));
@@ -71,7 +73,9 @@ pub(crate) async fn create(shared: &Shared, credential: &Credential) -> Result<(
         .arg(field(credential.kind, &credential.name))
         .arg(json);
     let mut connection = checked_connection(shared, CONTEXT).await?;
-    let reply = connection.then(CONTEXT, Request::Command(&command)).await?;
+    let reply = connection
+        .commit(CONTEXT, Request::Command(&command))
+        .await?;
     match integer(&reply, CONTEXT)? {
         0 => Err(StoreError::credential_exists(
             credential.kind,
@@ -90,7 +94,9 @@ pub(crate) async fn delete(
     const CONTEXT: &str = "deleting a credential";
     let command = redis::Cmd::hdel(shared.keys.credentials(), field(kind, name));
     let mut connection = checked_connection(shared, CONTEXT).await?;
-    let reply = connection.then(CONTEXT, Request::Command(&command)).await?;
+    let reply = connection
+        .commit(CONTEXT, Request::Command(&command))
+        .await?;
     match integer(&reply, CONTEXT)? {
         0 => Err(StoreError::credential_not_found(kind, name)),
         _ => Ok(()),

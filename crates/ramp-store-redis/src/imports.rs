@@ -134,7 +134,7 @@ pub(crate) async fn import(
         transaction.atomic().add_command(script);
         let _gate = shared.gate.read().await;
         let reply = connection
-            .then(CONTEXT, Request::Pipeline(&transaction))
+            .commit(CONTEXT, Request::Pipeline(&transaction))
             .await?;
         connection.set_watching(false);
         if reply == Value::Nil {
@@ -232,7 +232,7 @@ pub(crate) async fn import_history(
         let mut transaction = redis::pipe();
         transaction.atomic().add_command(script);
         let reply = connection
-            .then(CONTEXT, Request::Pipeline(&transaction))
+            .commit(CONTEXT, Request::Pipeline(&transaction))
             .await?;
         connection.set_watching(false);
         if reply == Value::Nil {

@@ -161,6 +161,25 @@ impl Connection<'_> {
             .map_err(|error| self.failed(context, error))
     }
 
+    /// Sends the request that commits a write (never retried). When the connection breaks or
+    /// times out after the request may have left, Redis may have run it: the error is
+    /// `OutcomeUnknown`, never a plain failure.
+    pub(crate) async fn commit(
+        &mut self,
+        context: &'static str,
+        request: Request<'_>,
+    ) -> Result<Value, StoreError> {
+        let sent_before = self.connection.is_some();
+        match self.send(&request).await {
+            Ok(value) => Ok(value),
+            Err(error) if sent_before && may_have_run(&error) => {
+                let failure = self.failed(context, error);
+                Err(outcome_unknown(failure))
+            }
+            Err(error) => Err(self.failed(context, error)),
+        }
+    }
+
     /// Records whether a WATCH may be active (set before sending one, cleared by EXEC).
     pub(crate) fn set_watching(&mut self, watching: bool) {
         self.watching = watching;
@@ -198,6 +217,23 @@ impl Connection<'_> {
             self.pool.forget_idle();
         }
         redis_error(context, error)
+    }
+}
+
+/// Whether a request that failed this way may still have been carried out: the answer was
+/// lost (a timeout, a broken connection), not refused.
+fn may_have_run(error: &redis::RedisError) -> bool {
+    (error.is_timeout() || error.is_io_error() || error.is_connection_dropped())
+        && !error.is_connection_refusal()
+}
+
+/// The same failure, as an unknown outcome.
+fn outcome_unknown(failure: StoreError) -> StoreError {
+    match failure {
+        StoreError::Unavailable { backend, source } => {
+            StoreError::OutcomeUnknown { backend, source }
+        }
+        other => other,
     }
 }
 

@@ -136,7 +136,7 @@ fn parse_groups(reply: Value) -> Result<Vec<StoredGroup>, StoreError> {
             Ok(group) => groups.push(group),
             // Only Ramp writes groups: one tampered with must not hide the others.
             Err(error) => {
-                tracing::warn!(group = %String::from_utf8_lossy(&name), %error, "skipped an unreadable stored group")
+                tracing::warn!(group = %ramp_store::log_text(&String::from_utf8_lossy(&name)), %error, "skipped an unreadable stored group")
             }
         }
     }

@@ -249,7 +249,7 @@ impl Commit<'_> {
         transaction.add_command(script);
         let _gate = shared.gate.read().await;
         let reply = connection
-            .then(CONTEXT, Request::Pipeline(&transaction))
+            .commit(CONTEXT, Request::Pipeline(&transaction))
             .await?;
         // EXEC ends the WATCH whether it committed or not.
         connection.set_watching(false);

@@ -132,7 +132,7 @@ impl Credential {
     /// Every store calls it before writing, so a stored credential is always well formed.
     pub fn validate(&self) -> Result<(), StoreError> {
         let name = &self.name;
-        if name.is_empty() || name.len() > MAX_NAME_LENGTH {
+        if !(1..=MAX_NAME_LENGTH).contains(&name.len()) {
             return Err(invalid(format!(
                 "credential name {:?} must be 1 to {MAX_NAME_LENGTH} characters long",
                 shortened(name)
@@ -162,6 +162,12 @@ impl Credential {
     pub fn sort_key(&self) -> (&'static str, &str) {
         (self.kind.as_str(), &self.name)
     }
+}
+
+/// Whether `name` could be a credential's name (so a login naming anything else can be
+/// refused without looking further).
+pub fn is_possible_name(name: &str) -> bool {
+    (1..=MAX_NAME_LENGTH).contains(&name.len()) && name.bytes().all(is_name_byte)
 }
 
 fn is_name_byte(byte: u8) -> bool {

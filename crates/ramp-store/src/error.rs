@@ -8,7 +8,8 @@ use crate::CredentialKind;
 /// A boxed source error from a backend's driver.
 pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Why a store operation failed. Whatever the variant, nothing already stored was changed.
+/// Why a store operation failed. Whatever the variant but `OutcomeUnknown`, nothing already
+/// stored was changed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
@@ -39,6 +40,17 @@ pub enum StoreError {
     /// The store could not be reached or did not answer in time. Retrying later may work.
     #[error("{backend} store unavailable: {source}")]
     Unavailable {
+        /// Which backend.
+        backend: &'static str,
+        /// The driver's error.
+        #[source]
+        source: Source,
+    },
+    /// A write was sent but its answer never came (the store hung, or the connection broke
+    /// after the request left): it may or may not have been stored. Read the data again before
+    /// retrying; a retry that names the version it read (`If-Match`) is always safe.
+    #[error("the {backend} store did not confirm the write, so it may or may not have been stored ({source}); read it again before retrying")]
+    OutcomeUnknown {
         /// Which backend.
         backend: &'static str,
         /// The driver's error.

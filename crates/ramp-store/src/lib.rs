@@ -9,6 +9,7 @@
 pub mod credential;
 mod error;
 pub mod list_column;
+mod log_text;
 mod memory;
 pub mod prepare;
 mod store;
@@ -18,5 +19,6 @@ pub mod conformance;
 
 pub use credential::{Credential, CredentialKind, Role};
 pub use error::{Source, StoreError};
+pub use log_text::{log_text, LogText, MAX_LOGGED_CHARS};
 pub use memory::MemoryStore;
 pub use store::{Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store};

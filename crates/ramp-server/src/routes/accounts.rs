@@ -1,7 +1,8 @@
 //! Web-UI accounts through the API (admins only): list, create with a password (stored as an
 //! argon2 hash), delete. A deleted account's sessions stop working on its next request.
 
-use axum::extract::{Path, State};
+use crate::json_errors::ApiPath;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use ramp_store::CredentialKind;
@@ -109,7 +110,7 @@ pub async fn create_account(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete_account(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     state
         .store

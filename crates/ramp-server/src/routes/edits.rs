@@ -2,7 +2,8 @@
 //! (activate, percentage, users, exclusions, groups, data, stage). Each is a `Change` applied
 //! through `features::apply_change`, so each honours `If-Match` the same way.
 
-use axum::extract::{Path, State};
+use crate::json_errors::ApiPath;
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
@@ -70,7 +71,7 @@ macro_rules! edit_route {
         pub async fn $handler(
             State(state): State<AppState>,
             Extension(caller): Extension<Caller>,
-            Path(name): Path<String>,
+            ApiPath(name): ApiPath<String>,
             headers: HeaderMap,
             ApiJson($value): ApiJson<$body>,
         ) -> ApiResult<Response> {
@@ -85,7 +86,7 @@ macro_rules! edit_route {
         pub async fn $handler(
             State(state): State<AppState>,
             Extension(caller): Extension<Caller>,
-            Path(name): Path<String>,
+            ApiPath(name): ApiPath<String>,
             headers: HeaderMap,
         ) -> ApiResult<Response> {
             apply_change(&state, &caller, &headers, &name, $change).await

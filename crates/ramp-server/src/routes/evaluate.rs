@@ -4,15 +4,19 @@
 //! These answer from the live snapshot, like OFREP and the SDKs, so all agree.
 
 use std::sync::OnceLock;
+use std::time::Instant;
 
-use axum::extract::{Path, State};
-use axum::Json;
+use axum::extract::State;
+use axum::{Extension, Json};
 use ramp_core::{CodeGroups, Context, Decision};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::{ApiResult, ErrorBody};
+use crate::auth::Caller;
+use crate::code_groups::{TooMany, MAX_NAMES_PER_REPORTER};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::json_errors::ApiPath;
 use crate::routes::features::feature_name;
 use crate::state::AppState;
 
@@ -76,7 +80,7 @@ pub(crate) fn no_code_groups() -> &'static CodeGroups {
     responses((status = 200, body = CheckResult), (status = 422, body = ErrorBody)))]
 pub async fn check(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<ContextBody>,
 ) -> ApiResult<Json<CheckResult>> {
     let name = feature_name(&name)?;
@@ -134,36 +138,51 @@ pub struct CodeGroupNames {
     pub names: Vec<String>,
 }
 
-/// Records the code groups an application defines, so the web UI can offer them.
+/// Records the code groups an application defines, so the web UI can offer them. A client may
+/// have at most 1000 names, the server keeps a bounded number in all, and names not reported
+/// again within a day are forgotten.
 #[utoipa::path(post, path = "/api/v1/code-groups", tag = "evaluation",
     request_body = CodeGroupNames,
     responses((status = 200, body = CodeGroupNames), (status = 422, body = ErrorBody)))]
 pub async fn report_code_groups(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiJson(body): ApiJson<CodeGroupNames>,
 ) -> ApiResult<Json<CodeGroupNames>> {
+    if body.names.len() > MAX_NAMES_PER_REPORTER {
+        return Err(ApiError::invalid(TooMany::ForReporter.to_string())
+            .with_error("too_many_code_groups")
+            .with_field("names"));
+    }
     for name in &body.names {
         ramp_core::GroupName::new(name)?;
     }
-    let mut known = state
+    let mut registry = state
         .code_groups
         .lock()
         .unwrap_or_else(|error| error.into_inner());
-    known.extend(body.names);
+    registry
+        .report(caller.name.as_ref(), &body.names, Instant::now())
+        .map_err(|too_many| {
+            ApiError::invalid(too_many.to_string())
+                .with_error("too_many_code_groups")
+                .with_field("names")
+        })?;
     Ok(Json(CodeGroupNames {
-        names: known.iter().cloned().collect(),
+        names: registry.names().into_iter().map(str::to_owned).collect(),
     }))
 }
 
-/// The code groups applications have reported to this server.
+/// The code groups applications have reported to this server within the last day.
 #[utoipa::path(get, path = "/api/v1/code-groups", tag = "evaluation",
     responses((status = 200, body = CodeGroupNames)))]
 pub async fn list_code_groups(State(state): State<AppState>) -> Json<CodeGroupNames> {
-    let known = state
+    let mut registry = state
         .code_groups
         .lock()
         .unwrap_or_else(|error| error.into_inner());
+    registry.forget_expired(Instant::now());
     Json(CodeGroupNames {
-        names: known.iter().cloned().collect(),
+        names: registry.names().into_iter().map(str::to_owned).collect(),
     })
 }

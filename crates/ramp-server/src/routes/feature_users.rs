@@ -15,6 +15,7 @@ const MAX_LIMIT: usize = 1000;
 
 /// Which page of which list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UsersPageParams {
     /// `users` (the default) or `excluded_users`.
     pub list: Option<String>,
@@ -90,6 +91,7 @@ pub async fn users_page(
 
 /// A percentage to try.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CoverageParams {
     /// From 0 to 100.
     pub percentage: f64,

@@ -1,7 +1,8 @@
 //! Features: list, show, create, delete, and the general change endpoint every other edit is a
 //! short form of.
 
-use axum::extract::{Path, Query, State};
+use crate::json_errors::{ApiPath, ApiQuery};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -80,6 +81,7 @@ pub struct FeatureList {
 
 /// Filters for the feature list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListFilters {
     /// Only features whose name or description contains this (any case).
     pub search: Option<String>,
@@ -94,7 +96,7 @@ pub struct ListFilters {
     responses((status = 200, body = FeatureList), (status = 422, body = ErrorBody)))]
 pub async fn list_features(
     State(state): State<AppState>,
-    Query(filters): Query<ListFilters>,
+    ApiQuery(filters): ApiQuery<ListFilters>,
 ) -> ApiResult<Json<FeatureList>> {
     let stage = filters
         .stage
@@ -162,7 +164,7 @@ pub(crate) fn feature_name(name: &str) -> ApiResult<FeatureName> {
     responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)))]
 pub async fn show_feature(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Response> {
     let name = feature_name(&name)?;
     let feature = state
@@ -258,7 +260,10 @@ pub fn with_event_header(
 /// A `Conflict` from an `If-Match` write is a 412 naming who changed the feature since;
 /// anything else maps as usual.
 async fn stale_or(error: StoreError, state: &AppState, name: &FeatureName) -> ApiError {
-    if matches!(error, StoreError::Unavailable { .. }) {
+    if matches!(
+        error,
+        StoreError::Unavailable { .. } | StoreError::OutcomeUnknown { .. }
+    ) {
         state.metrics.store_error();
     }
     match error {
@@ -283,7 +288,7 @@ async fn stale_or(error: StoreError, state: &AppState, name: &FeatureName) -> Ap
 pub async fn change_feature(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(change): ApiJson<Change>,
 ) -> ApiResult<Response> {
@@ -298,7 +303,7 @@ pub async fn change_feature(
 pub async fn delete_feature(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     headers: HeaderMap,
 ) -> ApiResult<Json<ramp_core::HistoryEvent>> {
     let name = feature_name(&name)?;

@@ -22,6 +22,7 @@ const MAX_LIMIT: usize = 1000;
 
 /// Which events to list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryParams {
     /// Only this feature's events.
     pub feature: Option<String>,

@@ -31,6 +31,7 @@ use utoipa::{Modify, OpenApi as _};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::body_deadline::BodyTimeouts;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -155,8 +156,16 @@ pub fn build(state: AppState) -> (Router, OpenApi) {
         // One stack rather than one layer per call: each layer wraps every route again.
         .layer(
             ServiceBuilder::new()
-                .layer(DefaultBodyLimit::max(state.config.body_limit))
                 .layer(TraceLayer::new_for_http())
+                .layer(middleware::from_fn(crate::json_errors::json_errors))
+                .layer(middleware::from_fn_with_state(
+                    BodyTimeouts {
+                        idle: state.config.body_timeout(),
+                        total: state.config.body_deadline(),
+                    },
+                    crate::body_deadline::body_deadline,
+                ))
+                .layer(DefaultBodyLimit::max(state.config.body_limit))
                 .layer(middleware::from_fn_with_state(
                     state.clone(),
                     crate::metrics::track,

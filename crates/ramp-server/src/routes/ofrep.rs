@@ -6,8 +6,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::json_errors::ApiPath;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -121,7 +122,7 @@ fn parse_context(body: &[u8]) -> Result<Context, (&'static str, String)> {
         (status = 404, body = serde_json::Value)))]
 pub async fn evaluate_flag(
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     body: Bytes,
 ) -> Response {
     let context = match parse_context(&body) {

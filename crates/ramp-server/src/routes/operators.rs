@@ -52,7 +52,10 @@ fn probe_name() -> ramp_core::FeatureName {
 /// Prometheus text format.
 #[utoipa::path(get, path = "/metrics", tag = "operators", responses((status = 200, body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let text = state.metrics.render(state.live.subscriber_count());
+    let text = state.metrics.render(
+        state.live.subscriber_count(),
+        state.live.resume_buffer_bytes(),
+    );
     (
         [(
             header::CONTENT_TYPE,

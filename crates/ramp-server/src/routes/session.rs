@@ -2,6 +2,8 @@
 //! the printed token as password) become a session cookie plus a CSRF token for the page.
 //! Repeated wrong passwords for one name are throttled (`login_throttle.rs`).
 
+use std::time::Instant;
+
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,6 +14,7 @@ use utoipa::ToSchema;
 use crate::auth::role_name;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::login_throttle::{Refusal, QUEUE_DEADLINE};
 use crate::session::{
     self, cookie_header, csrf_token_for, new_session_id, removal_header, session_credential,
     session_id, session_key, Session, LIFETIME,
@@ -73,31 +76,31 @@ pub async fn log_in(
     headers: HeaderMap,
     ApiJson(login): ApiJson<Login>,
 ) -> ApiResult<Response> {
-    if let Err(wait) = state.login_throttle.check(&login.username) {
-        let minutes = wait.as_secs().div_ceil(60).max(1);
-        return Ok((
-            [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())],
-            ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                format!("too many wrong passwords for this name; try again in {minutes} minute(s)"),
-            ),
-        )
-            .into_response());
+    // A name no credential can have is wrong without any work (and is never remembered).
+    if !ramp_store::credential::is_possible_name(&login.username) {
+        return Err(wrong_username_or_password());
     }
+    // Counted before the password is checked: concurrent guesses cannot slip past the limit.
+    let started = Instant::now();
+    let turn = match state.login_throttle.attempt(&login.username, started) {
+        Ok(()) => state.login_throttle.turn(QUEUE_DEADLINE).await,
+        Err(refusal) => Err(refusal),
+    };
+    let _turn = match turn {
+        Ok(turn) => turn,
+        Err(refusal) => {
+            state.metrics.login_refused();
+            return Ok(refused(refusal));
+        }
+    };
+    state.metrics.password_check();
     let Some(caller) = state
         .credentials
         .login(&login.username, &login.password)
         .await
     else {
-        state.login_throttle.failed(&login.username);
-        tracing::warn!(user = %login.username, "failed login");
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "wrong username or password",
-        )
-        .with_field("password"));
+        tracing::warn!(user = %ramp_store::log_text(&login.username), "failed login");
+        return Err(wrong_username_or_password());
     };
     state.login_throttle.succeeded(&login.username);
     let id = new_session_id();
@@ -112,7 +115,7 @@ pub async fn log_in(
         username: caller.name.to_string(),
         csrf_token: csrf_token_for(&id),
     };
-    tracing::info!(user = %caller.name, "logged in");
+    tracing::info!(user = %ramp_store::log_text(&caller.name), "logged in");
     Ok((
         [(header::SET_COOKIE, cookie_header(&id, &headers))],
         Json(info(&session, caller.role)),
@@ -166,6 +169,44 @@ pub async fn log_out(State(state): State<AppState>, headers: HeaderMap) -> ApiRe
         [(header::SET_COOKIE, removal_header())],
     )
         .into_response())
+}
+
+fn wrong_username_or_password() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "wrong username or password",
+    )
+    .with_field("password")
+}
+
+/// 429 for a throttled name, 503 when too many logins are in progress.
+fn refused(refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::Throttled(wait) => {
+            let minutes = wait.as_secs().div_ceil(60).max(1);
+            (
+                [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())],
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    format!(
+                        "too many wrong passwords for this name; try again in {minutes} minute(s)"
+                    ),
+                ),
+            )
+                .into_response()
+        }
+        Refusal::Busy => (
+            [(header::RETRY_AFTER, "1")],
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too_many_logins",
+                "too many logins in progress; try again in a moment",
+            ),
+        )
+            .into_response(),
+    }
 }
 
 fn not_logged_in() -> ApiError {

@@ -5,7 +5,8 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use crate::json_errors::ApiQuery;
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -22,6 +23,7 @@ use crate::state::AppState;
 
 /// Snapshot options.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SnapshotParams {
     /// Read the store now instead of answering from the server's live copy (which trails the
     /// store by the time a change notice takes, usually milliseconds).
@@ -34,7 +36,7 @@ pub struct SnapshotParams {
     responses((status = 200, body = serde_json::Value), (status = 304)))]
 pub async fn snapshot(
     State(state): State<AppState>,
-    Query(params): Query<SnapshotParams>,
+    ApiQuery(params): ApiQuery<SnapshotParams>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     if params.fresh {
@@ -62,6 +64,7 @@ pub async fn snapshot(
 
 /// Where a subscriber resumes from.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StreamParams {
     /// The version the subscriber has (like `Last-Event-ID`, for clients that cannot set it).
     pub since: Option<u64>,
@@ -70,7 +73,7 @@ pub struct StreamParams {
 fn to_event(published: &Published) -> Event {
     Event::default()
         .id(published.version().to_string())
-        .event(published.event.name())
+        .event(published.name())
         .data(&published.json)
 }
 
@@ -86,40 +89,33 @@ fn reload(version: u64) -> Event {
     responses((status = 200, content_type = "text/event-stream", body = String)))]
 pub async fn stream(
     State(state): State<AppState>,
-    Query(params): Query<StreamParams>,
+    ApiQuery(params): ApiQuery<StreamParams>,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     // Subscribe before reading what was missed, so nothing falls between the two.
-    let receiver = state.live.subscribe();
+    let wake = state.live.subscribe();
     let since = headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok())
         .or(params.since);
     let current = state.live.current().snapshot.version;
-    let mut initial = VecDeque::new();
-    let mut last_sent = current;
-    match since {
-        // A new subscriber learns the current version first: if its snapshot is older, it
-        // fetches the snapshot once.
-        None => initial.push_back(reload(current)),
-        Some(since) => match state.live.events_after(since) {
-            Some(missed) => {
-                last_sent = since;
-                for event in missed {
-                    last_sent = last_sent.max(event.version());
-                    initial.push_back(to_event(&event));
-                }
-            }
-            None => initial.push_back(reload(current)),
-        },
-    }
-    let subscription = Subscription {
-        initial,
-        receiver,
-        last_sent,
+    let mut subscription = Subscription {
+        first: None,
+        pending: VecDeque::new(),
+        wake,
+        last_sent: current,
         state: state.clone(),
     };
+    match since.and_then(|since| Some((since, state.live.events_after(since)?))) {
+        Some((since, missed)) => {
+            subscription.last_sent = since;
+            subscription.pending = missed.into();
+        }
+        // A new subscriber learns the current version first: if its snapshot is older, it
+        // fetches the snapshot once. So does one that missed more than is kept.
+        None => subscription.first = Some(reload(current)),
+    }
     let events = futures::stream::unfold(subscription, next_event);
     Sse::new(events).keep_alive(
         KeepAlive::new()
@@ -129,8 +125,11 @@ pub async fn stream(
 }
 
 struct Subscription {
-    initial: VecDeque<Event>,
-    receiver: broadcast::Receiver<Arc<Published>>,
+    /// Sent before anything else.
+    first: Option<Event>,
+    /// Events read from the resume buffer and not sent yet (shared, not copied).
+    pending: VecDeque<Arc<Published>>,
+    wake: broadcast::Receiver<u64>,
     last_sent: u64,
     state: AppState,
 }
@@ -138,27 +137,34 @@ struct Subscription {
 async fn next_event(
     mut subscription: Subscription,
 ) -> Option<(Result<Event, Infallible>, Subscription)> {
-    if let Some(event) = subscription.initial.pop_front() {
+    if let Some(event) = subscription.first.take() {
         return Some((Ok(event), subscription));
     }
     loop {
-        let received = tokio::select! {
-            _ = subscription.state.shutdown.cancelled() => return None,
-            received = subscription.receiver.recv() => received,
-        };
-        let event = match received {
-            Ok(event) if event.version() <= subscription.last_sent => continue,
-            Ok(event) => {
+        while let Some(event) = subscription.pending.pop_front() {
+            if event.version() > subscription.last_sent {
                 subscription.last_sent = event.version();
-                to_event(&event)
+                return Some((Ok(to_event(&event)), subscription));
             }
-            Err(RecvError::Lagged(_)) => {
+        }
+        let woken = tokio::select! {
+            _ = subscription.state.shutdown.cancelled() => return None,
+            woken = subscription.wake.recv() => woken,
+        };
+        match woken {
+            Ok(version) if version <= subscription.last_sent => continue,
+            // Lagging only means several wake-ups were merged: the events are in the buffer.
+            Ok(_) | Err(RecvError::Lagged(_)) => {}
+            Err(RecvError::Closed) => return None,
+        }
+        match subscription.state.live.events_after(subscription.last_sent) {
+            Some(missed) => subscription.pending = missed.into(),
+            None => {
+                // Fell further behind than the buffer keeps: start again from the snapshot.
                 let version = subscription.state.live.current().snapshot.version;
                 subscription.last_sent = version;
-                reload(version)
+                return Some((Ok(reload(version)), subscription));
             }
-            Err(RecvError::Closed) => return None,
-        };
-        return Some((Ok(event), subscription));
+        }
     }
 }

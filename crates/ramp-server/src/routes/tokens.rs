@@ -1,6 +1,7 @@
 //! API tokens through the API (admins only): list, create (the token is shown once), revoke.
 
-use axum::extract::{Path, State};
+use crate::json_errors::ApiPath;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use ramp_store::{Credential, CredentialKind, Role};
@@ -139,7 +140,7 @@ pub(crate) async fn save_credential(state: &AppState, credential: &Credential) -
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn revoke_token(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     state
         .store

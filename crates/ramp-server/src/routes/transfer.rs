@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{attribution, too_large};
+use crate::extract::{attribution, body_too_slow, too_large};
 use crate::state::AppState;
 
 /// Every feature and stored group.
@@ -61,7 +61,13 @@ pub async fn import(
     // Exports of large stores outgrow the JSON body limit; imports get the user-list limit.
     let bytes = axum::body::to_bytes(body, state.config.user_list_limit)
         .await
-        .map_err(|_| too_large())?;
+        .map_err(|error| {
+            if crate::body_deadline::is_too_slow(&error) {
+                body_too_slow()
+            } else {
+                too_large()
+            }
+        })?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::bad_request("the import document is not UTF-8"))?;
     let export = Export::parse(text)?;

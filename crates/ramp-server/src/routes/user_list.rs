@@ -2,8 +2,9 @@
 //! not fit in one JSON document (or under the JSON body limit). The whole list is read and
 //! checked first, then written as one change: a bad line changes nothing.
 
+use crate::json_errors::{ApiPath, ApiQuery};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
@@ -14,12 +15,13 @@ use utoipa::IntoParams;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::too_large;
+use crate::extract::{body_too_slow, too_large};
 use crate::routes::features::apply_change;
 use crate::state::AppState;
 
 /// What to do with the streamed ids.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserListMode {
     /// `add` (the default) adds them to the allow list; `set` replaces it; `exclude` adds them
     /// to the deny list.
@@ -35,8 +37,8 @@ pub struct UserListMode {
 pub async fn stream_users(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
-    Query(mode): Query<UserListMode>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(mode): ApiQuery<UserListMode>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
@@ -63,8 +65,13 @@ async fn read_lines(body: Body, limit: usize) -> ApiResult<Vec<UserId>> {
     let mut received = 0usize;
     let mut line_number = 0usize;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk
-            .map_err(|error| ApiError::bad_request(format!("could not read the body: {error}")))?;
+        let chunk = chunk.map_err(|error| {
+            if crate::body_deadline::is_too_slow(&error) {
+                body_too_slow()
+            } else {
+                ApiError::bad_request(format!("could not read the body: {error}"))
+            }
+        })?;
         received += chunk.len();
         if received > limit {
             return Err(too_large());
