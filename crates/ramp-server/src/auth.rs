@@ -153,7 +153,9 @@ pub async fn authorize(
     let matched = request.extensions().get::<MatchedPath>().cloned();
     let route = matched.as_ref().map_or("", MatchedPath::as_str);
     let ofrep = route.starts_with("/ofrep/");
-    let identified = match presented_token(request.headers()) {
+    let token = presented_token(request.headers());
+    let from_token = token.is_some();
+    let identified = match token {
         // Tokens (every SDK and OFREP call) are checked without waiting on anything.
         Some(token) => state
             .credentials
@@ -174,11 +176,20 @@ pub async fn authorize(
         return if ofrep {
             StatusCode::FORBIDDEN.into_response()
         } else {
-            ApiError::forbidden(format!(
-                "{:?} has role {}; this needs {}",
-                caller.name, caller.role, needed
-            ))
-            .into_response()
+            // Tokens have roles admin and reader; web-UI accounts are admins and viewers.
+            let message = if from_token {
+                format!(
+                    "token {:?} has role {}; this needs {}",
+                    caller.name, caller.role, needed
+                )
+            } else {
+                format!(
+                    "{} is a {}; only an admin can change this",
+                    caller.name,
+                    role_name(caller.role)
+                )
+            };
+            ApiError::forbidden(message).into_response()
         };
     }
     request.extensions_mut().insert(caller);

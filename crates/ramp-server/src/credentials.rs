@@ -18,9 +18,10 @@ use subtle::ConstantTimeEq;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::Caller;
+use crate::password_memory::CheckMemory;
 
 /// How often credentials are re-read, so one revoked through another node stops working.
-const REFRESH: Duration = Duration::from_secs(2);
+const REFRESH: Duration = Duration::from_secs(1);
 
 /// The shortest password an account may have.
 pub const MIN_PASSWORD_LENGTH: usize = 8;
@@ -202,7 +203,12 @@ impl CredentialCache {
     /// token presented as the password of the token's name. Every call runs argon2 exactly
     /// once, against a stand-in hash when the name has no account, so the answer's timing does
     /// not tell which names exist.
-    pub async fn login(&self, username: &str, password: &str) -> Option<Caller> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        memory: Arc<CheckMemory>,
+    ) -> Option<Caller> {
         let known = self.known.load_full();
         let account = known.accounts.iter().find(|a| a.name.as_ref() == username);
         let hash = account.map_or_else(
@@ -212,7 +218,7 @@ impl CredentialCache {
         let presented = password.to_owned();
         // argon2 takes tens of milliseconds of CPU on purpose: keep it off the request
         // threads.
-        let verified = tokio::task::spawn_blocking(move || verify_password(&presented, &hash))
+        let verified = tokio::task::spawn_blocking(move || memory.verify(&presented, &hash))
             .await
             .unwrap_or(false);
         if let Some(account) = account {

@@ -5,7 +5,7 @@
 
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{FromRequestParts, Path, Query, Request};
+use axum::extract::{FromRequestParts, Path, Query, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
@@ -27,12 +27,22 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(ApiPath(value)),
-            Err(rejection) => Err(path_error(rejection)),
+            Err(rejection) => {
+                // A route with one parameter reads it without its name: find the name.
+                let only_name = RawPathParams::from_request_parts(parts, state)
+                    .await
+                    .ok()
+                    .and_then(|params| {
+                        let mut names = params.iter().map(|(name, _)| name.to_owned());
+                        names.next().filter(|_| names.next().is_none())
+                    });
+                Err(path_error(rejection, only_name))
+            }
         }
     }
 }
 
-fn path_error(rejection: PathRejection) -> ApiError {
+fn path_error(rejection: PathRejection, only_name: Option<String>) -> ApiError {
     use axum::extract::path::ErrorKind;
     let PathRejection::FailedToDeserializePathParams(error) = &rejection else {
         return ApiError::internal(rejection.body_text());
@@ -41,7 +51,7 @@ fn path_error(rejection: PathRejection) -> ApiError {
         ErrorKind::ParseErrorAtKey { key, .. }
         | ErrorKind::InvalidUtf8InPathParam { key }
         | ErrorKind::DeserializeError { key, .. } => Some(key.clone()),
-        _ => None,
+        _ => only_name,
     };
     let message = error.body_text();
     let message = message.strip_prefix("Invalid URL: ").unwrap_or(&message);

@@ -33,6 +33,7 @@ mod json_errors;
 pub mod live;
 mod login_throttle;
 mod metrics;
+mod password_memory;
 pub mod routes;
 mod server;
 pub mod session;

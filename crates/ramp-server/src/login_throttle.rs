@@ -13,10 +13,12 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::password_memory::CheckMemory;
 
 /// Password checks allowed per username and window.
 pub const MAX_ATTEMPTS: u32 = 10;
@@ -56,6 +58,7 @@ pub struct LoginThrottle {
     checks: Semaphore,
     waiting: AtomicUsize,
     max_waiting: usize,
+    memory: Arc<CheckMemory>,
 }
 
 impl LoginThrottle {
@@ -67,6 +70,7 @@ impl LoginThrottle {
             checks: Semaphore::new(concurrency),
             waiting: AtomicUsize::new(0),
             max_waiting: concurrency * WAITING_PER_CHECK,
+            memory: Arc::new(CheckMemory::new(concurrency)),
         }
     }
 
@@ -138,6 +142,11 @@ impl LoginThrottle {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(Refusal::Busy),
         }
+    }
+
+    /// The working memory of password checks, reused by each turn.
+    pub fn memory(&self) -> Arc<CheckMemory> {
+        Arc::clone(&self.memory)
     }
 
     /// Names with attempts remembered.

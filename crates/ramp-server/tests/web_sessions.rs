@@ -266,6 +266,11 @@ async fn accounts_log_in_with_passwords_and_viewers_cannot_edit() {
     )
     .await;
     assert_eq!((status, body["error"].as_str()), (403, Some("forbidden")));
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("is a viewer") && !message.contains("reader"),
+        "a viewer is called a viewer: {message}"
+    );
     let (_, feature) = server.get_json("/api/v1/features/viewed").await;
     assert_eq!(
         feature["percentage"], 0.0,

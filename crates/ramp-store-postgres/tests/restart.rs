@@ -149,3 +149,31 @@ async fn a_store_survives_its_server_restarting() {
     drop((store, other));
     drop(cluster);
 }
+
+/// A commit that reached PostgreSQL but whose answer was lost (the connection broke right after
+/// `COMMIT` was sent) is `OutcomeUnknown`, not `Unavailable`: it was stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_whose_answer_is_lost_is_outcome_unknown() {
+    if !common::server_is_reachable().await {
+        return;
+    }
+    let upstream = "127.0.0.1:5432".parse().unwrap();
+    let proxy = ramp_store::conformance::CuttingProxy::start(upstream, b"COMMIT").await;
+    let schema = common::unique_schema();
+    let _guard = common::DropSchema::on_test_server(&schema);
+    let direct = PostgresStore::open_url(&common::url(&schema))
+        .await
+        .unwrap();
+    let through_proxy = PostgresStore::open_url(&format!(
+        "postgres://postgres@{}/test?schema={schema}",
+        proxy.address
+    ))
+    .await
+    .unwrap();
+    ramp_store::conformance::a_lost_commit_answer_is_outcome_unknown(
+        std::sync::Arc::new(through_proxy),
+        std::sync::Arc::new(direct),
+        &proxy,
+    )
+    .await;
+}

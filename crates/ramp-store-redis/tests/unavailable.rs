@@ -3,6 +3,8 @@
 //! `redis-server` that the test starts on a free port, kills, freezes and restarts, so it never
 //! disturbs the shared test Redis.
 
+mod common;
+
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -211,4 +213,30 @@ async fn operations_fail_fast_while_redis_is_down_and_recover_by_themselves() {
     );
     server.signal("-CONT");
     store.snapshot().await.unwrap();
+}
+
+/// A commit that reached Redis but whose answer was lost (the connection broke right after
+/// `EXEC` was sent) is `OutcomeUnknown`, not `Unavailable`: it was stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_whose_answer_is_lost_is_outcome_unknown() {
+    if !common::redis_available("a_commit_whose_answer_is_lost_is_outcome_unknown") {
+        return;
+    }
+    let upstream = "127.0.0.1:6379".parse().unwrap();
+    let proxy = ramp_store::conformance::CuttingProxy::start(upstream, b"EXEC").await;
+    let prefix = common::unique_prefix();
+    let _guard = common::KeyGuard::new(common::REDIS, 0, &prefix);
+    let through_proxy =
+        RedisStore::open_url(&format!("redis://{}/0?prefix={prefix}", proxy.address))
+            .await
+            .unwrap();
+    let direct = RedisStore::open_url(&format!("{}/0?prefix={prefix}", common::REDIS))
+        .await
+        .unwrap();
+    ramp_store::conformance::a_lost_commit_answer_is_outcome_unknown(
+        std::sync::Arc::new(through_proxy),
+        std::sync::Arc::new(direct),
+        &proxy,
+    )
+    .await;
 }

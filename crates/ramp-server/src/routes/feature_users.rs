@@ -1,12 +1,13 @@
 //! Reading a feature's user lists a page at a time (so a list of 100,000 stays usable in the
 //! web UI), and how many known users a percentage would reach.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::json_errors::{ApiPath, ApiQuery};
 use crate::routes::features::feature_name;
 use crate::state::AppState;
 
@@ -47,8 +48,8 @@ pub struct UsersPage {
         (status = 422, body = ErrorBody)))]
 pub async fn users_page(
     State(state): State<AppState>,
-    Path(name): Path<String>,
-    Query(params): Query<UsersPageParams>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(params): ApiQuery<UsersPageParams>,
 ) -> ApiResult<Json<UsersPage>> {
     let name = feature_name(&name)?;
     let limit = params.limit.unwrap_or(100);
@@ -113,8 +114,8 @@ pub struct Coverage {
     responses((status = 200, body = Coverage), (status = 422, body = ErrorBody)))]
 pub async fn coverage(
     State(state): State<AppState>,
-    Path(name): Path<String>,
-    Query(params): Query<CoverageParams>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(params): ApiQuery<CoverageParams>,
 ) -> ApiResult<Json<Coverage>> {
     let name = feature_name(&name)?;
     let percentage = ramp_core::Percentage::new(params.percentage)

@@ -6,7 +6,7 @@
 //! lock, so its own requests cannot interleave; two servers on one store can still race in the
 //! moment between a check and its write.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use ramp_core::{GroupName, Rule, StoredGroup, UserId};
@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::json_errors::ApiPath;
 use crate::state::AppState;
 
 /// A stored group and the features that list it.
@@ -150,7 +151,7 @@ pub async fn list_groups(State(state): State<AppState>) -> ApiResult<Json<GroupL
     responses((status = 200, body = GroupView), (status = 404, body = ErrorBody)))]
 pub async fn show_group(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> ApiResult<Json<GroupView>> {
     let name = GroupName::new(&name)?;
     views(&state)
@@ -194,7 +195,7 @@ pub struct GroupBody {
         (status = 422, body = ErrorBody)))]
 pub async fn put_group(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<GroupBody>,
 ) -> ApiResult<(StatusCode, Json<GroupView>)> {
@@ -233,7 +234,7 @@ pub async fn put_group(
     responses((status = 204), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)))]
 pub async fn delete_group(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
     let name = GroupName::new(&name)?;

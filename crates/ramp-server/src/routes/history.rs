@@ -1,6 +1,6 @@
 //! History: the audit log (global or per feature, newest first, paged) and revert.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::{Extension, Json};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{attribution, if_match, ApiJson};
+use crate::json_errors::{ApiPath, ApiQuery};
 use crate::routes::features::feature_name;
 use crate::routes::last_change::stale_write;
 use crate::state::AppState;
@@ -193,7 +194,7 @@ async fn page(
     responses((status = 200, body = HistoryPage), (status = 422, body = ErrorBody)))]
 pub async fn global_history(
     State(state): State<AppState>,
-    Query(params): Query<HistoryParams>,
+    ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<Json<HistoryPage>> {
     let feature = params.feature.as_deref().map(feature_name).transpose()?;
     page(&state, feature, params).await
@@ -205,8 +206,8 @@ pub async fn global_history(
     responses((status = 200, body = HistoryPage), (status = 422, body = ErrorBody)))]
 pub async fn feature_history(
     State(state): State<AppState>,
-    Path(name): Path<String>,
-    Query(params): Query<HistoryParams>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<Json<HistoryPage>> {
     let feature = Some(feature_name(&name)?);
     page(&state, feature, params).await
@@ -218,7 +219,7 @@ pub async fn feature_history(
     responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)))]
 pub async fn history_event(
     State(state): State<AppState>,
-    Path(id): Path<u64>,
+    ApiPath(id): ApiPath<u64>,
 ) -> ApiResult<Json<HistoryEvent>> {
     state
         .store
@@ -271,7 +272,7 @@ pub struct RevertResult {
 pub async fn revert(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<RevertBody>,
 ) -> ApiResult<Json<RevertResult>> {

@@ -96,7 +96,11 @@ pub async fn log_in(
     state.metrics.password_check();
     let Some(caller) = state
         .credentials
-        .login(&login.username, &login.password)
+        .login(
+            &login.username,
+            &login.password,
+            state.login_throttle.memory(),
+        )
         .await
     else {
         tracing::warn!(user = %ramp_store::log_text(&login.username), "failed login");

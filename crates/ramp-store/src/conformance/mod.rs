@@ -103,8 +103,10 @@ mod credentials;
 mod features;
 mod history;
 mod load;
+mod unconfirmed;
 
 pub use credentials::*;
 pub use features::*;
 pub use history::*;
 pub use load::*;
+pub use unconfirmed::*;
