@@ -34,7 +34,12 @@ pub async fn no_null_or_undefined(scene: &Scene) -> Outcome {
         // The feature page fills its sections one by one: wait for the last ones.
         if route.starts_with("#/features/") {
             browser.find("#users-list li[data-user]").await?;
-            browser.find("#percentage-coverage p").await?;
+            poll("#percentage-coverage to show the reach", || async {
+                let text = browser.text("#percentage-coverage").await?;
+                ensure!(!text.trim().is_empty(), "nothing yet");
+                Ok(())
+            })
+            .await?;
         }
         let text = browser.js("return document.body.innerText", vec![]).await?;
         let text = text.as_str().unwrap_or_default();
