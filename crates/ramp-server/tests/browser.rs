@@ -108,6 +108,8 @@ async fn the_ui_in_a_real_browser() {
     steps
         .run("9 history and undo", rollout::history_and_revert(s))
         .await;
+    // Before the steps below add features of their own, which the pictures need not show.
+    steps.run("13 screens", screens::tour(s)).await;
     steps
         .run(
             "undone events are marked",
@@ -153,7 +155,6 @@ async fn the_ui_in_a_real_browser() {
     steps
         .run("admin pages show no null", owners::no_null_or_undefined(s))
         .await;
-    steps.run("13 screens", screens::tour(s)).await;
     steps
         .run(
             "labels on every control",
