@@ -19,6 +19,7 @@ mod browser {
     pub mod rollout;
     pub mod screens;
     pub mod security;
+    pub mod sorting;
     pub mod usability;
 }
 
@@ -27,7 +28,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use browser::harness::{Browser, Outcome, Scene};
-use browser::{editing, owners, rollout, screens, security, usability};
+use browser::{editing, owners, rollout, screens, security, sorting, usability};
 use common::TestServer;
 use futures::FutureExt;
 use reqwest::Method;
@@ -149,7 +150,7 @@ async fn the_ui_in_a_real_browser() {
     steps
         .run(
             "features sort by column",
-            owners::features_sort_by_column(s),
+            sorting::features_sort_by_column(s),
         )
         .await;
     steps
