@@ -23,6 +23,14 @@ pub enum RolloutError {
         /// The feature the event belongs to.
         actual: String,
     },
+    /// Undoing one event that a later undo already took back (and that undo still stands).
+    #[error("history event {event_id} was already undone by event {undone_by}")]
+    AlreadyUndone {
+        /// The event asked to be undone.
+        event_id: u64,
+        /// The undo that took it back.
+        undone_by: u64,
+    },
     /// After a copy, the destination does not answer like the source.
     #[error("the copy does not answer like the source: {reason}")]
     CopyMismatch {
@@ -44,6 +52,7 @@ impl RolloutError {
             self,
             RolloutError::Invalid(_)
                 | RolloutError::EventOfAnotherFeature { .. }
+                | RolloutError::AlreadyUndone { .. }
                 | RolloutError::InvalidImport { .. }
                 | RolloutError::Store(
                     StoreError::Invalid(_)

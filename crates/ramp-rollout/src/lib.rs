@@ -30,6 +30,7 @@ mod reading;
 mod revert;
 mod rollout;
 mod transfer;
+mod undone;
 
 pub use copy::{copy_store, CopyReport, CopyStep};
 pub use error::RolloutError;
@@ -37,3 +38,4 @@ pub use open::{open_server, open_store, DEFAULT_STORE_URL};
 pub use revert::{RevertScope, Reverted};
 pub use rollout::Rollout;
 pub use transfer::{Export, EXPORT_FORMAT};
+pub use undone::{own_comment, undo_link, undone_by, UndoLink};

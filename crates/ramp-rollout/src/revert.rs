@@ -7,12 +7,14 @@
 //! back), so later changes to other fields stay. Either result is written as one new change (so
 //! a revert is itself recorded and can be reverted). The write names the version it started
 //! from, so a change made meanwhile is never overwritten: the revert fails with a conflict
-//! instead.
+//! instead. Undoing one event that a later undo already took back is refused
+//! ([`RolloutError::AlreadyUndone`]): it would change nothing and read as if it had.
 
 use ramp_core::history::state_before;
 use ramp_core::{Attribution, Change, FeatureName, HistoryEvent};
 use ramp_store::{HistoryQuery, StoreError};
 
+use crate::undone::{link_comment, undone_by};
 use crate::{Rollout, RolloutError};
 
 /// What a revert did.
@@ -100,19 +102,26 @@ impl Rollout {
             RevertScope::ToBefore => {
                 state_before(current, &self.events_since(&name, event_id).await?)?
             }
-            RevertScope::OnlyThisEvent => event.undo(current)?,
+            RevertScope::OnlyThisEvent => {
+                let since = self.events_since(&name, event_id).await?;
+                if let Some(by) = undone_by(&since).get(&event_id) {
+                    return Err(RolloutError::AlreadyUndone {
+                        event_id,
+                        undone_by: *by,
+                    });
+                }
+                event.undo(current)?
+            }
         };
+        // The link to the event goes first, whatever the person wrote, so that history can
+        // tell which events a revert took back.
         let attribution = Attribution {
             actor: self.attribution.actor.clone(),
-            comment: Some(
-                self.attribution
-                    .comment
-                    .clone()
-                    .unwrap_or_else(|| match scope {
-                        RevertScope::ToBefore => format!("revert of event {event_id}"),
-                        RevertScope::OnlyThisEvent => format!("undo of event {event_id}"),
-                    }),
-            ),
+            comment: Some(link_comment(
+                scope,
+                event_id,
+                self.attribution.comment.as_deref(),
+            )),
         };
         match target {
             Some(state) => {

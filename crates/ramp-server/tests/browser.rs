@@ -1,8 +1,9 @@
 //! Real-browser tests of the web UI: headless Chromium, driven through chromedriver, on an
 //! in-process server. An admin logs in, creates a feature and rolls it out (percentage, users,
 //! exclusions, a stored group), checks users, moves it on the board, reads its history and
-//! undoes one earlier change while the later ones stay; a viewer sees no edit controls and cannot forge an edit; CSRF and stale versions
-//! are refused on a real page. Elements are found by the ids of `ui/README.md`.
+//! undoes one earlier change while the later ones stay; a viewer sees no edit controls and
+//! cannot forge an edit; CSRF and stale versions are refused on a real page; and what product
+//! owners tripped over (`browser/owners.rs`) stays fixed. Elements are found by the ids of `ui/README.md`.
 //!
 //! Starting Chromium costs about a second, so one session runs every scenario in order; each
 //! is a named step, a failing step does not stop the later ones, and the test fails at the end
@@ -14,9 +15,11 @@ mod browser {
     pub mod chromedriver;
     pub mod editing;
     pub mod harness;
+    pub mod owners;
     pub mod rollout;
     pub mod screens;
     pub mod security;
+    pub mod sorting;
     pub mod usability;
 }
 
@@ -25,7 +28,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use browser::harness::{Browser, Outcome, Scene};
-use browser::{editing, rollout, screens, security, usability};
+use browser::{editing, owners, rollout, screens, security, sorting, usability};
 use common::TestServer;
 use futures::FutureExt;
 use reqwest::Method;
@@ -106,7 +109,53 @@ async fn the_ui_in_a_real_browser() {
     steps
         .run("9 history and undo", rollout::history_and_revert(s))
         .await;
+    // Before the steps below add features of their own, which the pictures need not show.
     steps.run("13 screens", screens::tour(s)).await;
+    steps
+        .run(
+            "undone events are marked",
+            owners::undone_events_are_marked(s),
+        )
+        .await;
+    steps
+        .run(
+            "reach counts lists and groups",
+            owners::reach_counts_lists_and_groups(s),
+        )
+        .await;
+    steps
+        .run(
+            "excluded users are marked",
+            owners::excluded_users_are_marked(s),
+        )
+        .await;
+    steps
+        .run(
+            "group name read-only when editing",
+            owners::group_name_is_read_only_when_editing(s),
+        )
+        .await;
+    steps
+        .run(
+            "Everyone and Off look dangerous",
+            owners::quick_actions_look_dangerous(s),
+        )
+        .await;
+    steps
+        .run(
+            "web addresses are links",
+            owners::web_addresses_are_links(s),
+        )
+        .await;
+    steps
+        .run(
+            "features sort by column",
+            sorting::features_sort_by_column(s),
+        )
+        .await;
+    steps
+        .run("admin pages show no null", owners::no_null_or_undefined(s))
+        .await;
     steps
         .run(
             "labels on every control",
@@ -135,6 +184,9 @@ async fn the_ui_in_a_real_browser() {
         .run("12 changes elsewhere", security::changed_elsewhere(s))
         .await;
     steps.run("10 viewer", security::viewer(s)).await;
+    steps
+        .run("viewer pages show no null", owners::no_null_or_undefined(s))
+        .await;
 
     let Scene {
         server, browser, ..

@@ -287,3 +287,108 @@ async fn group_writes_honour_their_content_version() {
     assert_eq!(put(None, false, &["9"]).await.unwrap().status(), 200);
     server.stop().await;
 }
+
+/// The coverage answer says who would get the feature at a percentage: its listed users less
+/// the excluded ones, its stored groups' listed members, and the percentage's share of the
+/// other known users (bucketed as ramp_core does); groups with rules or defined in code are
+/// named, since their members cannot be counted.
+#[tokio::test]
+async fn coverage_counts_listed_users_group_members_and_the_percentage_of_the_rest() {
+    let server = TestServer::memory().await;
+    let ids = |prefix: &str, count: usize| -> Vec<String> {
+        (1..=count).map(|n| format!("{prefix}-{n}")).collect()
+    };
+    for (path, body) in [
+        (
+            "/api/v1/groups/vip",
+            json!({ "members": ["vip-1", "vip-2", "vip-3", "listed-1", "blocked-1"] }),
+        ),
+        (
+            "/api/v1/groups/pro",
+            json!({ "members": ["pro-1"], "rules": ["plan in [pro]"] }),
+        ),
+    ] {
+        let (status, answer) = server.send_json(Method::PUT, path, body).await;
+        assert!(status == 200 || status == 201, "{path}: {status} {answer}");
+    }
+    let mut excluded = ids("blocked", 2);
+    excluded.push("listed-2".to_owned());
+    let (status, answer) = server
+        .send_json(
+            Method::POST,
+            "/api/v1/features",
+            json!({ "name": "reach", "users": ids("listed", 40), "excluded_users": excluded,
+                    "groups": ["vip", "pro", "app_staff"] }),
+        )
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    // Another feature's users are known too: only the percentage can reach them.
+    let (status, _) = server
+        .send_json(
+            Method::POST,
+            "/api/v1/features",
+            json!({ "name": "elsewhere", "users": ids("other", 400) }),
+        )
+        .await;
+    assert_eq!(status, 201);
+
+    // The other ids: neither listed, excluded nor a member of an attached stored group (a
+    // listed member of a group with rules belongs whatever the rules say).
+    let others = ids("other", 400);
+    let known = 40 + 2 + 3 + 401;
+    let path = "/api/v1/features/reach/coverage?percentage=30";
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let coverage = loop {
+        let (status, coverage) = server.get_json(path).await;
+        assert_eq!(status, 200, "{coverage}");
+        // The live snapshot trails writes slightly.
+        if coverage["known_users"] == known {
+            break coverage;
+        }
+        assert!(std::time::Instant::now() < deadline, "{coverage}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let by_percentage = others
+        .iter()
+        .filter(|id| ramp_core::bucket::in_percentage(id, "reach", 30.0, false))
+        .count();
+    assert!(
+        by_percentage > 60 && by_percentage < 200,
+        "a plausible share: {by_percentage}"
+    );
+    assert_eq!(coverage["listed"], 39, "listed-2 is excluded: {coverage}");
+    assert_eq!(
+        coverage["group_members"], 4,
+        "vip-1..3 and pro-1: {coverage}"
+    );
+    assert_eq!(coverage["excluded"], 3, "{coverage}");
+    assert_eq!(coverage["others"], others.len(), "{coverage}");
+    assert_eq!(coverage["by_percentage"], by_percentage, "{coverage}");
+    assert_eq!(coverage["reached"], 39 + 4 + by_percentage, "{coverage}");
+    let mut by_rule: Vec<&str> = coverage["groups_by_rule"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|name| name.as_str())
+        .collect();
+    by_rule.sort_unstable();
+    assert_eq!(
+        by_rule,
+        ["app_staff", "pro"],
+        "vip has no rules: {coverage}"
+    );
+
+    // At 0 % only the lists and groups reach anyone; at 100 % everyone but the excluded.
+    let (_, none) = server
+        .get_json("/api/v1/features/reach/coverage?percentage=0")
+        .await;
+    assert_eq!(
+        (none["reached"].as_u64(), none["covered"].as_u64()),
+        (Some(43), Some(0))
+    );
+    let (_, all) = server
+        .get_json("/api/v1/features/reach/coverage?percentage=100")
+        .await;
+    assert_eq!(all["reached"], known - 3, "{all}");
+    server.stop().await;
+}

@@ -121,9 +121,12 @@ export async function listFeatures({ search, stage } = {}) {
   return (await request('GET', '/api/v1/features', { query: { search, stage, with: 'last_change' } })).data;
 }
 
-export async function createFeature({ name, description }) {
+export async function createFeature({ name, description, owner }) {
   const body = { name };
-  if (description) body.data = { description };
+  const data = {};
+  if (description) data.description = description;
+  if (owner) data.owner = owner;
+  if (Object.keys(data).length) body.data = data;
   return (await request('POST', '/api/v1/features', { json: body })).data;
 }
 

@@ -22,6 +22,14 @@ export function h(tag, props = {}, ...children) {
   return element;
 }
 
+/**
+ * Appends children, skipping null, undefined and false (the native `append` would write them
+ * as the words "null" and "undefined"), flattening arrays.
+ */
+export function appendChildren(parent, ...children) {
+  append(parent, children);
+}
+
 function append(parent, children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;

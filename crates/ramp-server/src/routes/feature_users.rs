@@ -1,8 +1,11 @@
 //! Reading a feature's user lists a page at a time (so a list of 100,000 stays usable in the
-//! web UI), and how many known users a percentage would reach.
+//! web UI), and who among the known users a percentage would reach.
+
+use std::collections::HashSet;
 
 use axum::extract::State;
 use axum::Json;
+use ramp_core::{FeatureName, GroupName, Snapshot, StoredGroup, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -98,17 +101,35 @@ pub struct CoverageParams {
     pub percentage: f64,
 }
 
-/// How far a percentage reaches among the users the store knows.
+/// Who a percentage of this feature would reach among the user ids the store knows, with
+/// the rules before the percentage applied as evaluation applies them: excluded users never,
+/// listed users and stored groups' listed members always, the percentage for the rest.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Coverage {
     /// Distinct user ids on any feature's lists or in any stored group.
     pub known_users: usize,
-    /// How many of them the percentage alone would reach for this feature (bucketed exactly
-    /// as evaluation does).
+    /// How many of them the percentage alone would reach (bucketed exactly as evaluation
+    /// does), ignoring the feature's lists and groups.
     pub covered: usize,
+    /// How many known users would get the feature: `listed + group_members + by_percentage`.
+    pub reached: usize,
+    /// The feature's listed users who are not excluded.
+    pub listed: usize,
+    /// Listed members of the feature's stored groups, neither listed nor excluded.
+    pub group_members: usize,
+    /// The remaining known users (`others`) that the percentage reaches.
+    pub by_percentage: usize,
+    /// Known users neither listed, excluded nor group members: those only the percentage
+    /// can reach (ids from other features' lists and groups).
+    pub others: usize,
+    /// The feature's excluded users: they never get it.
+    pub excluded: usize,
+    /// The feature's groups whose members cannot be counted: stored groups with attribute
+    /// rules (anyone matching also gets it) and groups defined in application code.
+    pub groups_by_rule: Vec<String>,
 }
 
-/// How many known users a percentage of this feature would reach.
+/// Who a percentage of this feature would reach among the known users.
 #[utoipa::path(get, path = "/api/v1/features/{name}/coverage", tag = "features",
     params(("name" = String, Path, description = "The feature"), CoverageParams),
     responses((status = 200, body = Coverage), (status = 422, body = ErrorBody)))]
@@ -121,16 +142,77 @@ pub async fn coverage(
     let percentage = ramp_core::Percentage::new(params.percentage)
         .map_err(|error| ApiError::invalid(error.to_string()).with_field("percentage"))?;
     let loaded = state.live.current();
-    let randomize = loaded.snapshot.randomize_percentage;
-    let known = loaded.known_users();
-    let covered = known
+    // One pass over the known users (cached per snapshot) with one checksum each, plus sets
+    // of the feature's own lists: linear in the users, whatever the percentage.
+    Ok(Json(reach(
+        &loaded.snapshot,
+        loaded.known_users(),
+        &name,
+        percentage.value(),
+    )))
+}
+
+fn id_set(list: Option<&Vec<UserId>>) -> HashSet<&str> {
+    list.into_iter().flatten().map(UserId::as_str).collect()
+}
+
+fn reach(snapshot: &Snapshot, known: &[String], name: &FeatureName, percentage: f64) -> Coverage {
+    let feature = snapshot
+        .features
         .iter()
-        .filter(|id| {
-            ramp_core::bucket::in_percentage(id, name.as_str(), percentage.value(), randomize)
+        .find(|feature| feature.name == *name);
+    let listed = id_set(feature.map(|feature| &feature.users));
+    let excluded = id_set(feature.map(|feature| &feature.excluded_users));
+    let attached: Vec<&GroupName> =
+        feature.map_or(Vec::new(), |feature| feature.groups.iter().collect());
+    let stored: Vec<&StoredGroup> = snapshot
+        .groups
+        .iter()
+        .filter(|group| attached.contains(&&group.name))
+        .collect();
+    let members: HashSet<&str> = stored
+        .iter()
+        .flat_map(|group| group.members.iter().map(UserId::as_str))
+        .collect();
+    let groups_by_rule = attached
+        .iter()
+        .filter(|name| {
+            stored
+                .iter()
+                .find(|group| group.name == ***name)
+                .is_none_or(|group| !group.rules.is_empty())
         })
-        .count();
-    Ok(Json(Coverage {
+        .map(ToString::to_string)
+        .collect();
+    let randomize = snapshot.randomize_percentage;
+    let in_percentage =
+        |id: &str| ramp_core::bucket::in_percentage(id, name.as_str(), percentage, randomize);
+    let mut coverage = Coverage {
         known_users: known.len(),
-        covered,
-    }))
+        covered: 0,
+        reached: 0,
+        listed: 0,
+        group_members: 0,
+        by_percentage: 0,
+        others: 0,
+        excluded: 0,
+        groups_by_rule,
+    };
+    for id in known {
+        let id = id.as_str();
+        let by_percentage = in_percentage(id);
+        coverage.covered += usize::from(by_percentage);
+        if excluded.contains(id) {
+            coverage.excluded += 1;
+        } else if listed.contains(id) {
+            coverage.listed += 1;
+        } else if members.contains(id) {
+            coverage.group_members += 1;
+        } else {
+            coverage.others += 1;
+            coverage.by_percentage += usize::from(by_percentage);
+        }
+    }
+    coverage.reached = coverage.listed + coverage.group_members + coverage.by_percentage;
+    coverage
 }

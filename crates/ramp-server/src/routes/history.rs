@@ -1,7 +1,10 @@
-//! History: the audit log (global or per feature, newest first, paged) and revert.
+//! History: the audit log (global or per feature, newest first, paged, each event with its
+//! undo links) and revert.
+
+mod links;
 
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::{Extension, Json};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use ramp_core::{FeatureName, HistoryEvent};
@@ -17,6 +20,7 @@ use crate::json_errors::{ApiPath, ApiQuery};
 use crate::routes::features::feature_name;
 use crate::routes::last_change::stale_write;
 use crate::state::AppState;
+use links::{annotate, PageEvent};
 
 /// The largest page.
 const MAX_LIMIT: usize = 1000;
@@ -105,9 +109,10 @@ impl Filters {
 /// A page of history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryPage {
-    /// Events, newest first.
+    /// Events, newest first, each with `undone_by` (the later undo that took it back and
+    /// still stands) and, for an undo or revert, `undoes` (the event it took back).
     #[schema(value_type = Vec<Object>)]
-    pub events: Vec<HistoryEvent>,
+    pub events: Vec<PageEvent>,
     /// Pass as `before` for the next page; absent on the last page.
     pub next_before: Option<u64>,
 }
@@ -117,6 +122,20 @@ async fn page(
     feature: Option<FeatureName>,
     params: HistoryParams,
 ) -> ApiResult<Json<HistoryPage>> {
+    let (events, next_before) = matching_events(state, feature.clone(), params).await?;
+    let events = annotate(state, feature.as_ref(), events).await?;
+    Ok(Json(HistoryPage {
+        events,
+        next_before,
+    }))
+}
+
+/// The page's events, newest first, and where the next page starts.
+async fn matching_events(
+    state: &AppState,
+    feature: Option<FeatureName>,
+    params: HistoryParams,
+) -> ApiResult<(Vec<HistoryEvent>, Option<u64>)> {
     let limit = params.limit.unwrap_or(HistoryQuery::DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(
@@ -136,10 +155,7 @@ async fn page(
         let next_before = (events.len() == limit)
             .then(|| events.last().map(|event| event.id))
             .flatten();
-        return Ok(Json(HistoryPage {
-            events,
-            next_before,
-        }));
+        return Ok((events, next_before));
     }
     // Read batches newest first, keeping matches, until the page is full, the history ends,
     // the events are older than `since` (ids grow with time), or the scan limit is reached.
@@ -159,32 +175,20 @@ async fn page(
             scanned += 1;
             cursor = Some(event.id);
             if filters.since.is_some_and(|since| event.time < since) {
-                return Ok(Json(HistoryPage {
-                    events,
-                    next_before: None,
-                }));
+                return Ok((events, None));
             }
             if filters.keeps(&event) {
                 events.push(event);
                 if events.len() == limit {
-                    return Ok(Json(HistoryPage {
-                        events,
-                        next_before: cursor,
-                    }));
+                    return Ok((events, cursor));
                 }
             }
         }
         if exhausted {
-            return Ok(Json(HistoryPage {
-                events,
-                next_before: None,
-            }));
+            return Ok((events, None));
         }
         if scanned >= SCAN_LIMIT {
-            return Ok(Json(HistoryPage {
-                events,
-                next_before: cursor,
-            }));
+            return Ok((events, cursor));
         }
     }
 }
@@ -268,7 +272,7 @@ pub struct RevertResult {
     params(("name" = String, Path, description = "The feature")),
     request_body = RevertBody,
     responses((status = 200, body = RevertResult), (status = 404, body = ErrorBody),
-        (status = 412, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 412, body = ErrorBody)))]
 pub async fn revert(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -297,6 +301,10 @@ pub async fn revert(
             let name = feature_name(&name)?;
             return Err(stale_write(&state, &name, expected, actual).await);
         }
+        Err(RolloutError::AlreadyUndone {
+            event_id,
+            undone_by,
+        }) => return Err(already_undone(&state, event_id, undone_by).await),
         Err(other) => return Err(other.into()),
     };
     let result = match reverted {
@@ -310,4 +318,23 @@ pub async fn revert(
         },
     };
     Ok(Json(result))
+}
+
+/// The 409 for undoing an event a later undo already took back: it names who undid it and
+/// when, so the person sees why nothing would change.
+async fn already_undone(state: &AppState, event_id: u64, undone_by: u64) -> ApiError {
+    let conflict = |message: String| {
+        ApiError::new(StatusCode::CONFLICT, "already_undone", message).with_field("event_id")
+    };
+    match state.store.history_event(undone_by).await {
+        Ok(Some(undo)) => conflict(format!(
+            "this change was already undone by {} at {}: there is nothing left to undo",
+            undo.actor,
+            undo.time.format("%Y-%m-%d %H:%M:%S UTC")
+        ))
+        .with_change(&undo.actor, undo.time),
+        _ => conflict(format!(
+            "event {event_id} was already undone by event {undone_by}: there is nothing left to undo"
+        )),
+    }
 }

@@ -69,6 +69,9 @@ pub async fn create_feature(scene: &Scene) -> Outcome {
     browser
         .fill("#new-feature-description", "Redesigned checkout")
         .await?;
+    browser
+        .fill("#new-feature-owner", "Priya (payments)")
+        .await?;
     browser.click("#create-feature").await?;
     let row = format!("#features-table tr[data-feature=\"{}\"]", scene.feature);
     browser.find(&row).await?;
@@ -80,8 +83,9 @@ pub async fn create_feature(scene: &Scene) -> Outcome {
 
     let feature = scene.api_feature().await?;
     ensure!(
-        feature["data"]["description"] == "Redesigned checkout",
-        "the API's feature lacks the description typed in: {feature}"
+        feature["data"]["description"] == "Redesigned checkout"
+            && feature["data"]["owner"] == "Priya (payments)",
+        "the API's feature lacks the description or owner typed in: {feature}"
     );
 
     // A second feature with the same name is refused with a message on the form.

@@ -180,7 +180,7 @@ pub async fn move_on_board(scene: &Scene) -> Outcome {
     open_feature(scene).await?;
     poll("#history-list to show the stage move", || async {
         let text = browser.text("#history-list").await?;
-        ensure!(text.contains("stage") && text.contains("beta"), "{text:?}");
+        ensure!(text.contains("stage") && text.contains("Beta"), "{text:?}");
         Ok(())
     })
     .await

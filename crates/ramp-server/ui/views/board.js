@@ -3,7 +3,7 @@
 
 import * as api from '../api.js';
 import {
-  h, replaceChildren, errorBox, showError, clearError, debounce, notify, STAGES, stageLabel, stageOptions,
+  h, appendChildren, replaceChildren, errorBox, showError, clearError, debounce, notify, STAGES, stageLabel, stageOptions,
   featureHref, formatPercentage, formatCount,
 } from '../dom.js';
 
@@ -117,7 +117,7 @@ export function mount(root, { canEdit }) {
     }
   }
 
-  root.append(
+  appendChildren(root, 
     h('div', { class: 'page-heading' }, h('h1', { text: 'Board' }),
       canEdit ? h('p', { class: 'muted', text: 'Drag a card to another column, or change its stage menu.' }) : null),
     error,

@@ -1,7 +1,7 @@
 // History events in plain words ("alice changed percentage from 10 to 25"), shared by the
 // feature page's timeline and the global history, so both read the same.
 
-import { h, timeStamp, featureHref, formatCount } from '../dom.js';
+import { h, timeStamp, featureHref, formatCount, stageLabel, absoluteTime } from '../dom.js';
 import { showValue } from '../parse.js';
 
 // Text is quoted so its edges show; numbers and booleans read bare, as they are stored.
@@ -32,7 +32,7 @@ function membersWords(field, added, removed) {
 
 function valueWords({ field, before, after }) {
   if (field === 'percentage') return `changed percentage from ${before ?? 0} to ${after ?? 0}`;
-  if (field === 'stage') return `moved stage from ${before} to ${after}`;
+  if (field === 'stage') return `moved stage from ${stageLabel(before)} to ${stageLabel(after)}`;
   const key = field.startsWith('data.') ? field.slice(5) : field;
   if (before === null || before === undefined) return `set ${key} to ${quote(after)}`;
   if (after === null || after === undefined) return `removed ${key} (was ${quote(before)})`;
@@ -44,13 +44,44 @@ function joinWords(parts) {
   return `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
 }
 
+// "alice's change of 29 Nov 2025, 10:04", or "their own change ..." when the same person.
+function whoseChange(event, undone) {
+  const whose = undone.actor === event.actor ? 'their own' : `${undone.actor}’s`;
+  const what = { created: 'creation of the feature', deleted: 'deletion of the feature' }[undone.action] || 'change';
+  return `${whose} ${what} of ${absoluteTime(undone.time)}`;
+}
+
+function changeWords(event) {
+  return (event.changes || []).flatMap((change) =>
+    change.kind === 'members' ? membersWords(change.field, change.added, change.removed) : [valueWords(change)]);
+}
+
 /** The event as one sentence, starting with who did it. */
 export function describeEvent(event) {
-  if (event.action === 'created') return `${event.actor} created the feature`;
-  if (event.action === 'deleted') return `${event.actor} deleted the feature`;
-  const parts = (event.changes || []).flatMap((change) =>
-    change.kind === 'members' ? membersWords(change.field, change.added, change.removed) : [valueWords(change)]);
-  return `${event.actor} ${parts.length ? joinWords(parts) : 'saved without changing anything'}`;
+  const undone = event.undoes;
+  if (event.action === 'created') {
+    // A feature re-created by undoing its deletion is restored, not new.
+    return undone ? `${event.actor} restored the feature (undid ${whoseChange(event, undone)})` : `${event.actor} created the feature`;
+  }
+  if (event.action === 'deleted') {
+    return undone ? `${event.actor} deleted the feature (undid ${whoseChange(event, undone)})` : `${event.actor} deleted the feature`;
+  }
+  const parts = changeWords(event);
+  const changed = parts.length ? joinWords(parts) : 'saved without changing anything';
+  if (undone) {
+    const verb = undone.scope === 'to_before' ? 'put back everything since' : 'undid';
+    return `${event.actor} ${verb} ${whoseChange(event, undone)}: ${changed}`;
+  }
+  return `${event.actor} ${changed}`;
+}
+
+// An undo's comment starts with its link ("undo of event 12"); event numbers are not shown,
+// so only the person's own words after it are.
+function ownComment(event) {
+  if (!event.comment) return null;
+  if (!event.undoes) return event.comment;
+  const own = /^(?:undo|revert) of event \d+(?:: ([\s\S]*))?$/.exec(event.comment);
+  return own ? own[1] || null : event.comment;
 }
 
 // Long id lists stay out of the sentence but can be opened.
@@ -77,16 +108,26 @@ function memberDetails(event) {
  */
 export function eventItem(event, { showFeature = false, onRevert = null } = {}) {
   const sentence = describeEvent(event);
-  return h('li', { class: `event event-${event.action}`, dataset: { event: String(event.id) } },
+  const comment = ownComment(event);
+  const undoneBy = event.undone_by;
+  return h('li', {
+    class: `event event-${event.action}${undoneBy ? ' event-undone' : ''}`,
+    dataset: undoneBy ? { event: String(event.id), undone: '' } : { event: String(event.id) },
+  },
     h('div', { class: 'event-body' },
       h('p', { class: 'event-text' },
         showFeature ? h('a', { href: featureHref(event.feature), class: 'event-feature', text: event.feature }) : null,
         showFeature ? ': ' : null,
         h('span', { text: sentence })),
-      h('p', { class: 'event-meta' }, timeStamp(event.time)),
-      event.comment ? h('p', { class: 'event-comment', text: `“${event.comment}”` }) : null,
+      h('p', { class: 'event-meta' }, timeStamp(event.time),
+        undoneBy ? h('span', {
+          class: 'badge badge-undone', title: `Undone by ${undoneBy.actor}, ${absoluteTime(undoneBy.time)}`,
+          text: `undone by ${undoneBy.actor}`,
+        }) : null),
+      comment ? h('p', { class: 'event-comment', text: `“${comment}”` }) : null,
       memberDetails(event)),
-    onRevert ? h('button', {
+    // An undone change has nothing left to undo (the server would refuse it).
+    onRevert && !undoneBy ? h('button', {
       type: 'button', class: 'revert secondary small', text: 'Undo',
       'aria-label': `Undo: ${sentence}`, onclick: (click) => onRevert(event, sentence, click.currentTarget),
     }) : null);
@@ -98,5 +139,6 @@ export function revertQuestion(event, sentence) {
     return `Undo “${sentence}”? Reverting the creation deletes the feature “${event.feature}” (its history is kept).`;
   }
   if (event.action === 'deleted') return `Undo “${sentence}”? The feature “${event.feature}” comes back as it was.`;
+  if (event.undoes) return `Undo “${sentence}”? That change comes back; changes made after it stay.`;
   return `Undo “${sentence}”? Only this change is undone; changes made after it stay.`;
 }

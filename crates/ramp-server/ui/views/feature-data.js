@@ -5,6 +5,26 @@ import * as api from '../api.js';
 import { h, replaceChildren, field, errorBox, showMessage, clearError, notify } from '../dom.js';
 import { parseValue, showValue } from '../parse.js';
 
+/** An http(s) address parsed from a data value, or null: no other scheme becomes a link. */
+export function webAddress(value) {
+  if (typeof value !== 'string' || !/^https?:\/\//i.test(value.trim())) return null;
+  try {
+    const url = new URL(value.trim());
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+// A web address opens in a new tab without giving that page a handle on this one.
+function dataValue(stored) {
+  const address = webAddress(stored);
+  if (address) {
+    return h('a', { class: 'data-link', href: address, target: '_blank', rel: 'noopener noreferrer', text: stored });
+  }
+  return h('span', { class: typeof stored === 'string' ? null : 'typed-value', text: showValue(stored) });
+}
+
 export function dataSection(page) {
   const error = errorBox('data-error');
   const list = h('dl', { id: 'data-list', class: 'data-list' });
@@ -20,7 +40,7 @@ export function dataSection(page) {
     }
     replaceChildren(list, entries.map(([name, stored]) => h('div', { class: 'data-entry', dataset: { key: name } },
       h('dt', { text: name }),
-      h('dd', {}, h('span', { class: typeof stored === 'string' ? null : 'typed-value', text: showValue(stored) }),
+      h('dd', {}, dataValue(stored),
         page.canEdit ? h('span', { class: 'entry-actions' },
           h('button', { type: 'button', class: 'edit-data link-button', text: 'Edit', 'aria-label': `Edit ${name}`,
             onclick: () => {

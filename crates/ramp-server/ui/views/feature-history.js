@@ -60,11 +60,11 @@ export function historySection(page) {
     if (!result) return;
     if (result.deleted) {
       page.alive = false;
-      notify(`Reverted: ${page.name} no longer exists. Reverting that in the history brings it back.`);
+      notify(`Undone: ${page.name} no longer exists. Undoing that in the history brings it back.`);
       location.hash = '#/features';
       return;
     }
-    notify(result.changed ? 'Reverted.' : 'Nothing to revert: the feature already matches.');
+    notify(result.changed ? 'Undone.' : 'Nothing to undo: the feature already matches.');
   }
 
   more.addEventListener('click', loadMore);

@@ -5,7 +5,8 @@
 
 import * as api from '../api.js';
 import {
-  h, field, errorBox, showMessage, notify, debounce, stagePill, stageOptions, stageLabel, formatCount, formatPercentage,
+  h, replaceChildren, field, errorBox, showMessage, notify, debounce, stagePill, stageOptions, stageLabel, formatCount,
+  formatPercentage, plural,
 } from '../dom.js';
 import { showValue } from '../parse.js';
 
@@ -152,24 +153,45 @@ function readOnlyDetails() {
   };
 }
 
+/**
+ * Who gets the feature at the percentage tried, among the user ids Ramp knows: listed users,
+ * members of its stored groups and the percentage's share of the rest; excluded users never.
+ */
+function reachWords(coverage) {
+  const { known_users: known, reached, listed, group_members: members, by_percentage: byPercentage, others } = coverage;
+  const excluded = coverage.excluded || 0;
+  const byRule = coverage.groups_by_rule || [];
+  if (known === 0) {
+    return h('p', { text: 'No users are known yet: the percentage will pick users as they come.' });
+  }
+  const parts = [];
+  if (listed) parts.push(`${formatCount(listed)} listed`);
+  if (members) parts.push(`${formatCount(members)} in its groups`);
+  if (others) parts.push(`≈ ${formatCount(byPercentage)} of ${formatCount(others)} other known users by percentage`);
+  return [
+    h('p', { class: 'reach-total', text: `Gets it: ${plural(reached, 'known user')}${parts.length ? ` (${parts.join(', ')})` : ''}.` }),
+    excluded ? h('p', { class: 'reach-excluded', text: `${plural(excluded, 'excluded user')} never ${excluded === 1 ? 'gets' : 'get'} it.` }) : null,
+    byRule.length ? h('p', { class: 'reach-rules', text: `Also anyone matching the rules of ${byRule.join(', ')}.` }) : null,
+    h('p', { class: 'hint', text: 'Known users are the ids on any feature’s lists or in stored groups; users Ramp has not seen get it by the percentage too.' }),
+  ];
+}
+
 export function percentageSection(page) {
-  const coverageText = h('p', { id: 'percentage-coverage', class: 'coverage', 'aria-live': 'polite' });
+  const coverageText = h('div', { id: 'percentage-coverage', class: 'coverage', 'aria-live': 'polite' });
   let coverageRequest = 0;
 
   async function showCoverage(percentage) {
     const request = ++coverageRequest;
     if (!Number.isFinite(percentage) || percentage < 0 || percentage > 100) {
-      coverageText.textContent = '';
+      replaceChildren(coverageText);
       return;
     }
     try {
-      const { known_users: known, covered } = await api.coverage(page.name, percentage);
+      const coverage = await api.coverage(page.name, percentage);
       if (request !== coverageRequest || !page.alive) return;
-      coverageText.textContent = known === 0
-        ? 'No known users yet to estimate the reach from.'
-        : `≈ ${formatCount(covered)} of ${formatCount(known)} known users`;
+      replaceChildren(coverageText, reachWords(coverage));
     } catch {
-      if (request === coverageRequest) coverageText.textContent = '';
+      if (request === coverageRequest) replaceChildren(coverageText);
     }
   }
   const showCoverageSoon = debounce(showCoverage, 250);

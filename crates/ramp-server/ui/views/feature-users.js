@@ -61,8 +61,14 @@ export function userListSection(page, config) {
       replaceChildren(list, h('li', { class: 'empty muted', text: searching ? 'No id matches.' : 'Nobody on this list.' }));
       return;
     }
-    replaceChildren(list, users.map((user) => h('li', { dataset: { user } },
-      h('span', { class: 'user-id', text: user }),
+    // On the allow list, an excluded user still does not get the feature: say so on the row.
+    const excluded = config.list === 'users' ? excludedIds(page.feature) : new Set();
+    replaceChildren(list, users.map((user) => h('li', {
+      dataset: excluded.has(user) ? { user, excluded: '' } : { user },
+      class: excluded.has(user) ? 'excluded-user' : null,
+    },
+      h('span', { class: 'user-id' }, user,
+        excluded.has(user) ? h('span', { class: 'badge badge-excluded', title: 'Excluded: never gets the feature', text: 'excluded' }) : null),
       page.canEdit ? h('button', {
         type: 'button', class: `${config.removeClass} link-button`, text: config.removeText,
         'aria-label': `${config.removeText}: ${user}`, onclick: (event) => removeUser(user, event.currentTarget),
@@ -138,6 +144,15 @@ function pasteForm(page, config, error) {
     field(config.pasteLabel, paste),
     h('div', { class: 'form-actions' }, add, counter),
     error);
+}
+
+// One Set per feature version, so paging through a long list does not rebuild it.
+let excludedCache = { feature: null, ids: new Set() };
+function excludedIds(feature) {
+  if (excludedCache.feature !== feature) {
+    excludedCache = { feature, ids: new Set(feature?.excluded_users || []) };
+  }
+  return excludedCache.ids;
 }
 
 function localPage(all, { search, offset, limit }) {

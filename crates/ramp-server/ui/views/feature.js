@@ -5,7 +5,7 @@
 
 import * as api from '../api.js';
 import {
-  h, replaceChildren, errorBox, showError, showMessage, clearError, notify, whileBusy, stagePill, timeStamp, plural,
+  h, appendChildren, replaceChildren, errorBox, showError, showMessage, clearError, notify, whileBusy, stagePill, timeStamp, plural,
 } from '../dom.js';
 import { detailsSection, percentageSection } from './feature-settings.js';
 import { userListSection } from './feature-users.js';
@@ -151,14 +151,14 @@ export function mount(root, { canEdit, params }) {
     const check = checkSection(page);
     const history = historySection(page);
     page.sections = [details, percentage, users, excluded, groups, data, check, history];
-    root.append(h('div', { class: 'feature-layout' },
+    appendChildren(root, h('div', { class: 'feature-layout' },
       h('div', { class: 'feature-main' }, details.element, percentage.element, users.element, excluded.element),
       h('div', { class: 'feature-side' }, groups.element, data.element, check.element, history.element),
       canEdit ? deleteZone(page) : null));
     for (const section of page.sections) section.update?.(feature, { force: true });
   }
 
-  root.append(
+  appendChildren(root, 
     h('p', { class: 'breadcrumb' }, h('a', { href: '#/features', text: '← All features' })),
     h('div', { class: 'page-heading feature-heading' }, title, headingMeta),
     notice);
@@ -168,7 +168,7 @@ export function mount(root, { canEdit, params }) {
   }).catch((error) => {
     if (!page.alive) return;
     const box = errorBox('feature-error');
-    root.append(box);
+    appendChildren(root, box);
     if (error.status === 404) {
       showMessage(box, `There is no feature named “${name}”.`);
       box.append(h('p', {}, h('a', { href: `#/history?feature=${encodeURIComponent(name)}`, text: 'Look for it in the history' })));

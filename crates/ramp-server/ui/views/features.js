@@ -1,14 +1,32 @@
-// The features list: search as you type, stage filter, quick actions (everyone / off) and,
-// for admins, creating a feature.
+// The features list: search as you type, stage filter, sortable columns, quick actions
+// (everyone / off) and, for admins, creating a feature.
 
 import * as api from '../api.js';
 import {
-  h, tableCell, replaceChildren, field, errorBox, showError, clearError, confirmAction, notify, debounce, whileBusy,
-  stagePill, stageOptions, featureHref, formatCount, formatPercentage, relativeTimeElement,
+  h, appendChildren, tableCell, replaceChildren, field, errorBox, showError, clearError, confirmAction, notify, debounce, whileBusy,
+  stagePill, stageOptions, featureHref, formatCount, formatPercentage, relativeTimeElement, STAGES,
 } from '../dom.js';
 
-// Kept between visits, so coming back from a feature shows the same filtered list.
-const filters = { search: '', stage: '' };
+// Kept between visits, so coming back from a feature shows the same filtered, sorted list.
+const filters = { search: '', stage: '', sort: 'name', descending: false };
+
+const stageRank = (stage) => STAGES.findIndex(([value]) => value === stage);
+const changeTime = (feature) => Date.parse(feature.last_change?.time || feature.updated_at) || 0;
+
+// The sortable columns: how to compare two features by each. Ties fall back to the name, so
+// the order is the same on every load.
+const SORTS = {
+  name: { title: 'Name', compare: () => 0 },
+  stage: { title: 'Stage', compare: (a, b) => stageRank(a.stage) - stageRank(b.stage) },
+  percentage: { title: 'Percentage', compare: (a, b) => a.percentage - b.percentage },
+  last_change: { title: 'Last change', compare: (a, b) => changeTime(a) - changeTime(b) },
+};
+
+function sorted(features) {
+  const { compare } = SORTS[filters.sort] || SORTS.name;
+  const direction = filters.descending ? -1 : 1;
+  return [...features].sort((a, b) => direction * (compare(a, b) || a.name.localeCompare(b.name)));
+}
 
 export function mount(root, { canEdit }) {
   let alive = true;
@@ -24,12 +42,35 @@ export function mount(root, { canEdit }) {
   const listError = errorBox('features-error');
   const tbody = h('tbody');
   const count = h('p', { class: 'muted', role: 'status' });
+  const headings = h('tr');
   const table = h('table', { id: 'features-table', class: 'data-table stack-on-phone' },
     h('caption', { class: 'visually-hidden', text: 'Features' }),
-    h('thead', {}, h('tr', {},
-      ['Name', 'Description', 'Stage', 'Percentage', 'Users', 'Groups', 'Last change', canEdit ? 'Actions' : null]
-        .filter(Boolean).map((title) => h('th', { scope: 'col', text: title })))),
+    h('thead', {}, headings),
     tbody);
+  let shown = [];
+
+  // A sortable column's heading is a button; `aria-sort` tells screen readers the order.
+  function renderHeadings() {
+    const columns = ['name', 'Description', 'stage', 'percentage', 'Users', 'Groups', 'last_change', canEdit ? 'Actions' : null];
+    replaceChildren(headings, columns.filter(Boolean).map((column) => {
+      const sort = SORTS[column];
+      if (!sort) return h('th', { scope: 'col', text: column });
+      const active = filters.sort === column;
+      const order = filters.descending ? 'descending' : 'ascending';
+      return h('th', { scope: 'col', dataset: { sort: column }, 'aria-sort': active ? order : 'none' },
+        h('button', {
+          type: 'button', class: 'sort-button', 'aria-label': `Sort by ${sort.title.toLowerCase()}`,
+          onclick: () => sortBy(column),
+        }, sort.title, h('span', { class: 'sort-mark', 'aria-hidden': 'true', text: active ? (filters.descending ? ' ▼' : ' ▲') : '' })));
+    }));
+  }
+
+  function sortBy(column) {
+    filters.descending = filters.sort === column ? !filters.descending : false;
+    filters.sort = column;
+    renderHeadings();
+    renderRows(shown);
+  }
 
   async function load() {
     const request = ++latestRequest;
@@ -44,6 +85,7 @@ export function mount(root, { canEdit }) {
   const loadSoon = debounce(load, 200);
 
   function renderRows(features) {
+    shown = features;
     count.textContent = features.length === 1 ? '1 feature' : `${formatCount(features.length)} features`;
     if (features.length === 0) {
       const filtered = filters.search || filters.stage;
@@ -51,7 +93,7 @@ export function mount(root, { canEdit }) {
         text: filtered ? 'No feature matches these filters.' : 'No features yet.' })));
       return;
     }
-    replaceChildren(tbody, features.map(row));
+    replaceChildren(tbody, sorted(features).map(row));
   }
 
   function row(feature) {
@@ -68,9 +110,9 @@ export function mount(root, { canEdit }) {
         ? h('span', {}, `${change.actor}, `, relativeTimeElement(change.time))
         : h('span', { class: 'muted' }, relativeTimeElement(feature.updated_at))),
       canEdit ? tableCell('Actions', h('div', { class: 'row-actions' },
-        h('button', { type: 'button', class: 'small', dataset: { action: 'everyone' }, text: 'Everyone', disabled: actionRunning,
+        h('button', { type: 'button', class: 'small danger', dataset: { action: 'everyone' }, text: 'Everyone', disabled: actionRunning,
           'aria-label': `Turn ${feature.name} on for everyone`, onclick: () => everyone(feature) }),
-        h('button', { type: 'button', class: 'small secondary', dataset: { action: 'off' }, text: 'Off', disabled: actionRunning,
+        h('button', { type: 'button', class: 'small danger', dataset: { action: 'off' }, text: 'Off', disabled: actionRunning,
           'aria-label': `Turn ${feature.name} off`, onclick: () => off(feature) }))) : null);
   }
 
@@ -128,7 +170,7 @@ export function mount(root, { canEdit }) {
     load();
   });
 
-  root.append(
+  appendChildren(root, 
     h('div', { class: 'page-heading' }, h('h1', { text: 'Features' }), count),
     canEdit ? createForm(load) : null,
     h('form', { class: 'toolbar', role: 'search', onsubmit: (event) => event.preventDefault() },
@@ -136,6 +178,7 @@ export function mount(root, { canEdit }) {
       field('Stage', stage)),
     listError,
     h('div', { class: 'table-scroll' }, table));
+  renderHeadings();
   load();
 
   return {
@@ -150,18 +193,22 @@ export function mount(root, { canEdit }) {
 function createForm(reload) {
   const name = h('input', { id: 'new-feature-name', required: true, autocomplete: 'off', placeholder: 'new_checkout' });
   const description = h('input', { id: 'new-feature-description', autocomplete: 'off', placeholder: 'What it does, for whom' });
+  const owner = h('input', { id: 'new-feature-owner', autocomplete: 'off', placeholder: 'Who decides about it' });
   const submit = h('button', { id: 'create-feature', type: 'submit', text: 'Create feature' });
   const error = errorBox('create-error');
-  const inputs = { name, data: description, description };
+  const inputs = { name, data: description, description, owner };
 
   async function create(event) {
     event.preventDefault();
     clearError(error, inputs);
     await whileBusy(submit, async () => {
       try {
-        const feature = await api.createFeature({ name: name.value.trim(), description: description.value.trim() });
+        const feature = await api.createFeature({
+          name: name.value.trim(), description: description.value.trim(), owner: owner.value.trim(),
+        });
         name.value = '';
         description.value = '';
+        owner.value = '';
         notify(`Created ${feature.name}.`, { label: 'Open it', run: () => { location.hash = featureHref(feature.name); } });
         await reload();
         name.focus();
@@ -176,6 +223,7 @@ function createForm(reload) {
     h('form', { class: 'inline-form', onsubmit: create },
       field('Name', name),
       field('Description', description),
+      field('Owner', owner),
       h('div', { class: 'form-actions' }, submit),
       h('p', { class: 'hint form-hint', text: 'Names use letters, digits and _ - . : (no spaces).' }),
       error));

@@ -3,7 +3,7 @@
 
 import * as api from '../api.js';
 import {
-  h, tableCell, replaceChildren, field, errorBox, showError, clearError, confirmAction, notify, debounce, whileBusy,
+  h, appendChildren, tableCell, replaceChildren, field, errorBox, showError, clearError, confirmAction, notify, debounce, whileBusy,
   featureHref, formatCount,
 } from '../dom.js';
 import { parseLines, parseUserIds } from '../parse.js';
@@ -69,7 +69,7 @@ export function mount(root, { canEdit }) {
     });
   }
 
-  root.append(
+  appendChildren(root, 
     h('div', { class: 'page-heading' }, h('h1', { text: 'Groups' })),
     h('p', { class: 'muted lead', text: 'A stored group is a list of members plus attribute rules; a user belongs if listed or if every rule holds.' }),
     error,
@@ -106,21 +106,35 @@ function groupForm(reload) {
   // The group being edited, as it was loaded; null for a new group.
   let editing = null;
 
+  const nameHint = h('p', { class: 'hint', id: 'group-name-hint' });
+  name.setAttribute('aria-describedby', 'group-name-hint');
+
+  // A stored group is known by its name: saving under another name would make a second group
+  // (and leave the features on the first), so an edit keeps the name read-only.
+  function setEditing(group) {
+    editing = group;
+    name.readOnly = Boolean(group);
+    name.classList.toggle('read-only', Boolean(group));
+    nameHint.textContent = group
+      ? 'The name cannot change. To rename, create a group with the new name and delete this one.'
+      : 'To change an existing group, use its Edit button.';
+  }
+
   function clear() {
     for (const input of [name, description, members, rules]) input.value = '';
     heading.textContent = 'New group';
-    editing = null;
+    setEditing(null);
     clearError(error, inputs);
   }
 
   async function submit(event) {
     event.preventDefault();
     clearError(error, inputs);
-    const groupName = name.value.trim();
+    const groupName = editing ? editing.name : name.value.trim();
     await whileBusy(save, async () => {
       try {
-        // Renaming in the form saves a new group: only the edited name carries its version.
-        const version = editing && editing.name === groupName ? editing.version : null;
+        // The name is read-only while editing, so an edit always saves the group it loaded.
+        const version = editing ? editing.version : null;
         await api.putGroup(groupName, {
           description: description.value.trim(),
           members: parseUserIds(members.value),
@@ -139,7 +153,7 @@ function groupForm(reload) {
     heading,
     h('form', { class: 'group-form', onsubmit: submit },
       h('div', { class: 'field-row' },
-        field('Name', name, { hint: 'To change an existing group, use its Edit button.' }),
+        h('div', { class: 'field' }, h('label', { for: 'group-name', text: 'Name' }), name, nameHint),
         field('Description', description)),
       h('div', { class: 'field-row' },
         field('Members (one id per line)', members),
@@ -147,11 +161,12 @@ function groupForm(reload) {
       error,
       h('div', { class: 'form-actions' }, save, h('button', { type: 'button', class: 'secondary', text: 'Clear', onclick: clear }))));
 
+  setEditing(null);
   return {
     element,
     edit(group) {
       clearError(error, inputs);
-      editing = group;
+      setEditing(group);
       name.value = group.name;
       description.value = group.description || '';
       members.value = group.members.join('\n');

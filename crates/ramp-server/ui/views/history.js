@@ -3,7 +3,7 @@
 
 import * as api from '../api.js';
 import {
-  h, replaceChildren, field, errorBox, showError, clearError, confirmAction, notify, debounce, whileBusy,
+  h, appendChildren, replaceChildren, field, errorBox, showError, clearError, confirmAction, notify, debounce, whileBusy,
 } from '../dom.js';
 import { eventItem, revertQuestion } from './event-words.js';
 
@@ -81,7 +81,8 @@ export function mount(root, { canEdit, query }) {
     await whileBusy(button, async () => {
       try {
         const result = await api.revert(event.feature, event.id);
-        notify(result.outcome === 'deleted' ? `Reverted: ${event.feature} no longer exists.` : `Reverted ${event.feature}.`);
+        if (result.outcome === 'deleted') notify(`Undone: ${event.feature} no longer exists.`);
+        else notify(result.event ? `Undone on ${event.feature}.` : `Nothing to undo: ${event.feature} already matches.`);
       } catch (failure) {
         showError(error, failure);
       }
@@ -110,7 +111,7 @@ export function mount(root, { canEdit, query }) {
     if (alive) replaceChildren(names, features.map(({ name }) => h('option', { value: name })));
   }).catch(() => {});
 
-  root.append(
+  appendChildren(root, 
     h('div', { class: 'page-heading' }, h('h1', { text: 'History' })),
     h('form', { class: 'toolbar history-filters', onsubmit: submit },
       field('Feature', feature), names,

@@ -1,7 +1,7 @@
 // The login screen: username and password, exchanged for a session cookie and CSRF token.
 
 import * as api from '../api.js';
-import { h, errorBox, field, showError, showMessage, clearError, whileBusy } from '../dom.js';
+import { h, appendChildren, errorBox, field, showError, showMessage, clearError, whileBusy } from '../dom.js';
 
 export function renderLogin(root, { message, onLoggedIn }) {
   const username = h('input', { id: 'login-username', name: 'username', autocomplete: 'username', required: true });
@@ -29,7 +29,7 @@ export function renderLogin(root, { message, onLoggedIn }) {
     });
   }
 
-  root.append(h('section', { class: 'login card' },
+  appendChildren(root, h('section', { class: 'login card' },
     h('h1', { text: 'Log in to Ramp' }),
     h('form', { onsubmit: logIn },
       field('Username', username),

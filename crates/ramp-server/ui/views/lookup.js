@@ -2,7 +2,7 @@
 
 import * as api from '../api.js';
 import {
-  h, tableCell, replaceChildren, field, errorBox, showError, whileBusy, debounce, featureHref, formatCount,
+  h, appendChildren, tableCell, replaceChildren, field, errorBox, showError, whileBusy, debounce, featureHref, formatCount,
 } from '../dom.js';
 import { explanation, readContext } from './feature-check.js';
 
@@ -64,7 +64,7 @@ export function mount(root) {
   const rerunSoon = debounce(() => { if (lastContext && states.length) run(lastContext); }, 300);
   onlyActive.addEventListener('change', () => { if (states.length) render(); });
 
-  root.append(
+  appendChildren(root, 
     h('div', { class: 'page-heading' }, h('h1', { text: 'User lookup' })),
     h('p', { class: 'muted lead', text: 'See every feature as one user gets it, with the reason.' }),
     h('section', { class: 'card' },
