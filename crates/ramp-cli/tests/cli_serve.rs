@@ -143,3 +143,73 @@ fn tokens_are_created_listed_and_revoked_on_the_store() {
     let error = ramp.fails(&["token", "revoke", "ci"], None);
     assert!(error.contains("no token named"), "{error}");
 }
+
+/// Sends one HTTP/1.1 request with a JSON body to `port` and returns the status line.
+fn post_json(port: u16, path: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = match std::net::TcpStream::connect(("127.0.0.1", port)) {
+        Ok(stream) => stream,
+        Err(error) => return format!("cannot connect: {error}"),
+    };
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: ramp\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = Vec::new();
+    if let Err(error) = stream.read_to_end(&mut answer) {
+        return format!("no answer: {error}");
+    }
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+/// Login names are chosen by whoever sends the request: one with a newline must not forge a
+/// log line, and a huge one must not write megabytes of log.
+#[test]
+fn login_names_cannot_forge_log_lines_or_flood_the_log() {
+    let ramp = Ramp::new();
+    let (mut child, printed) = start(
+        &ramp,
+        &["serve", "--bind", "127.0.0.1:0"],
+        &[("RAMP_LOG", "info")],
+    );
+    let port: u16 = printed[0]["Ramp listening on http://127.0.0.1:".len()..]
+        .split(' ')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .expect("a port");
+    // Read the log as it is written, so that a flood of it could not block the server.
+    let mut stderr = child.stderr.take().expect("stderr");
+    let log = std::thread::spawn(move || {
+        let mut log = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut log);
+        log
+    });
+    let forged = serde_json::json!({
+        "username": "admin\n2026-12-06T21:30:00Z  INFO ramp: FORGED logged in user=root",
+        "password": "guess",
+    });
+    let huge = serde_json::json!({ "username": "x".repeat(900_000), "password": "guess" });
+    let wrong = serde_json::json!({ "username": "admin", "password": "guess" });
+    let statuses: Vec<String> = [forged, huge, wrong]
+        .iter()
+        .map(|login| post_json(port, "/api/v1/session", &login.to_string()))
+        .collect();
+    assert!(terminate(child).success());
+    let log = log.join().expect("the log");
+    for status in &statuses {
+        assert!(status.contains(" 401"), "{statuses:?}\n{log}");
+    }
+    assert!(
+        log.contains("failed login"),
+        "the wrong password is logged: {log}"
+    );
+    assert!(
+        !log.lines()
+            .any(|line| line.contains("FORGED") && !line.contains("failed login")),
+        "a login name forged a log line:\n{log}"
+    );
+    assert!(log.len() < 64 * 1024, "{} bytes of log", log.len());
+}
