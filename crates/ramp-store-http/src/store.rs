@@ -67,12 +67,11 @@ impl HttpStore {
         match self.api.send(self.api.request(Method::GET, url)).await {
             Ok(_) => Ok(()),
             Err(failure) if failure.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
-                Err(StoreError::InvalidUrl {
-                    url: self.base_url().to_owned(),
-                    reason: "no Ramp server answers there (expected the address `ramp serve` \
-                             prints, such as http://127.0.0.1:4242)"
-                        .to_owned(),
-                })
+                Err(StoreError::invalid_url(
+                    self.base_url(),
+                    "no Ramp server answers there (expected the address `ramp serve` \
+                     prints, such as http://127.0.0.1:4242)",
+                ))
             }
             Err(failure) => Err(failure.into_store_error(Subject {
                 kind: "server",

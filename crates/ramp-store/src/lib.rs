@@ -11,6 +11,7 @@ mod error;
 pub mod list_column;
 mod memory;
 pub mod prepare;
+mod redact;
 mod store;
 
 #[cfg(feature = "conformance")]
@@ -19,4 +20,5 @@ pub mod conformance;
 pub use credential::{Credential, CredentialKind, Role};
 pub use error::{Source, StoreError};
 pub use memory::MemoryStore;
+pub use redact::redact_url;
 pub use store::{Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store};

@@ -17,7 +17,7 @@ pub mod users;
 
 use anyhow::{anyhow, bail};
 use ramp_rollout::{open_server, open_store, Rollout, DEFAULT_STORE_URL};
-use ramp_store::StoreError;
+use ramp_store::{redact_url, StoreError};
 use ramp_store_http::HttpError;
 
 use crate::cli::{Cli, Command};
@@ -194,7 +194,7 @@ pub async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn ramp_store::St
     open_store(url).await.map_err(|error| match error {
         // Already says which URL and why.
         StoreError::InvalidUrl { .. } => anyhow::Error::from(error),
-        other => anyhow!("cannot open the store at {url}: {other}"),
+        other => anyhow!("cannot open the store at {}: {other}", redact_url(url)),
     })
 }
 
