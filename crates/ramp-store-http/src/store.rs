@@ -153,6 +153,8 @@ impl Store for HttpStore {
         expected_version: Option<u64>,
         attribution: &Attribution,
     ) -> Result<Applied, StoreError> {
+        // Refused here like in every store: the header would carry a NUL as a space.
+        attribution.validate()?;
         self.apply_change(name, change, expected_version, attribution)
             .await
     }
@@ -213,6 +215,7 @@ impl Store for HttpStore {
         groups: &[StoredGroup],
         attribution: &Attribution,
     ) -> Result<ImportSummary, StoreError> {
+        attribution.validate()?;
         let document = ExportDocument {
             format: EXPORT_FORMAT,
             version: 1,
