@@ -293,20 +293,28 @@ impl Store for HttpStore {
     }
 
     async fn credentials(&self) -> Result<Vec<Credential>, StoreError> {
-        self.list_tokens().await
+        // Tokens and web-UI accounts: what the API lists. Sessions it keeps to itself.
+        let mut credentials = self.list_tokens().await?;
+        credentials.extend(self.list_accounts().await?);
+        credentials.sort_by(|left, right| left.sort_key().cmp(&right.sort_key()));
+        Ok(credentials)
     }
 
     async fn create_credential(&self, _credential: &Credential) -> Result<(), StoreError> {
-        // The server generates every token's secret and never accepts a hash.
+        // The server generates every token's secret and hashes every password itself; it
+        // never accepts a hash.
         Err(refused(
-            "a server makes its tokens itself: create one with POST /api/v1/tokens \
-             (`ramp --server URL token create`)",
+            "a server makes its credentials itself: create a token with POST /api/v1/tokens \
+             (`ramp --server URL token create`) and an account with POST /api/v1/accounts \
+             (`ramp --server URL account create`)",
         ))
     }
 
     async fn delete_credential(&self, kind: CredentialKind, name: &str) -> Result<(), StoreError> {
-        if kind != CredentialKind::Token {
-            return Err(refused("a server's API manages tokens only"));
+        match kind {
+            CredentialKind::Token => {}
+            CredentialKind::Password => return self.delete_account(name).await,
+            _ => return Err(refused("a server's API manages tokens and accounts only")),
         }
         let url = self.api.url(&["tokens", name]);
         match self.api.send(self.api.request(Method::DELETE, url)).await {
