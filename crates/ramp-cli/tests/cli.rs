@@ -187,6 +187,40 @@ fn history_names_the_actor_from_the_flag_or_the_environment() {
     assert_eq!(older[0]["actor"], "ana");
 }
 
+/// Cron jobs, containers and systemd units often run without `$USER`: history then names the
+/// account the process runs as (what `id -un` says), not "unknown".
+#[test]
+fn history_names_the_os_account_when_no_login_variable_is_set() {
+    let ramp = Ramp::new();
+    let output = ramp
+        .command()
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .env_remove("USERNAME")
+        .args(["activate", "chat"])
+        .output()
+        .expect("ramp runs");
+    assert!(output.status.success(), "{output:?}");
+    let account = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .expect("id runs");
+    let account = String::from_utf8(account.stdout).expect("a UTF-8 name");
+    let account = account.trim();
+    assert!(!account.is_empty());
+    assert_eq!(ramp.json(&["history", "chat"])[0]["actor"], account);
+    // A login variable, when set, still names the person (as under `sudo -u`).
+    let output = ramp
+        .command()
+        .env_remove("USER")
+        .env("LOGNAME", "lena")
+        .args(["deactivate", "chat"])
+        .output()
+        .expect("ramp runs");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(ramp.json(&["history", "chat"])[0]["actor"], "lena");
+}
+
 #[test]
 fn revert_restores_an_earlier_percentage() {
     let ramp = Ramp::new();

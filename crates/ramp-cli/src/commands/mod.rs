@@ -198,16 +198,19 @@ pub async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn ramp_store::St
     })
 }
 
-/// `--actor`/`RAMP_ACTOR` if given, else the OS user, so history always names someone.
+/// `--actor`/`RAMP_ACTOR` if given, else the OS user, so history always names someone: the
+/// login variables first (what a person expects under `sudo -u` or `su`), then the account
+/// the process runs as, which cron jobs, containers and systemd units have even when they set
+/// no `$USER`.
 fn actor(given: Option<String>) -> String {
+    let variables = ["USER", "LOGNAME", "USERNAME"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok());
     given
-        .filter(|name| !name.trim().is_empty())
-        .or_else(|| std::env::var("USER").ok().filter(|name| !name.is_empty()))
-        .or_else(|| {
-            std::env::var("USERNAME")
-                .ok()
-                .filter(|name| !name.is_empty())
-        })
+        .into_iter()
+        .chain(variables)
+        .chain(whoami::username().ok())
+        .find(|name| !name.trim().is_empty())
         .unwrap_or_else(|| "unknown".into())
 }
 
