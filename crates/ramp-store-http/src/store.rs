@@ -165,6 +165,8 @@ impl Store for HttpStore {
         expected_version: Option<u64>,
         attribution: &Attribution,
     ) -> Result<HistoryEvent, StoreError> {
+        // Checked before the lock: the event a deletion records must be storable anywhere.
+        attribution.validate()?;
         self.delete_feature(name, expected_version, attribution)
             .await
     }

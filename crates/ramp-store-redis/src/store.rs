@@ -229,6 +229,8 @@ impl Store for RedisStore {
         expected_version: Option<u64>,
         attribution: &Attribution,
     ) -> Result<HistoryEvent, StoreError> {
+        // Checked before the lock: the event a deletion records must be storable anywhere.
+        attribution.validate()?;
         writes::delete(&self.shared, name, expected_version, attribution).await
     }
 

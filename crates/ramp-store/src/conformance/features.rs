@@ -242,6 +242,11 @@ pub async fn invalid_change_leaves_the_store_unchanged(store: Arc<dyn Store>) {
         .await
         .unwrap_err();
     assert!(matches!(error, StoreError::Invalid(_)), "{error:?}");
+    let error = store
+        .delete(&feature, None, &nul_comment)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Invalid(_)), "{error:?}");
     let imported = ImportedFeature {
         name: name("search"),
         state: FeatureState {
