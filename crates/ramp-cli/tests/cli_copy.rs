@@ -222,3 +222,89 @@ fn copy_from_redis_to_postgres() {
         ])
         .status();
 }
+
+/// The Ruby gem stores whatever it is given; a NUL in a feature's data (which PostgreSQL
+/// cannot store, and Ramp refuses) is read without harm, and `ramp copy` stops before writing
+/// anything, naming the feature, so it can be fixed in place and the copy run again.
+#[test]
+fn copy_names_the_feature_whose_gem_data_holds_nul() {
+    if !service_available("Redis", 6379) {
+        return;
+    }
+    let unique = format!(
+        "{}{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % 1_000_000_000
+    );
+    let prefix = format!("ramp-nul-{unique}:");
+    let redis_url = format!("redis://127.0.0.1:6379/11?prefix={prefix}");
+    let redis = |arguments: &[&str]| {
+        let output = std::process::Command::new("redis-cli")
+            .args(["-n", "11"])
+            .args(arguments)
+            .output()
+            .expect("redis-cli runs");
+        assert!(output.status.success(), "{output:?}");
+    };
+    // What the gem writes for `rollout.set_feature_data(:notes, note: "a\0b")`.
+    redis(&[
+        "set",
+        &format!("{prefix}feature:__features__"),
+        "chat,notes",
+    ]);
+    redis(&["set", &format!("{prefix}feature:chat"), "100|||{}"]);
+    redis(&[
+        "set",
+        &format!("{prefix}feature:notes"),
+        r#"0|||{"note":"a\u0000b"}"#,
+    ]);
+    let on_redis = |arguments: &[&str]| {
+        assert_cmd::Command::cargo_bin("ramp")
+            .unwrap()
+            .env_remove("RAMP_STORE")
+            .env_remove("RAMP_ACTOR")
+            .args(["--store", &redis_url])
+            .args(arguments)
+            .output()
+            .expect("ramp runs")
+    };
+    let shown = on_redis(&["show", "notes", "--json"]);
+    assert!(shown.status.success(), "{shown:?}");
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["data"]["note"], "a\u{0}b");
+
+    let destination = Ramp::new();
+    let destination_url = format!("sqlite://{}", destination.path("ramp.db").display());
+    let copy = || on_redis(&["copy", "--from", &redis_url, "--to", &destination_url]);
+    let refused = copy();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("feature \"notes\" cannot be copied")
+            && stderr.contains("NUL")
+            && stderr.contains("nothing was written"),
+        "{stderr}"
+    );
+    assert_eq!(destination.json(&["features"]), serde_json::json!([]));
+
+    // Fixed in place, the copy goes through.
+    assert!(on_redis(&["data", "set", "notes", "note=ab"])
+        .status
+        .success());
+    let copied = copy();
+    assert!(copied.status.success(), "{copied:?}");
+    assert_eq!(destination.json(&["show", "notes"])["data"]["note"], "ab");
+
+    let keys = std::process::Command::new("redis-cli")
+        .args(["-n", "11", "--scan", "--pattern", &format!("{prefix}*")])
+        .output()
+        .unwrap();
+    for key in String::from_utf8_lossy(&keys.stdout).lines() {
+        redis(&["del", key]);
+    }
+}

@@ -13,6 +13,17 @@ fn bad_input_exits_1_with_one_line_and_changes_nothing() {
     // (arguments, stdin, a word the message must contain)
     let cases: &[(&[&str], Option<&str>, &str)] = &[
         (&["activate", "a,b"], None, "','"),
+        (&["activate", ".."], None, "a URL cannot name it"),
+        (
+            &["groups", "add", "chat", "."],
+            None,
+            "a URL cannot name it",
+        ),
+        (
+            &["group", "define", "..", "--member", "1"],
+            None,
+            "group name",
+        ),
         (&["percentage", "chat", "101"], None, "101"),
         (&["percentage", "chat", "NaN"], None, "NaN"),
         (&["percentage", "chat", "-5"], None, "-5"),

@@ -11,8 +11,8 @@ use foldhash::{HashSet, HashSetExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::feature::check_data_keys;
 use crate::history::FieldChange;
+use crate::text::check_data;
 use crate::{CoreError, Feature, FeatureState, GroupName, Percentage, Stage, UserId};
 
 /// One edit to one feature. Applying a change to a feature that does not exist creates it
@@ -142,7 +142,7 @@ impl Change {
                 remove_members(&mut changes, "groups", &mut feature.groups, groups)
             }
             Change::SetData { data } => {
-                check_data_keys(data.keys())?;
+                check_data(data)?;
                 for (key, value) in data {
                     let old = if value.is_null() {
                         feature.data.remove(key)

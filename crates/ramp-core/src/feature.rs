@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::text::check_data;
 use crate::{CoreError, FeatureName, GroupName, Percentage, Stage, UserId};
 
 /// The data key kept for Ramp's own use: the Redis store keeps the fields the gem has no place
@@ -34,7 +35,8 @@ pub struct FeatureState {
 }
 
 impl FeatureState {
-    /// Checks what types cannot: no duplicate users or groups, no reserved data keys.
+    /// Checks what types cannot: no duplicate users or groups, data a store can keep (see
+    /// [`check_data`]).
     pub fn validate(&self) -> Result<(), CoreError> {
         check_unique("users", self.users.iter().map(UserId::as_str))?;
         check_unique(
@@ -42,7 +44,7 @@ impl FeatureState {
             self.excluded_users.iter().map(UserId::as_str),
         )?;
         check_unique("groups", self.groups.iter().map(GroupName::as_str))?;
-        check_data_keys(self.data.keys())
+        check_data(&self.data)
     }
 }
 
@@ -52,23 +54,6 @@ fn check_unique<'a>(field: &str, items: impl Iterator<Item = &'a str>) -> Result
         if !seen.insert(item) {
             return Err(CoreError::InvalidChange {
                 reason: format!("{field} lists {item:?} twice"),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Data keys must be non-empty and not reserved.
-pub fn check_data_keys<'a>(keys: impl Iterator<Item = &'a String>) -> Result<(), CoreError> {
-    for key in keys {
-        if key.is_empty() {
-            return Err(CoreError::InvalidData {
-                reason: "a data key must not be empty".into(),
-            });
-        }
-        if key == RESERVED_DATA_KEY {
-            return Err(CoreError::InvalidData {
-                reason: format!("data key {key:?} is reserved for Ramp's own use"),
             });
         }
     }

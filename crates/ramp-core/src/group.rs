@@ -163,10 +163,12 @@ impl FromStr for Rule {
                 ))
             }
         };
-        Ok(Rule {
+        let rule = Rule {
             attribute: attribute.to_owned(),
             condition,
-        })
+        };
+        rule.validate()?;
+        Ok(rule)
     }
 }
 

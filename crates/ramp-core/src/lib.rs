@@ -37,6 +37,7 @@ mod name_index;
 mod percentage;
 mod snapshot;
 mod stage;
+mod text;
 mod user_id;
 mod user_set;
 
@@ -53,6 +54,7 @@ pub use name::{FeatureName, GroupName, MAX_NAME_LENGTH};
 pub use percentage::Percentage;
 pub use snapshot::Snapshot;
 pub use stage::Stage;
+pub use text::check_data;
 pub use user_id::{check_user_id, UserId, MAX_USER_ID_BYTES};
 pub use user_set::UserSet;
 

@@ -36,6 +36,11 @@ fn check_name(name: &str) -> Result<(), &'static str> {
     if !name.chars().all(is_name_character) {
         return Err("may only contain A-Z a-z 0-9 _ - . :");
     }
+    // URL paths resolve `.` and `..` away (clients and proxies do it before sending), so
+    // `/api/v1/features/..` can never reach a feature of that name.
+    if name == "." || name == ".." {
+        return Err("must not be . or .. (a URL cannot name it)");
+    }
     Ok(())
 }
 
@@ -156,7 +161,16 @@ mod tests {
 
     #[test]
     fn accepts_the_allowed_characters() {
-        for name in ["chat", "new-checkout", "a.b:c_d", "X", &"a".repeat(200)] {
+        for name in [
+            "chat",
+            "new-checkout",
+            "a.b:c_d",
+            "X",
+            "...",
+            ".hidden",
+            "v1..2",
+            &"a".repeat(200),
+        ] {
             assert!(FeatureName::new(name).is_ok(), "{name}");
         }
     }
@@ -174,6 +188,9 @@ mod tests {
             "__features__",
             "_global_",
             "chat:logging:events",
+            "nul\0",
+            ".",
+            "..",
             &"a".repeat(201),
         ] {
             assert!(FeatureName::new(name).is_err(), "{name:?} was accepted");
@@ -191,6 +208,12 @@ mod tests {
         assert!(GroupName::new("all").unwrap().is_all());
         assert!(GroupName::new("beta testers").is_err());
         assert!(GroupName::new("staff,admins").is_err());
+        for unreachable in [".", ".."] {
+            let error = GroupName::new(unreachable).unwrap_err().to_string();
+            assert!(error.contains("URL"), "{error}");
+            let error = FeatureName::new(unreachable).unwrap_err().to_string();
+            assert!(error.contains("URL"), "{error}");
+        }
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! team moves off Redis (to PostgreSQL, say) without a flag changing for anyone.
 //!
 //! Safe to run twice: features already equal are left unchanged, and history events already
-//! copied are skipped.
+//! copied are skipped. Everything is checked against the core's rules before anything is
+//! written, so data another program put in the source (a NUL in a Redis value, which
+//! PostgreSQL cannot store) stops the copy with the name of what holds it, not with an
+//! anonymous failure of the whole write.
 
 use std::collections::BTreeMap;
 
@@ -54,13 +57,19 @@ pub async fn copy_store(
     progress: &mut (dyn FnMut(CopyStep) + Send),
 ) -> Result<CopyReport, RolloutError> {
     let mut report = CopyReport::default();
+    // Read and check everything first: a refusal must come before the first write.
+    let events = if with_history {
+        read_all_history(source, progress).await?
+    } else {
+        Vec::new()
+    };
+    let snapshot = source.snapshot().await?;
+    check_copyable(&snapshot, &events)?;
     if with_history {
         // Oldest first, and before the features: the import's own events then come last.
-        let events = read_all_history(source, progress).await?;
         report.history_read = events.len();
         report.history_copied = destination.import_history(&events).await?;
     }
-    let snapshot = source.snapshot().await?;
     let (damaged, usable): (Vec<_>, Vec<_>) = snapshot
         .features
         .iter()
@@ -83,6 +92,35 @@ pub async fn copy_store(
     report.answers_checked =
         check_same_answers(&snapshot, &destination.snapshot().await?, progress)?;
     Ok(report)
+}
+
+/// Checks every (undamaged) feature, stored group and history event against the rules every
+/// store applies to writes, naming the first that breaks one.
+fn check_copyable(snapshot: &Snapshot, events: &[HistoryEvent]) -> Result<(), RolloutError> {
+    let refused = |subject: String| move |reason| RolloutError::CopyRefused { subject, reason };
+    for feature in snapshot
+        .features
+        .iter()
+        .filter(|feature| feature.damaged.is_none())
+    {
+        feature
+            .state()
+            .validate()
+            .map_err(refused(format!("feature {:?}", feature.name.as_str())))?;
+    }
+    for group in &snapshot.groups {
+        group
+            .validate()
+            .map_err(refused(format!("group {:?}", group.name.as_str())))?;
+    }
+    for event in events {
+        event.validate().map_err(refused(format!(
+            "history event {} of feature {:?}",
+            event.id,
+            event.feature.as_str()
+        )))?;
+    }
+    Ok(())
 }
 
 async fn read_all_history(

@@ -37,6 +37,16 @@ pub enum RolloutError {
         /// The first difference found.
         reason: String,
     },
+    /// A feature, group or history event in the copy's source that the destination cannot
+    /// take (data written by another program, such as a NUL in a Redis value). Nothing was
+    /// written to the destination.
+    #[error("{subject} cannot be copied: {reason}; nothing was written to the destination")]
+    CopyRefused {
+        /// What: `feature "chat"`, `group "staff"`, `history event 12 of feature "chat"`.
+        subject: String,
+        /// The rule it breaks.
+        reason: CoreError,
+    },
     /// An export file that cannot be imported; nothing was imported.
     #[error("invalid import file: {reason}")]
     InvalidImport {
@@ -54,6 +64,7 @@ impl RolloutError {
                 | RolloutError::EventOfAnotherFeature { .. }
                 | RolloutError::AlreadyUndone { .. }
                 | RolloutError::InvalidImport { .. }
+                | RolloutError::CopyRefused { .. }
                 | RolloutError::Store(
                     StoreError::Invalid(_)
                         | StoreError::InvalidUrl { .. }

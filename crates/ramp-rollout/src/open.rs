@@ -29,16 +29,15 @@ pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         "redis" => Ok(Arc::new(RedisStore::open_url(url).await?)),
         "postgres" | "postgresql" => Ok(Arc::new(PostgresStore::open_url(url).await?)),
         // A server needs a token, which does not belong in a URL that ends up in logs.
-        "http" | "https" => Err(StoreError::InvalidUrl {
-            url: url.to_owned(),
-            reason: "a Ramp server is not a store URL: use open_server(URL, TOKEN) \
-                     (on the command line: --server URL --token TOKEN)"
-                .into(),
-        }),
-        _ => Err(StoreError::InvalidUrl {
-            url: url.to_owned(),
-            reason: "expected sqlite://PATH, redis://HOST:PORT/DB, postgres://USER@HOST/DATABASE or memory://".into(),
-        }),
+        "http" | "https" => Err(StoreError::invalid_url(
+            url,
+            "a Ramp server is not a store URL: use open_server(URL, TOKEN) \
+             (on the command line: --server URL --token TOKEN)",
+        )),
+        _ => Err(StoreError::invalid_url(
+            url,
+            "expected sqlite://PATH, redis://HOST:PORT/DB, postgres://USER@HOST/DATABASE or memory://",
+        )),
     }
 }
 

@@ -28,10 +28,7 @@ pub(crate) struct Api {
 impl Api {
     /// Checks the URL and token; does no I/O.
     pub fn new(base_url: &str, token: &str) -> Result<Self, StoreError> {
-        let invalid = |reason: &str| StoreError::InvalidUrl {
-            url: base_url.to_owned(),
-            reason: reason.to_owned(),
-        };
+        let invalid = |reason: &str| StoreError::invalid_url(base_url, reason);
         const EXPECTED: &str = "expected a server address such as http://127.0.0.1:4242";
         let mut base =
             Url::parse(base_url).map_err(|error| invalid(&format!("{error}; {EXPECTED}")))?;

@@ -225,9 +225,12 @@ pub(crate) fn unexpected(url: &url::Url, detail: impl std::fmt::Display) -> Stor
     }
 }
 
+/// The URL without its query or `user:password@`, for messages.
 fn without_query(url: &url::Url) -> String {
     let mut url = url.clone();
     url.set_query(None);
+    let _ = url.set_password(None);
+    let _ = url.set_username("");
     url.to_string()
 }
 

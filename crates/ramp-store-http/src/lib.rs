@@ -11,9 +11,10 @@
 //!   version in its `ETag` but not the user lists), so that [`ramp_store::Applied::event`] can
 //!   say whether the change changed anything; when it did, the event is read back from the
 //!   feature's history. Writes with an expected version send it as `If-Match`.
-//! - **Tokens are made by the server**, which never accepts a secret's hash: create them with
-//!   [`HttpStore::create_token`]; `Store::create_credential` is refused. Passwords are not
-//!   reachable at all.
+//! - **Credentials are made by the server**, which never accepts a secret's hash: create
+//!   tokens with [`HttpStore::create_token`] and web-UI accounts with
+//!   [`HttpStore::create_account`]; `Store::create_credential` is refused. Listing gives
+//!   tokens and accounts without their hashes; sessions are not reachable at all.
 //! - **History cannot be copied in** (`import_history` is refused): copy between stores.
 //! - **Notices** come from the server's `/api/v1/stream`, read by a task started on the first
 //!   [`subscribe`](ramp_store::Store::subscribe); it reconnects with `Last-Event-ID`.
@@ -32,6 +33,7 @@
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod accounts;
 mod api;
 mod error;
 mod feed;

@@ -67,12 +67,11 @@ impl HttpStore {
         match self.api.send(self.api.request(Method::GET, url)).await {
             Ok(_) => Ok(()),
             Err(failure) if failure.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
-                Err(StoreError::InvalidUrl {
-                    url: self.base_url().to_owned(),
-                    reason: "no Ramp server answers there (expected the address `ramp serve` \
-                             prints, such as http://127.0.0.1:4242)"
-                        .to_owned(),
-                })
+                Err(StoreError::invalid_url(
+                    self.base_url(),
+                    "no Ramp server answers there (expected the address `ramp serve` \
+                     prints, such as http://127.0.0.1:4242)",
+                ))
             }
             Err(failure) => Err(failure.into_store_error(Subject {
                 kind: "server",
@@ -154,6 +153,8 @@ impl Store for HttpStore {
         expected_version: Option<u64>,
         attribution: &Attribution,
     ) -> Result<Applied, StoreError> {
+        // Refused here like in every store: the header would carry a NUL as a space.
+        attribution.validate()?;
         self.apply_change(name, change, expected_version, attribution)
             .await
     }
@@ -164,6 +165,8 @@ impl Store for HttpStore {
         expected_version: Option<u64>,
         attribution: &Attribution,
     ) -> Result<HistoryEvent, StoreError> {
+        // Checked before the lock: the event a deletion records must be storable anywhere.
+        attribution.validate()?;
         self.delete_feature(name, expected_version, attribution)
             .await
     }
@@ -214,6 +217,7 @@ impl Store for HttpStore {
         groups: &[StoredGroup],
         attribution: &Attribution,
     ) -> Result<ImportSummary, StoreError> {
+        attribution.validate()?;
         let document = ExportDocument {
             format: EXPORT_FORMAT,
             version: 1,
@@ -291,20 +295,28 @@ impl Store for HttpStore {
     }
 
     async fn credentials(&self) -> Result<Vec<Credential>, StoreError> {
-        self.list_tokens().await
+        // Tokens and web-UI accounts: what the API lists. Sessions it keeps to itself.
+        let mut credentials = self.list_tokens().await?;
+        credentials.extend(self.list_accounts().await?);
+        credentials.sort_by(|left, right| left.sort_key().cmp(&right.sort_key()));
+        Ok(credentials)
     }
 
     async fn create_credential(&self, _credential: &Credential) -> Result<(), StoreError> {
-        // The server generates every token's secret and never accepts a hash.
+        // The server generates every token's secret and hashes every password itself; it
+        // never accepts a hash.
         Err(refused(
-            "a server makes its tokens itself: create one with POST /api/v1/tokens \
-             (`ramp --server URL token create`)",
+            "a server makes its credentials itself: create a token with POST /api/v1/tokens \
+             (`ramp --server URL token create`) and an account with POST /api/v1/accounts \
+             (`ramp --server URL account create`)",
         ))
     }
 
     async fn delete_credential(&self, kind: CredentialKind, name: &str) -> Result<(), StoreError> {
-        if kind != CredentialKind::Token {
-            return Err(refused("a server's API manages tokens only"));
+        match kind {
+            CredentialKind::Token => {}
+            CredentialKind::Password => return self.delete_account(name).await,
+            _ => return Err(refused("a server's API manages tokens and accounts only")),
         }
         let url = self.api.url(&["tokens", name]);
         match self.api.send(self.api.request(Method::DELETE, url)).await {

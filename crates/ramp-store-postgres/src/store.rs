@@ -245,6 +245,8 @@ impl Store for PostgresStore {
         expected_version: Option<u64>,
         attribution: &Attribution,
     ) -> Result<HistoryEvent, StoreError> {
+        // Checked before the lock: the event a deletion records must be storable anywhere.
+        attribution.validate()?;
         self.timed(writes::delete(
             &self.shared,
             name,

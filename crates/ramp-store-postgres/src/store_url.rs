@@ -8,7 +8,7 @@
 
 use std::str::FromStr;
 
-use ramp_store::StoreError;
+use ramp_store::{redact_url, StoreError};
 use tokio_postgres::config::SslMode;
 use tokio_postgres::Config;
 
@@ -57,10 +57,7 @@ impl PostgresUrl {
     /// Parses a `postgres://` URL; anything malformed is `StoreError::InvalidUrl`.
     pub fn parse(url: &str) -> Result<Self, StoreError> {
         // Errors end up in logs and terminals: never with the password.
-        let invalid = |reason: &str| StoreError::InvalidUrl {
-            url: redact_password(url),
-            reason: reason.to_owned(),
-        };
+        let invalid = |reason: &str| StoreError::invalid_url(url, reason);
         // tokio-postgres knows the schemes in lower case only; people type them either way.
         let scheme = SCHEMES
             .iter()
@@ -107,7 +104,9 @@ impl PostgresUrl {
         } else {
             format!("{scheme}{base}?{}", passed_on.join("&"))
         };
-        let config = Config::from_str(&connection).map_err(|error| invalid(&error.to_string()))?;
+        // The driver's message may quote a value from the URL.
+        let config = Config::from_str(&connection)
+            .map_err(|error| invalid(&redact_url(&error.to_string())))?;
         if config.get_user().is_none() {
             return Err(invalid("name a user: postgres://USER@HOST/DATABASE"));
         }
@@ -139,21 +138,6 @@ impl PostgresUrl {
     /// Whether snapshots bucket by user id plus feature name (the gem's `randomize_percentage`).
     pub fn randomize_percentage(&self) -> bool {
         self.randomize_percentage
-    }
-}
-
-/// `url` with the password of its `user:password@` part replaced by `***`.
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else {
-        return url.to_owned();
-    };
-    match rest[..at].split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***{}", &rest[at..]),
-        None => url.to_owned(),
     }
 }
 
@@ -213,14 +197,6 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_error_messages() {
-        assert_eq!(
-            redact_password("postgres://ana:s3cret@db/flags?schema=x"),
-            "postgres://ana:***@db/flags?schema=x"
-        );
-        assert_eq!(
-            redact_password("postgres://ana@db/x"),
-            "postgres://ana@db/x"
-        );
         let error = PostgresUrl::parse("postgres://ana:s3cret@db/flags?randomize=maybe")
             .unwrap_err()
             .to_string();

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
 };
+use ramp_store::redact_url;
 use ramp_store::{
     Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
     ImportedFeature, Store, StoreError,
@@ -155,11 +156,10 @@ impl RedisStore {
 
     /// Opens the store a parsed URL names.
     pub fn open(url: RedisUrl) -> Result<Self, StoreError> {
-        let client =
-            redis::Client::open(url.driver_url()).map_err(|error| StoreError::InvalidUrl {
-                url: url.address().to_owned(),
-                reason: error.to_string(),
-            })?;
+        let client = redis::Client::open(url.driver_url()).map_err(|error| {
+            // The driver's message may quote the URL it was given, password and all.
+            StoreError::invalid_url(url.address(), redact_url(&error.to_string()))
+        })?;
         let (notices, _) = broadcast::channel(1024);
         let (closing, _) = watch::channel(());
         let shared = Shared {
@@ -229,6 +229,8 @@ impl Store for RedisStore {
         expected_version: Option<u64>,
         attribution: &Attribution,
     ) -> Result<HistoryEvent, StoreError> {
+        // Checked before the lock: the event a deletion records must be storable anywhere.
+        attribution.validate()?;
         writes::delete(&self.shared, name, expected_version, attribution).await
     }
 

@@ -56,10 +56,7 @@ pub struct RedisUrl {
 impl RedisUrl {
     /// Parses a `redis://` URL; anything malformed is `StoreError::InvalidUrl`.
     pub fn parse(text: &str) -> Result<Self, StoreError> {
-        let invalid = |reason: &str| StoreError::InvalidUrl {
-            url: redact(text),
-            reason: reason.to_owned(),
-        };
+        let invalid = |reason: &str| StoreError::invalid_url(text, reason);
         let mut url = Url::parse(text).map_err(|error| invalid(&error.to_string()))?;
         match url.scheme() {
             "redis" => {}
@@ -142,17 +139,6 @@ impl fmt::Debug for RedisUrl {
             .field("randomize_percentage", &self.randomize_percentage)
             .field("history_limit", &self.history_limit)
             .finish()
-    }
-}
-
-/// The URL for an error message, without its password.
-fn redact(text: &str) -> String {
-    match Url::parse(text) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("****"));
-            url.into()
-        }
-        _ => text.to_owned(),
     }
 }
 

@@ -218,6 +218,8 @@ impl Store for SqliteStore {
         expected_version: Option<u64>,
         attribution: &Attribution,
     ) -> Result<HistoryEvent, StoreError> {
+        // Checked before the lock: the event a deletion records must be storable anywhere.
+        attribution.validate()?;
         let (name, attribution) = (name.clone(), attribution.clone());
         self.run(move |shared| operations::delete(shared, &name, expected_version, &attribution))
             .await

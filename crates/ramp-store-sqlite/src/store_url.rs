@@ -38,10 +38,7 @@ pub const SCHEME: &str = "sqlite://";
 impl SqliteUrl {
     /// Parses a `sqlite://` URL; anything malformed is `StoreError::InvalidUrl`.
     pub fn parse(url: &str) -> Result<Self, StoreError> {
-        let invalid = |reason: &str| StoreError::InvalidUrl {
-            url: url.to_owned(),
-            reason: reason.to_owned(),
-        };
+        let invalid = |reason: &str| StoreError::invalid_url(url, reason);
         let rest = url
             .get(..SCHEME.len())
             .filter(|scheme| scheme.eq_ignore_ascii_case(SCHEME))
@@ -56,6 +53,14 @@ impl SqliteUrl {
             Some((path, query)) => (path, Some(query)),
             None => (rest, None),
         };
+        // `sqlite://user:password@...` would otherwise be a relative path, quoted (password and
+        // all) in the message saying it cannot be opened.
+        let first_segment = encoded_path.split('/').next().unwrap_or_default();
+        if first_segment.contains('@') && first_segment.contains(':') {
+            return Err(invalid(
+                "a SQLite URL has no user or password: sqlite://PATH or sqlite:///absolute/path.db",
+            ));
+        }
         let path = percent_decode(encoded_path).map_err(invalid)?;
         if path.is_empty() {
             return Err(invalid("the database path is empty"));
@@ -129,5 +134,17 @@ mod tests {
             SqliteUrl::parse("SQLite://ramp.db").unwrap().path,
             PathBuf::from("ramp.db")
         );
+    }
+
+    #[test]
+    fn a_user_and_password_are_refused_without_being_quoted() {
+        let error = SqliteUrl::parse("sqlite://ana:s3cret@/var/lib/ramp.db")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("no user or password"), "{error}");
+        assert!(!error.contains("s3cret"), "{error}");
+        // An `@` in a file name is still a file name.
+        assert!(SqliteUrl::parse("sqlite://backups/ana@host.db").is_ok());
+        assert!(SqliteUrl::parse("sqlite:///srv/ana@host:1/ramp.db").is_ok());
     }
 }

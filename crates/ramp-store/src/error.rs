@@ -65,10 +65,12 @@ pub enum StoreError {
         /// What could not be read.
         detail: String,
     },
-    /// A store URL that names no backend or is malformed.
-    #[error("invalid store URL {url:?}: {reason}")]
+    /// A store URL that names no backend or is malformed. Build it with
+    /// [`StoreError::invalid_url`], which hides the URL's secrets; the message hides them again
+    /// in case a URL was put here whole.
+    #[error("invalid store URL {:?}: {reason}", crate::redact_url(url))]
     InvalidUrl {
-        /// The URL as given.
+        /// The URL as given, without its secrets (see [`crate::redact_url`]).
         url: String,
         /// What is wrong with it.
         reason: String,
@@ -76,6 +78,14 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// An `InvalidUrl` for `url`, which is kept only with its secrets replaced by `***`.
+    pub fn invalid_url(url: &str, reason: impl Into<String>) -> Self {
+        StoreError::InvalidUrl {
+            url: crate::redact_url(url),
+            reason: reason.into(),
+        }
+    }
+
     /// A `NotFound` for a feature.
     pub fn feature_not_found(name: &str) -> Self {
         StoreError::NotFound {

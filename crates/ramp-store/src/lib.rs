@@ -12,6 +12,7 @@ pub mod list_column;
 mod log_text;
 mod memory;
 pub mod prepare;
+mod redact;
 mod store;
 
 #[cfg(feature = "conformance")]
@@ -21,4 +22,5 @@ pub use credential::{Credential, CredentialKind, Role};
 pub use error::{Source, StoreError};
 pub use log_text::{log_text, LogText, MAX_LOGGED_CHARS};
 pub use memory::MemoryStore;
+pub use redact::redact_url;
 pub use store::{Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store};

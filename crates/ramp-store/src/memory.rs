@@ -143,6 +143,8 @@ impl Store for MemoryStore {
         expected_version: Option<u64>,
         attribution: &Attribution,
     ) -> Result<HistoryEvent, StoreError> {
+        // Checked before the lock: the event a deletion records must be storable anywhere.
+        attribution.validate()?;
         let mut state = self.lock();
         let feature = state
             .features

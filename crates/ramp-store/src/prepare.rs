@@ -46,6 +46,7 @@ pub fn prepare_change(
     now: DateTime<Utc>,
 ) -> Result<Option<PreparedWrite>, StoreError> {
     check_version(name, existing.as_ref(), expected_version)?;
+    attribution.validate()?;
     let created = existing.is_none();
     let mut feature = existing.unwrap_or_else(|| Feature::new(name.clone(), now));
     let changes = change.apply(&mut feature, now)?;

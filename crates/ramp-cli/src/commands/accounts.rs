@@ -1,14 +1,16 @@
 //! `ramp account create|list|delete`: web-UI logins (a name, a password stored as an argon2
-//! hash, a role), kept in the store beside the API tokens. Against a store only: a server's
-//! API takes new accounts at `POST /api/v1/accounts`.
+//! hash, a role), kept in the store beside the API tokens. Through `--server`, the server
+//! hashes the password (`POST /api/v1/accounts`, with an admin token); listing and deleting go
+//! through the store interface, which the server implements.
 
 use std::io::{BufRead, IsTerminal};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::Subcommand;
 use ramp_server::auth::role_name;
 use ramp_server::credentials::{account_credential, MIN_PASSWORD_LENGTH};
 use ramp_store::{CredentialKind, Role, StoreError};
+use ramp_store_http::HttpStore;
 use serde::Serialize;
 
 use super::Session;
@@ -58,14 +60,8 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-/// Runs an account command against the store.
+/// Runs an account command against the store, or the server with `--server`.
 pub async fn run(session: &Session, command: AccountCommand) -> anyhow::Result<()> {
-    if session.server.is_some() {
-        bail!(
-            "accounts are managed on the store (`ramp --store URL account ...`) or through the \
-             server's POST /api/v1/accounts, not with --server"
-        );
-    }
     let store = session.rollout.store();
     match command {
         AccountCommand::Create { name, role } => {
@@ -73,22 +69,29 @@ pub async fn run(session: &Session, command: AccountCommand) -> anyhow::Result<(
                 .parse()
                 .map_err(|_| anyhow::anyhow!("unknown role {role:?}: expected admin or viewer"))?;
             let password = read_password()?;
-            let actor = session.rollout.attribution().actor.clone();
-            let credential =
-                account_credential(&name, role, &password, &actor).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "the password must have at least {MIN_PASSWORD_LENGTH} characters"
-                    )
-                })?;
-            store
-                .create_credential(&credential)
-                .await
-                .map_err(|error| match error {
-                    StoreError::Conflict { .. } => {
-                        anyhow::anyhow!("an account named {name:?} already exists")
-                    }
-                    other => other.into(),
-                })?;
+            let exists = |error| match error {
+                StoreError::Conflict { .. } => {
+                    anyhow::anyhow!("an account named {name:?} already exists")
+                }
+                other => anyhow::Error::from(other),
+            };
+            match &session.server {
+                // The server checks and hashes the password itself.
+                Some(login) => HttpStore::new(&login.url, &login.token)?
+                    .create_account(&name, role, &password)
+                    .await
+                    .map_err(exists)?,
+                None => {
+                    let actor = session.rollout.attribution().actor.clone();
+                    let credential = account_credential(&name, role, &password, &actor)
+                        .ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "the password must have at least {MIN_PASSWORD_LENGTH} characters"
+                            )
+                        })?;
+                    store.create_credential(&credential).await.map_err(exists)?;
+                }
+            }
             Ok(session.output.result(
                 &serde_json::json!({ "name": name, "role": role_name(role) }),
                 || format!("created {} account {name:?}", role_name(role)),

@@ -8,6 +8,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use ramp_core::Attribution;
 use ramp_rollout::{copy_store, CopyStep};
+use ramp_store::redact_url;
 
 use super::open;
 use crate::output::Output;
@@ -21,7 +22,7 @@ pub async fn copy(
     with_history: bool,
 ) -> anyhow::Result<()> {
     if from == to {
-        anyhow::bail!("--from and --to name the same store ({from})");
+        anyhow::bail!("--from and --to name the same store ({})", redact_url(from));
     }
     let source = open(from).await?;
     let destination = open(to).await?;
@@ -39,7 +40,7 @@ pub async fn copy(
     };
     let attribution = Attribution {
         actor,
-        comment: Some(format!("copied from {}", redacted(from))),
+        comment: Some(format!("copied from {}", redact_url(from))),
     };
     let report = copy_store(
         source.as_ref(),
@@ -87,15 +88,4 @@ fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::new(0).with_style(style);
     bar.enable_steady_tick(Duration::from_millis(100));
     bar
-}
-
-/// The URL without a password, for the history comment.
-fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
 }

@@ -17,7 +17,7 @@ pub mod users;
 
 use anyhow::{anyhow, bail};
 use ramp_rollout::{open_server, open_store, Rollout, DEFAULT_STORE_URL};
-use ramp_store::StoreError;
+use ramp_store::{redact_url, StoreError};
 use ramp_store_http::HttpError;
 
 use crate::cli::{Cli, Command};
@@ -194,20 +194,23 @@ pub async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn ramp_store::St
     open_store(url).await.map_err(|error| match error {
         // Already says which URL and why.
         StoreError::InvalidUrl { .. } => anyhow::Error::from(error),
-        other => anyhow!("cannot open the store at {url}: {other}"),
+        other => anyhow!("cannot open the store at {}: {other}", redact_url(url)),
     })
 }
 
-/// `--actor`/`RAMP_ACTOR` if given, else the OS user, so history always names someone.
+/// `--actor`/`RAMP_ACTOR` if given, else the OS user, so history always names someone: the
+/// login variables first (what a person expects under `sudo -u` or `su`), then the account
+/// the process runs as, which cron jobs, containers and systemd units have even when they set
+/// no `$USER`.
 fn actor(given: Option<String>) -> String {
+    let variables = ["USER", "LOGNAME", "USERNAME"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok());
     given
-        .filter(|name| !name.trim().is_empty())
-        .or_else(|| std::env::var("USER").ok().filter(|name| !name.is_empty()))
-        .or_else(|| {
-            std::env::var("USERNAME")
-                .ok()
-                .filter(|name| !name.is_empty())
-        })
+        .into_iter()
+        .chain(variables)
+        .chain(whoami::username().ok())
+        .find(|name| !name.trim().is_empty())
         .unwrap_or_else(|| "unknown".into())
 }
 

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 use ramp_server::{shutdown_signal, Server, ServerConfig};
+use ramp_store::redact_url;
 
 use super::open;
 
@@ -62,7 +63,7 @@ pub async fn serve(store_flag: Option<String>, arguments: ServeArgs) -> anyhow::
     writeln!(
         stdout,
         "Ramp listening on http://{address} (store: {}); the web UI is at http://{address}/",
-        redacted(&store_url)
+        redact_url(&store_url)
     )?;
     if let Some(token) = server.first_admin_token() {
         writeln!(
@@ -77,17 +78,6 @@ pub async fn serve(store_flag: Option<String>, arguments: ServeArgs) -> anyhow::
     drop(stdout);
     server.run(stop).await?;
     Ok(())
-}
-
-/// The URL without a password, for printing.
-fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
 }
 
 fn init_logging(json: bool) {

@@ -2,6 +2,8 @@
 //! `ramp` binary run against it with no `RAMP_*` variables leaking in from the environment.
 #![allow(dead_code)] // Each test file uses a different part of it.
 
+pub mod served;
+
 use std::path::PathBuf;
 
 use assert_cmd::Command;

@@ -220,6 +220,42 @@ pub async fn invalid_change_leaves_the_store_unchanged(store: Arc<dyn Store>) {
         .apply(&feature, &Change::SetData { data: reserved }, None, &ana())
         .await
         .is_err());
+    // NUL: some backends could keep it, PostgreSQL cannot, so none may (or a copy would fail).
+    let mut nul = serde_json::Map::new();
+    nul.insert("note".into(), json!({"nested": ["a\u{0}b"]}));
+    let error = store
+        .apply(
+            &feature,
+            &Change::SetData { data: nul.clone() },
+            None,
+            &ana(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Invalid(_)), "{error:?}");
+    let nul_comment = Attribution {
+        actor: "ana".into(),
+        comment: Some("a\u{0}b".into()),
+    };
+    let error = store
+        .apply(&feature, &Change::Activate, None, &nul_comment)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Invalid(_)), "{error:?}");
+    let error = store
+        .delete(&feature, None, &nul_comment)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Invalid(_)), "{error:?}");
+    let imported = ImportedFeature {
+        name: name("search"),
+        state: FeatureState {
+            data: nul,
+            ..FeatureState::default()
+        },
+    };
+    let error = store.import(&[imported], &[], &ana()).await.unwrap_err();
+    assert!(matches!(error, StoreError::Invalid(_)), "{error:?}");
     assert_eq!(store.snapshot().await.unwrap(), before);
     assert_eq!(
         store.history(&HistoryQuery::default()).await.unwrap().len(),
