@@ -19,4 +19,6 @@ pub mod conformance;
 pub use credential::{Credential, CredentialKind, Role};
 pub use error::{Source, StoreError};
 pub use memory::MemoryStore;
-pub use store::{Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store};
+pub use store::{
+    Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store, VersionedGroup,
+};
