@@ -72,7 +72,6 @@ impl Server {
             live,
             credentials,
             login_throttle: LoginThrottle::default(),
-            group_writes: tokio::sync::Mutex::default(),
             metrics,
             config,
             shutdown: CancellationToken::new(),

@@ -35,6 +35,7 @@
 mod api;
 mod error;
 mod feed;
+mod groups;
 mod sse;
 mod store;
 mod tokens;
