@@ -34,8 +34,11 @@ pub(crate) async fn groups(shared: &Shared) -> Result<Vec<VersionedGroup>, Store
     parse_groups(groups, Some(versions))
 }
 
-/// The name, value pairs of a hash reply (a map in RESP3, a flat list in RESP2).
-fn pairs(reply: Value, context: &'static str) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+/// A hash field and its value, as bytes.
+type Pair = (Vec<u8>, Vec<u8>);
+
+/// The field, value pairs of a hash reply (a map in RESP3, a flat list in RESP2).
+fn pairs(reply: Value, context: &'static str) -> Result<Vec<Pair>, StoreError> {
     let flat = match reply {
         Value::Map(pairs) => pairs
             .into_iter()
