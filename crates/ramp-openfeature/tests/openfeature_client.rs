@@ -119,15 +119,18 @@ async fn an_unknown_flag_is_flag_not_found_and_other_types_mismatch() {
 async fn context_attributes_reach_stored_group_rules() {
     let (client, store) = client_with_features().await;
     store
-        .put_group(&StoredGroup {
-            name: GroupName::new("paying").unwrap(),
-            description: String::new(),
-            members: vec![],
-            rules: vec![
-                "plan in [pro, team]".parse().unwrap(),
-                "age >= 18".parse().unwrap(),
-            ],
-        })
+        .put_group(
+            &StoredGroup {
+                name: GroupName::new("paying").unwrap(),
+                description: String::new(),
+                members: vec![],
+                rules: vec![
+                    "plan in [pro, team]".parse().unwrap(),
+                    "age >= 18".parse().unwrap(),
+                ],
+            },
+            None,
+        )
         .await
         .unwrap();
     Rollout::new(store.clone(), "test")

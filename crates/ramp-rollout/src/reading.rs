@@ -93,20 +93,22 @@ impl Rollout {
             .collect())
     }
 
-    /// Every stored group.
+    /// Every stored group (without the versions the store keeps for conditional writes).
     pub async fn stored_groups(&self) -> Result<Vec<StoredGroup>, RolloutError> {
-        Ok(self.store.groups().await?)
+        let groups = self.store.groups().await?;
+        Ok(groups.into_iter().map(|stored| stored.group).collect())
     }
 
-    /// Creates or replaces a stored group.
+    /// Creates or replaces a stored group, whatever its version.
     pub async fn save_stored_group(&self, group: &StoredGroup) -> Result<(), RolloutError> {
-        Ok(self.store.put_group(group).await?)
+        self.store.put_group(group, None).await?;
+        Ok(())
     }
 
-    /// Deletes a stored group.
+    /// Deletes a stored group, whatever its version.
     pub async fn delete_stored_group(&self, name: &str) -> Result<(), RolloutError> {
         let name = ramp_core::GroupName::new(name)?;
-        Ok(self.store.delete_group(&name).await?)
+        Ok(self.store.delete_group(&name, None).await?)
     }
 
     pub(crate) fn code_groups(&self) -> ramp_core::CodeGroups {

@@ -74,7 +74,6 @@ impl Server {
             live,
             credentials,
             login_throttle: LoginThrottle::new(config.login_concurrency),
-            group_writes: tokio::sync::Mutex::default(),
             metrics,
             code_groups: Mutex::new(CodeGroupRegistry::new(config.code_group_limit)),
             config,

@@ -34,9 +34,6 @@ pub struct Shared {
     pub live: Arc<Live>,
     /// Known API tokens and web-UI accounts.
     pub credentials: Arc<CredentialCache>,
-    /// Held while a stored group is checked against `If-Match` and written (groups have no
-    /// version in the store to make that atomic).
-    pub group_writes: tokio::sync::Mutex<()>,
     /// Recent wrong passwords, per username.
     pub login_throttle: crate::login_throttle::LoginThrottle,
     /// Prometheus metrics.

@@ -1,6 +1,7 @@
 //! Several `ramp serve` processes on one PostgreSQL or Redis store stay in step: a change made
 //! through one node reaches the stream subscribers and evaluations of the others, a token
-//! revoked through one stops working on all, and a web-UI session works on every node.
+//! revoked through one stops working on all, a web-UI session works on every node, and of
+//! simultaneous creates of one stored group through both nodes exactly one wins.
 
 mod common;
 
@@ -156,6 +157,80 @@ async fn a_session_works_on_every_node(first: &TestServer, second: &TestServer) 
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Simultaneous `If-None-Match: *` creates of one group, half through each node, round after
+/// round with a fresh name: exactly one wins each round (the others get 412), and the group
+/// stored is the winner's.
+async fn one_group_creator_wins(url: &str) {
+    const ROUNDS: usize = 20;
+    const CREATORS: usize = 16;
+    let (first, second) = two_nodes(url).await;
+    for round in 0..ROUNDS {
+        let path = format!("/api/v1/groups/race-{round}");
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(CREATORS));
+        let creates = (0..CREATORS).map(|creator| {
+            let node = if creator % 2 == 0 { &first } else { &second };
+            let request = node
+                .request(Method::PUT, &path)
+                .header("if-none-match", "*")
+                .json(&json!({ "description": format!("creator {creator}") }));
+            let start = std::sync::Arc::clone(&start);
+            async move {
+                start.wait().await;
+                (creator, request.send().await.unwrap().status().as_u16())
+            }
+        });
+        let answers = futures::future::join_all(creates).await;
+        let winners: Vec<usize> = answers
+            .iter()
+            .filter(|(_, status)| (200..300).contains(status))
+            .map(|(creator, _)| *creator)
+            .collect();
+        assert_eq!(winners.len(), 1, "round {round}: {answers:?}");
+        assert!(
+            answers
+                .iter()
+                .all(|(creator, status)| winners.contains(creator) || *status == 412),
+            "round {round}: {answers:?}"
+        );
+        let (_, stored) = second.get_json(&path).await;
+        assert_eq!(
+            stored["description"],
+            format!("creator {}", winners[0]),
+            "round {round}"
+        );
+    }
+    first.stop().await;
+    second.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_group_creator_wins_on_postgres() {
+    if !service_available("PostgreSQL", 5432) {
+        return;
+    }
+    let schema = unique("ramp_group_race");
+    one_group_creator_wins(&format!(
+        "postgres://postgres@127.0.0.1:5432/test?schema={schema}"
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_group_creator_wins_on_redis() {
+    if !service_available("Redis", 6379) {
+        return;
+    }
+    let prefix = unique("ramp-group-race");
+    one_group_creator_wins(&format!("redis://127.0.0.1:6379/12?prefix={prefix}:")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_group_creator_wins_on_one_sqlite_file() {
+    let directory = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", directory.path().join("ramp.db").display());
+    one_group_creator_wins(&url).await;
 }
 
 #[tokio::test]

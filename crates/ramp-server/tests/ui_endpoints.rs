@@ -240,9 +240,9 @@ async fn a_stale_write_is_refused_naming_who_changed_the_feature_and_when() {
 }
 
 #[tokio::test]
-async fn group_writes_honour_their_content_version() {
+async fn group_writes_honour_their_store_version() {
     let server = TestServer::memory().await;
-    let put = |version: Option<&str>, absent: bool, members: &[&str]| {
+    let put = |version: Option<u64>, absent: bool, members: &[&str]| {
         let mut request = server
             .request(Method::PUT, "/api/v1/groups/beta")
             .json(&json!({ "members": members }));
@@ -254,9 +254,12 @@ async fn group_writes_honour_their_content_version() {
         }
         request.send()
     };
-    let (status, created) = common::json_of(put(None, true, &["1"]).await.unwrap()).await;
+    let response = put(None, true, &["1"]).await.unwrap();
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let (status, created) = common::json_of(response).await;
     assert_eq!(status, 200, "{created}");
-    let first = created["version"].as_str().unwrap().to_owned();
+    let first = created["version"].as_u64().unwrap();
+    assert_eq!(etag, format!("\"{first}\""), "the ETag is the version");
     let (status, body) = common::json_of(put(None, true, &["2"]).await.unwrap()).await;
     assert_eq!(
         (status, body["field"].as_str()),
@@ -266,26 +269,41 @@ async fn group_writes_honour_their_content_version() {
 
     // Two editors read version `first`; the second save is refused.
     let (status, saved) =
-        common::json_of(put(Some(&first), false, &["1", "2"]).await.unwrap()).await;
+        common::json_of(put(Some(first), false, &["1", "2"]).await.unwrap()).await;
     assert_eq!(status, 200);
-    assert_ne!(
-        saved["version"],
-        json!(first),
-        "the content changed, so does the version"
+    assert!(
+        saved["version"].as_u64().unwrap() > first,
+        "every write gives a greater version: {saved}"
     );
-    let (status, body) =
-        common::json_of(put(Some(&first), false, &["1", "3"]).await.unwrap()).await;
+    let (status, body) = common::json_of(put(Some(first), false, &["1", "3"]).await.unwrap()).await;
     assert_eq!(status, 412, "{body}");
     assert!(body["message"]
         .as_str()
         .unwrap()
         .contains("changed by someone else"));
-    let (_, group) = server.get_json("/api/v1/groups/beta").await;
+    let shown = server
+        .request(Method::GET, "/api/v1/groups/beta")
+        .send()
+        .await
+        .unwrap();
+    let shown_etag = shown.headers()["etag"].to_str().unwrap().to_owned();
+    let (_, group) = common::json_of(shown).await;
     assert_eq!(
         group["members"],
         json!(["1", "2"]),
         "the refused write changed nothing"
     );
+    assert_eq!(group["version"], saved["version"]);
+    assert_eq!(shown_etag, format!("\"{}\"", group["version"]));
+    // A content hash from an older server names no version the group can be at.
+    let old_style = server
+        .request(Method::PUT, "/api/v1/groups/beta")
+        .header("if-match", "\"5f1d3c0a9b\"")
+        .json(&json!({ "members": ["4"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old_style.status(), 412);
 
     let stale_delete = server
         .request(Method::DELETE, "/api/v1/groups/beta")
@@ -296,14 +314,14 @@ async fn group_writes_honour_their_content_version() {
     assert_eq!(stale_delete.status(), 412);
     let delete = server
         .request(Method::DELETE, "/api/v1/groups/beta")
-        .header(
-            "if-match",
-            format!("\"{}\"", group["version"].as_str().unwrap()),
-        )
+        .header("if-match", format!("\"{}\"", group["version"]))
         .send()
         .await
         .unwrap();
     assert_eq!(delete.status(), 204);
+    let (status, body) = common::json_of(put(Some(first), false, &["5"]).await.unwrap()).await;
+    assert_eq!(status, 412, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("was deleted"));
     // Without conditions a PUT still creates or replaces, as before.
     assert_eq!(put(None, false, &["9"]).await.unwrap().status(), 200);
     server.stop().await;

@@ -128,18 +128,6 @@ impl Api {
         Self::json(response).await
     }
 
-    /// Sends a request whose answer has no body worth reading.
-    pub async fn call_empty(
-        &self,
-        request: RequestBuilder,
-        subject: crate::error::Subject<'_>,
-    ) -> Result<(), StoreError> {
-        self.send(request)
-            .await
-            .map(drop)
-            .map_err(|failure| failure.into_store_error(subject))
-    }
-
     fn no_subject() -> crate::error::Subject<'static> {
         crate::error::Subject {
             kind: "server",

@@ -37,6 +37,7 @@ mod accounts;
 mod api;
 mod error;
 mod feed;
+mod groups;
 mod sse;
 mod store;
 mod tokens;

@@ -1,16 +1,17 @@
-//! `HttpStore`: the `Store` trait as requests to a Ramp server. Reads, groups, history,
-//! credentials and import are here; feature writes (versions, events) are in `writes.rs`,
+//! `HttpStore`: the `Store` trait as requests to a Ramp server. Reads, history, credentials
+//! and import are here; feature writes (versions, events) are in `writes.rs`, stored groups in
+//! `groups.rs`,
 //! tokens in `tokens.rs`, notices in `feed.rs`.
 
 use async_trait::async_trait;
 use chrono::Utc;
 use ramp_core::{
-    Attribution, Change, CoreError, Feature, FeatureName, GroupName, HistoryEvent, Rule, Snapshot,
-    StoredGroup, UserId,
+    Attribution, Change, CoreError, Feature, FeatureName, GroupName, HistoryEvent, Snapshot,
+    StoredGroup,
 };
 use ramp_store::{
     Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
-    ImportedFeature, Store, StoreError,
+    ImportedFeature, Store, StoreError, VersionedGroup,
 };
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -79,20 +80,6 @@ impl HttpStore {
             })),
         }
     }
-}
-
-/// `GET /api/v1/groups`: each group's fields, plus some this store does not need.
-#[derive(Deserialize)]
-struct GroupList {
-    groups: Vec<StoredGroup>,
-}
-
-/// `PUT /api/v1/groups/{name}`.
-#[derive(Serialize)]
-struct GroupBody<'a> {
-    description: &'a str,
-    members: &'a [UserId],
-    rules: &'a [Rule],
 }
 
 #[derive(Deserialize)]
@@ -171,44 +158,24 @@ impl Store for HttpStore {
             .await
     }
 
-    async fn groups(&self) -> Result<Vec<StoredGroup>, StoreError> {
-        let url = self.api.url(&["groups"]);
-        let subject = Subject {
-            kind: "group",
-            name: "",
-        };
-        let list: GroupList = self
-            .api
-            .call(self.api.request(Method::GET, url), subject)
-            .await?;
-        Ok(list.groups)
+    async fn groups(&self) -> Result<Vec<VersionedGroup>, StoreError> {
+        self.list_groups().await
     }
 
-    async fn put_group(&self, group: &StoredGroup) -> Result<(), StoreError> {
-        let url = self.api.url(&["groups", group.name.as_str()]);
-        let body = GroupBody {
-            description: &group.description,
-            members: &group.members,
-            // As structured rules, not text, so values round-trip exactly.
-            rules: &group.rules,
-        };
-        let request = self.api.request(Method::PUT, url).json(&body);
-        let subject = Subject {
-            kind: "group",
-            name: group.name.as_str(),
-        };
-        self.api.call_empty(request, subject).await
+    async fn put_group(
+        &self,
+        group: &StoredGroup,
+        expected_version: Option<u64>,
+    ) -> Result<u64, StoreError> {
+        self.write_group(group, expected_version).await
     }
 
-    async fn delete_group(&self, name: &GroupName) -> Result<(), StoreError> {
-        let url = self.api.url(&["groups", name.as_str()]);
-        let subject = Subject {
-            kind: "group",
-            name: name.as_str(),
-        };
-        self.api
-            .call_empty(self.api.request(Method::DELETE, url), subject)
-            .await
+    async fn delete_group(
+        &self,
+        name: &GroupName,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError> {
+        self.remove_group(name, expected_version).await
     }
 
     async fn import(

@@ -14,6 +14,7 @@ use ramp_store::{ImportSummary, ImportedFeature, StoreError};
 use tokio_postgres::types::{Json, ToSql};
 
 use crate::error::{commit_error, sql, unavailable};
+use crate::groups::stamp_imported_groups;
 use crate::history::action_name;
 use crate::rows::{decode_features, now, FEATURE_COLUMNS};
 use crate::store::Shared;
@@ -131,7 +132,7 @@ async fn import_once(
     if inserted < created.len() as u64 {
         return Ok(None);
     }
-    write_groups(&transaction, groups).await?;
+    let group_names = write_groups(&transaction, groups).await?;
     // The version last among the locks, and before the history rows, so their ids follow
     // commit order.
     let bumped = transaction
@@ -145,6 +146,7 @@ async fn import_once(
         .await
         .map_err(sql("bumping the store version"))?;
     let version = version_of(bumped.try_get(0))?;
+    stamp_imported_groups(&transaction, &group_names, version).await?;
     let insert_events = format!(
         "INSERT INTO history (feature, action, actor, time, comment, changes)
          SELECT feature, action, actor, time, comment, changes FROM {EVENTS} ORDER BY position"
@@ -259,12 +261,14 @@ async fn write_features(
 }
 
 /// Creates or replaces `groups`; when a name comes twice the last one wins, as in memory.
-async fn write_groups(
+/// Returns the names written, whose rows this transaction now holds locked, for
+/// `stamp_imported_groups` once the store version is bumped.
+async fn write_groups<'group>(
     transaction: &deadpool_postgres::Transaction<'_>,
-    groups: &[StoredGroup],
-) -> Result<(), StoreError> {
+    groups: &'group [StoredGroup],
+) -> Result<Vec<&'group str>, StoreError> {
     if groups.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     // Sorted by name (the lock order) and without repeats (one statement may not upsert a row
     // twice).
@@ -282,7 +286,7 @@ async fn write_groups(
         )
         .await
         .map_err(sql("writing imported groups"))?;
-    Ok(())
+    Ok(names)
 }
 
 /// Runs `statement` over `events` as the column arrays of `EVENTS`; how many rows it wrote.

@@ -38,6 +38,7 @@
 mod connection;
 mod credentials;
 mod error;
+mod groups;
 mod history;
 mod import;
 mod listener;

@@ -1,12 +1,12 @@
-//! Reads: a snapshot of every feature and group at one version, one feature, the stored groups.
-//! History reads are in `history.rs`.
+//! Reads: a snapshot of every feature and group at one version, one feature. History reads
+//! are in `history.rs`, stored groups with their versions in `groups.rs`.
 //!
 //! A snapshot is one `REPEATABLE READ` transaction, so its version, features and groups are
 //! read from one view of the database even while writers commit; its three queries are sent
 //! together (pipelined) rather than one after another.
 
 use deadpool_postgres::Object;
-use ramp_core::{Feature, FeatureName, Snapshot, StoredGroup};
+use ramp_core::{Feature, FeatureName, Snapshot};
 use ramp_store::StoreError;
 use tokio_postgres::IsolationLevel;
 
@@ -82,17 +82,4 @@ pub(crate) async fn feature(
         .await
         .map_err(sql("reading a feature"))?;
     decode_optional_feature(row).await
-}
-
-/// Every stored group, sorted by name.
-pub(crate) async fn groups(client: &Object) -> Result<Vec<StoredGroup>, StoreError> {
-    let statement = client
-        .prepare_cached(ALL_GROUPS)
-        .await
-        .map_err(sql("reading groups"))?;
-    let rows = client
-        .query(&statement, &[])
-        .await
-        .map_err(sql("reading groups"))?;
-    rows.iter().map(decode_group).collect()
 }

@@ -16,7 +16,7 @@ use ramp_core::{
 };
 use ramp_store::{
     Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
-    ImportedFeature, Store, StoreError,
+    ImportedFeature, Store, StoreError, VersionedGroup,
 };
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
@@ -26,7 +26,7 @@ use crate::connection::{
     connect_deadline, pool, pooled, session_config, store_version, OPERATION_TIMEOUT,
 };
 use crate::error::{unavailable, TimedOut, BACKEND};
-use crate::{credentials, history, import, listener, migrate, reads, writes, PostgresUrl};
+use crate::{credentials, groups, history, import, listener, migrate, reads, writes, PostgresUrl};
 
 /// A store in one schema of a PostgreSQL database, shareable by any number of processes.
 ///
@@ -256,17 +256,26 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn groups(&self) -> Result<Vec<StoredGroup>, StoreError> {
-        self.timed(async { reads::groups(&self.shared.client().await?).await })
+    async fn groups(&self) -> Result<Vec<VersionedGroup>, StoreError> {
+        self.timed(groups::groups(&self.shared)).await
+    }
+
+    async fn put_group(
+        &self,
+        group: &StoredGroup,
+        expected_version: Option<u64>,
+    ) -> Result<u64, StoreError> {
+        self.timed(groups::put_group(&self.shared, group, expected_version))
             .await
     }
 
-    async fn put_group(&self, group: &StoredGroup) -> Result<(), StoreError> {
-        self.timed(writes::put_group(&self.shared, group)).await
-    }
-
-    async fn delete_group(&self, name: &GroupName) -> Result<(), StoreError> {
-        self.timed(writes::delete_group(&self.shared, name)).await
+    async fn delete_group(
+        &self,
+        name: &GroupName,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError> {
+        self.timed(groups::delete_group(&self.shared, name, expected_version))
+            .await
     }
 
     async fn import(

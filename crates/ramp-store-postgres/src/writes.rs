@@ -1,4 +1,4 @@
-//! Writes to one feature or one stored group, each one transaction: lock and read the row, apply
+//! Writes to one feature (stored groups: `groups.rs`), each one transaction: lock and read the row, apply
 //! the core's rules through `ramp_store::prepare`, then one statement that writes the row, bumps
 //! the store version, records history and queues the change notification, sent together with
 //! the `COMMIT` (see `pipelined.rs`): two round trips per write.
@@ -12,13 +12,13 @@
 
 use std::sync::LazyLock;
 
-use ramp_core::{Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, StoredGroup};
+use ramp_core::{Attribution, Change, Feature, FeatureName, HistoryEvent};
 use ramp_store::prepare::{check_version, deletion_event, prepare_change};
 use ramp_store::{Applied, StoreError};
 use tokio_postgres::types::{Json, ToSql};
 use tokio_postgres::Statement;
 
-use crate::error::{corrupt, sql, unavailable};
+use crate::error::{corrupt, unavailable};
 use crate::history::action_name;
 use crate::pipelined::Pipelined;
 use crate::rows::{decode_optional_feature, now, FeatureRow, FEATURE_COLUMNS};
@@ -64,33 +64,6 @@ const INSERT_FEATURE: &str = recorded_write!(
 );
 
 const DELETE_FEATURE: &str = recorded_write!("DELETE FROM features WHERE name = $1 RETURNING 1");
-
-/// A stored-group write, the version bump and the notification as one statement: `$1` the
-/// group, `$2` the channel, `$3` the origin, `$4` the body when written.
-macro_rules! group_write {
-    ($written:literal) => {
-        concat!(
-            "WITH written AS (",
-            $written,
-            "), bumped AS (
-                UPDATE meta SET version = version + 1 WHERE EXISTS (SELECT FROM written)
-                RETURNING version
-            ), notified AS (
-                SELECT pg_notify($2::text, json_build_object(
-                    'origin', $3::text, 'version', version, 'feature', NULL)::text)
-                FROM bumped
-            )
-            SELECT bumped.version FROM bumped, notified"
-        )
-    };
-}
-
-const PUT_GROUP: &str = group_write!(
-    "INSERT INTO groups (name, body) VALUES ($1, $4::jsonb)
-     ON CONFLICT (name) DO UPDATE SET body = excluded.body RETURNING 1"
-);
-
-const DELETE_GROUP: &str = group_write!("DELETE FROM groups WHERE name = $1 RETURNING 1");
 
 /// Reads a feature's row and locks it until the transaction ends.
 static LOCK_FEATURE: LazyLock<String> =
@@ -193,42 +166,6 @@ pub(crate) async fn delete(
         .ok_or_else(|| contended(name))?;
     shared.announce(version, Some(name.clone()));
     Ok(HistoryEvent { id, ..event })
-}
-
-pub(crate) async fn put_group(shared: &Shared, group: &StoredGroup) -> Result<(), StoreError> {
-    let client = shared.client().await?;
-    let statement = client
-        .prepare_cached(PUT_GROUP)
-        .await
-        .map_err(sql("preparing a group write"))?;
-    let body = Json(group);
-    let parameters: [&(dyn ToSql + Sync); 4] =
-        [&group.name.as_str(), &shared.channel, &shared.origin, &body];
-    // One statement: PostgreSQL runs it in a transaction of its own.
-    let row = client
-        .query_one(&statement, &parameters)
-        .await
-        .map_err(sql("writing a group"))?;
-    shared.announce(version_of(row.try_get(0))?, None);
-    Ok(())
-}
-
-pub(crate) async fn delete_group(shared: &Shared, name: &GroupName) -> Result<(), StoreError> {
-    let client = shared.client().await?;
-    let statement = client
-        .prepare_cached(DELETE_GROUP)
-        .await
-        .map_err(sql("preparing a group delete"))?;
-    let row = client
-        .query_opt(
-            &statement,
-            &[&name.as_str(), &shared.channel, &shared.origin],
-        )
-        .await
-        .map_err(sql("deleting a group"))?
-        .ok_or_else(|| StoreError::group_not_found(name.as_str()))?;
-    shared.announce(version_of(row.try_get(0))?, None);
-    Ok(())
 }
 
 /// Runs one of the `recorded_write!` statements: the new store version and the event's id, or

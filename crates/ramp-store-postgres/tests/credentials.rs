@@ -22,11 +22,11 @@ fn token(name: &str) -> Credential {
 }
 
 #[tokio::test]
-async fn a_version_1_schema_gains_credentials_and_keeps_its_features() {
+async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_data() {
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 2);
+    assert_eq!(schema_version(), 3);
     store
         .apply(
             &FeatureName::new("chat").unwrap(),
@@ -37,10 +37,14 @@ async fn a_version_1_schema_gains_credentials_and_keeps_its_features() {
         .await
         .unwrap();
     drop(store);
-    // As a Ramp from before credentials left the schema.
+    // As a Ramp from before credentials and group versions left the schema.
     common::tamper(
         &guard.schema,
-        &format!("DROP TABLE credentials; DELETE FROM {MIGRATION_TABLE} WHERE version = 2;"),
+        &format!(
+            r#"DROP TABLE credentials; ALTER TABLE groups DROP COLUMN version;
+            INSERT INTO groups VALUES ('staff', '{{"name":"staff","members":["7"]}}');
+            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3);"#
+        ),
     )
     .await;
 
@@ -51,6 +55,17 @@ async fn a_version_1_schema_gains_credentials_and_keeps_its_features() {
     store.create_credential(&token("ci")).await.unwrap();
     let snapshot = store.snapshot().await.unwrap();
     assert_eq!((snapshot.version, snapshot.features.len()), (1, 1));
+    let groups = store.groups().await.unwrap();
+    assert_eq!(
+        (
+            groups.len(),
+            groups[0].group.name.as_str(),
+            groups[0].version
+        ),
+        (1, "staff", 1)
+    );
+    let rewritten = store.put_group(&groups[0].group, Some(1)).await.unwrap();
+    assert_eq!(rewritten, 2, "the next store version");
 }
 
 #[tokio::test]

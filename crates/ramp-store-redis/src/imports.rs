@@ -104,6 +104,7 @@ pub(crate) async fn import(
             shared.keys.digests(),
             shared.keys.global_events(),
             shared.keys.groups(),
+            shared.keys.group_versions(),
         ]
         .into_iter()
         .chain(prepared.iter().flat_map(|write| {

@@ -52,6 +52,12 @@ impl Keys {
         format!("{}ramp:groups", self.prefix)
     }
 
+    /// `{prefix}ramp:group-versions`: a hash of stored group name -> its version (the store
+    /// version of the write that last wrote it), beside `ramp:groups`; the gem reads neither.
+    pub(crate) fn group_versions(&self) -> String {
+        format!("{}ramp:group-versions", self.prefix)
+    }
+
     /// `{prefix}ramp:digests`: a hash of feature name -> digest of the payload last seen, to
     /// notice writes by programs that publish nothing (Ruby apps).
     pub(crate) fn digests(&self) -> String {

@@ -33,6 +33,7 @@ mod credentials;
 mod error;
 mod events;
 pub mod gem_format;
+mod groups;
 mod imports;
 mod keys;
 mod payload;

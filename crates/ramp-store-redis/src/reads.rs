@@ -1,14 +1,15 @@
-//! The read operations: snapshot, one feature, stored groups, history.
+//! The read operations: snapshot, one feature, history (stored groups: `groups.rs`).
 //!
 //! A snapshot is one script, so it is consistent even while Ruby apps write; it also notices
 //! unannounced changes first (see `scripts::SNAPSHOT`), so its version always reflects them.
 
-use ramp_core::{Feature, FeatureName, HistoryEvent, Snapshot, StoredGroup};
+use ramp_core::{Feature, FeatureName, HistoryEvent, Snapshot};
 use ramp_store::{HistoryQuery, StoreError};
 use redis::Value;
 
 use crate::events;
 use crate::gem_format::ruby_split;
+use crate::groups::parse_groups;
 use crate::pool::Request;
 use crate::reply::{array, bytes, count, score_of, scored, unexpected, Stored};
 use crate::scripts::eval;
@@ -84,7 +85,10 @@ pub(crate) async fn snapshot(shared: &Shared) -> Result<Snapshot, StoreError> {
         version,
         randomize_percentage: shared.url.randomize_percentage,
         features,
-        groups: parse_groups(groups)?,
+        groups: parse_groups(groups, None)?
+            .into_iter()
+            .map(|stored| stored.group)
+            .collect(),
     })
 }
 
@@ -108,40 +112,6 @@ pub(crate) async fn feature(
     let stored = Stored::from_reply(value, CONTEXT)?;
     let name = name.clone();
     off_runtime(stored.size(), move || stored.feature(&name)).await
-}
-
-pub(crate) async fn groups(shared: &Shared) -> Result<Vec<StoredGroup>, StoreError> {
-    let command = redis::Cmd::hgetall(shared.keys.groups());
-    let mut connection = shared.pool.get().await?;
-    let reply = connection
-        .first("reading stored groups", Request::Command(&command))
-        .await?;
-    parse_groups(reply)
-}
-
-fn parse_groups(reply: Value) -> Result<Vec<StoredGroup>, StoreError> {
-    const CONTEXT: &str = "reading stored groups";
-    let mut groups = Vec::new();
-    let mut items = match reply {
-        Value::Map(pairs) => pairs
-            .into_iter()
-            .flat_map(|(key, value)| [key, value])
-            .collect(),
-        other => array(other, CONTEXT)?,
-    }
-    .into_iter();
-    while let (Some(name), Some(json)) = (items.next(), items.next()) {
-        let name = bytes(name, CONTEXT)?;
-        match serde_json::from_slice::<StoredGroup>(&bytes(json, CONTEXT)?) {
-            Ok(group) => groups.push(group),
-            // Only Ramp writes groups: one tampered with must not hide the others.
-            Err(error) => {
-                tracing::warn!(group = %ramp_store::log_text(&String::from_utf8_lossy(&name)), %error, "skipped an unreadable stored group")
-            }
-        }
-    }
-    groups.sort_by(|left, right| left.name.cmp(&right.name));
-    Ok(groups)
 }
 
 pub(crate) async fn history(

@@ -213,28 +213,47 @@ end
 return {version, changed, features, redis.call('HGETALL', KEYS[4])}
 "#;
 
-/// Writes or deletes a stored group. KEYS: groups, version. ARGV: name, JSON (empty to
-/// delete), channel, origin. Returns the version, or -1 when deleting a missing group.
+/// Checks a stored group's version and writes or deletes it, as one atomic step. KEYS:
+/// groups, version, group versions. ARGV: name, JSON (empty to delete), channel, origin,
+/// expected version (empty: any). A group without a recorded version (written before Ramp kept
+/// them) is at version 1. Returns `{0, new version}`, `{1, actual version}` when the expected
+/// version is not the group's, or `{2, 0}` when deleting a missing group.
 const WRITE_GROUP: &str = r#"
-if ARGV[2] == '' then
-  if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return -1 end
-else
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local name, json = ARGV[1], ARGV[2]
+local actual = 0
+if redis.call('HEXISTS', KEYS[1], name) == 1 then
+  actual = tonumber(redis.call('HGET', KEYS[3], name) or '1') or 1
+end
+if ARGV[5] ~= '' and tonumber(ARGV[5]) ~= actual then return {1, actual} end
+if json == '' then
+  if actual == 0 then return {2, 0} end
+  redis.call('HDEL', KEYS[1], name)
+  redis.call('HDEL', KEYS[3], name)
 end
 local version = redis.call('INCR', KEYS[2])
+if json ~= '' then
+  redis.call('HSET', KEYS[1], name, json)
+  redis.call('HSET', KEYS[3], name, integer(version))
+end
 publish(ARGV[3], version, nil, ARGV[4])
-return version
+return {0, version}
 "#;
 
-/// Commits an import. KEYS: registry, version, digests, global events, groups, then a payload
-/// key and an events key per feature. ARGV: feature count, history limit, channel, origin,
+/// Reads every stored group and the group versions at one moment. KEYS: groups, group
+/// versions. Returns `{groups, versions}`, each a flat name, value list.
+const READ_GROUPS: &str = r#"
+return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}
+"#;
+
+/// Commits an import. KEYS: registry, version, digests, global events, groups, group versions,
+/// then a payload key and an events key per feature. ARGV: feature count, history limit, channel, origin,
 /// group count, then name, payload, member, wanted id per feature, then name, JSON per group.
 /// Returns `{version, {event ids}}`.
 const IMPORT: &str = r#"
 local count, limit, groups = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[5])
 local names, ids = {}, {}
 for i = 0, count - 1 do
-  local payload_key, events_key = KEYS[6 + 2 * i], KEYS[7 + 2 * i]
+  local payload_key, events_key = KEYS[7 + 2 * i], KEYS[8 + 2 * i]
   local name = ARGV[6 + 4 * i]
   redis.call('SET', payload_key, ARGV[7 + 4 * i])
   redis.call('HSET', KEYS[3], name, digest(payload_key))
@@ -244,11 +263,12 @@ for i = 0, count - 1 do
   ids[#ids + 1] = id
 end
 registry_add(KEYS[1], names)
+local version = redis.call('INCR', KEYS[2])
 local base = 6 + 4 * count
 for j = 0, groups - 1 do
   redis.call('HSET', KEYS[5], ARGV[base + 2 * j], ARGV[base + 2 * j + 1])
+  redis.call('HSET', KEYS[6], ARGV[base + 2 * j], integer(version))
 end
-local version = redis.call('INCR', KEYS[2])
 publish(ARGV[3], version, nil, ARGV[4])
 return {version, ids}
 "#;
@@ -271,6 +291,7 @@ pub(crate) struct Scripts {
     pub(crate) write_feature: String,
     pub(crate) snapshot: String,
     pub(crate) write_group: String,
+    pub(crate) read_groups: String,
     pub(crate) import: String,
     pub(crate) import_history: String,
 }
@@ -282,6 +303,7 @@ impl Scripts {
             write_feature: with_common(WRITE_FEATURE),
             snapshot: with_common(SNAPSHOT),
             write_group: with_common(WRITE_GROUP),
+            read_groups: with_common(READ_GROUPS),
             import: with_common(IMPORT),
             import_history: with_common(IMPORT_HISTORY),
         }

@@ -14,7 +14,7 @@ use ramp_core::{
 use ramp_store::redact_url;
 use ramp_store::{
     Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
-    ImportedFeature, Store, StoreError,
+    ImportedFeature, Store, StoreError, VersionedGroup,
 };
 use tokio::sync::{broadcast, watch, RwLock};
 use tokio::task::JoinHandle;
@@ -23,7 +23,7 @@ use crate::error::{gave_up, BACKEND};
 use crate::keys::Keys;
 use crate::pool::Pool;
 use crate::scripts::Scripts;
-use crate::{credentials, imports, reads, watcher, writes, RedisUrl};
+use crate::{credentials, groups, imports, reads, watcher, writes, RedisUrl};
 
 /// A store in Redis, in the rollout gem's format, shareable with Ruby applications and with
 /// other Ramp processes.
@@ -234,16 +234,26 @@ impl Store for RedisStore {
         writes::delete(&self.shared, name, expected_version, attribution).await
     }
 
-    async fn groups(&self) -> Result<Vec<StoredGroup>, StoreError> {
-        reads::groups(&self.shared).await
+    async fn groups(&self) -> Result<Vec<VersionedGroup>, StoreError> {
+        groups::groups(&self.shared).await
     }
 
-    async fn put_group(&self, group: &StoredGroup) -> Result<(), StoreError> {
-        writes::write_group(&self.shared, &group.name, Some(group)).await
+    async fn put_group(
+        &self,
+        group: &StoredGroup,
+        expected_version: Option<u64>,
+    ) -> Result<u64, StoreError> {
+        groups::write_group(&self.shared, &group.name, Some(group), expected_version).await
     }
 
-    async fn delete_group(&self, name: &GroupName) -> Result<(), StoreError> {
-        writes::write_group(&self.shared, name, None).await
+    async fn delete_group(
+        &self,
+        name: &GroupName,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError> {
+        groups::write_group(&self.shared, name, None, expected_version)
+            .await
+            .map(drop)
     }
 
     async fn import(

@@ -1,4 +1,4 @@
-//! The write operations on one feature or one stored group.
+//! The write operations on one feature (stored groups: `groups.rs`).
 //!
 //! A feature write is optimistic: WATCH and read the payload, apply the change with the core's
 //! rules (`ramp_store::prepare`), then commit everything in one script inside MULTI/EXEC. If
@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ramp_core::{Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, StoredGroup};
+use ramp_core::{Attribution, Change, Feature, FeatureName, HistoryEvent};
 use ramp_store::prepare::{check_version, deletion_event, prepare_change};
 use ramp_store::{Applied, StoreError};
 use redis::Value;
@@ -17,7 +17,7 @@ use redis::Value;
 use crate::events::{self, FullLists};
 use crate::payload;
 use crate::pool::{Connection, Request};
-use crate::reply::{array, count, integer, unexpected, Stored};
+use crate::reply::{array, count, unexpected, Stored};
 use crate::scripts::eval;
 use crate::store::{contention, now, off_runtime, Shared};
 
@@ -271,44 +271,6 @@ impl Commit<'_> {
         shared.announce(version, Some(self.name.clone()));
         Ok(Some(id))
     }
-}
-
-/// Writes (`Some`) or deletes (`None`) a stored group.
-pub(crate) async fn write_group(
-    shared: &Shared,
-    name: &GroupName,
-    group: Option<&StoredGroup>,
-) -> Result<(), StoreError> {
-    const CONTEXT: &str = "writing a stored group";
-    let json = match group {
-        Some(group) => serde_json::to_string(group).map_err(|error| StoreError::Corrupt {
-            backend: crate::error::BACKEND,
-            detail: format!("the group cannot be written as JSON: {error}"),
-        })?,
-        None => String::new(),
-    };
-    let keys = &shared.keys;
-    let mut script = eval(
-        &shared.scripts.write_group,
-        &[keys.groups(), keys.version()],
-    );
-    script
-        .arg(name.as_str())
-        .arg(json)
-        .arg(keys.channel())
-        .arg(&shared.origin);
-    let mut connection = shared.pool.get().await?;
-    // A write must not be retried blindly (it may have run): check the connection first.
-    let ping = redis::cmd("PING");
-    connection.first(CONTEXT, Request::Command(&ping)).await?;
-    let _gate = shared.gate.read().await;
-    let reply = connection.then(CONTEXT, Request::Command(&script)).await?;
-    let version = integer(&reply, CONTEXT)?;
-    let Ok(version) = u64::try_from(version) else {
-        return Err(StoreError::group_not_found(name.as_str()));
-    };
-    shared.announce(version, None);
-    Ok(())
 }
 
 /// Waits a little before retrying a write that lost a race, more after each loss, with jitter

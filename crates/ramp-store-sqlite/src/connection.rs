@@ -24,6 +24,7 @@ const APPLICATION_ID: i32 = 0x5241_4D50;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_credentials.sql"),
+    include_str!("../migrations/0003_group_versions.sql"),
 ];
 
 /// The schema version this binary writes.

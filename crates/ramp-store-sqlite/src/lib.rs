@@ -27,6 +27,7 @@
 mod connection;
 mod credentials;
 mod error;
+mod groups;
 mod history;
 mod operations;
 mod rows;

@@ -10,17 +10,17 @@ use chrono::Utc;
 use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
 };
-use ramp_store::prepare::{check_version, deletion_event, prepare_change};
-use ramp_store::{Applied, HistoryQuery, ImportSummary, ImportedFeature, StoreError};
+use ramp_store::prepare::{check_group_version, check_version, deletion_event, prepare_change};
+use ramp_store::{
+    Applied, HistoryQuery, ImportSummary, ImportedFeature, StoreError, VersionedGroup,
+};
 use rusqlite::TransactionBehavior;
 
 use crate::connection::store_version;
 use crate::error::sql;
+use crate::groups::{group_version, read_groups, write_group};
 use crate::history::{event_exists, insert_event, read_event, read_events};
-use crate::rows::{
-    bump_store_version, delete_feature, read_feature, read_features, read_groups, write_feature,
-    write_group,
-};
+use crate::rows::{bump_store_version, delete_feature, read_feature, read_features, write_feature};
 use crate::store::Shared;
 
 /// Every feature and group at one version: one read transaction, so the three queries agree.
@@ -31,7 +31,10 @@ pub(crate) fn snapshot(shared: &Shared) -> Result<Snapshot, StoreError> {
         version: store_version(&transaction)?,
         randomize_percentage: shared.randomize_percentage(),
         features: read_features(&transaction)?,
-        groups: read_groups(&transaction)?,
+        groups: read_groups(&transaction)?
+            .into_iter()
+            .map(|stored| stored.group)
+            .collect(),
     })
 }
 
@@ -39,7 +42,7 @@ pub(crate) fn feature(shared: &Shared, name: &FeatureName) -> Result<Option<Feat
     read_feature(&shared.connection(), name)
 }
 
-pub(crate) fn groups(shared: &Shared) -> Result<Vec<StoredGroup>, StoreError> {
+pub(crate) fn groups(shared: &Shared) -> Result<Vec<VersionedGroup>, StoreError> {
     read_groups(&shared.connection())
 }
 
@@ -115,22 +118,37 @@ pub(crate) fn delete(
     Ok(event)
 }
 
-pub(crate) fn put_group(shared: &Shared, group: &StoredGroup) -> Result<(), StoreError> {
+/// Checks the group's version and writes it in one `BEGIN IMMEDIATE` transaction, so no other
+/// writer, in any process, can come between the check and the write.
+pub(crate) fn put_group(
+    shared: &Shared,
+    group: &StoredGroup,
+    expected_version: Option<u64>,
+) -> Result<u64, StoreError> {
     let mut connection = shared.connection();
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql("beginning a write"))?;
-    write_group(&transaction, group)?;
+    let actual = group_version(&transaction, &group.name)?;
+    check_group_version(&group.name, actual, expected_version)?;
     let version = bump_store_version(&transaction)?;
-    shared.commit(transaction, version, None)
+    write_group(&transaction, group, version)?;
+    shared.commit(transaction, version, None)?;
+    Ok(version)
 }
 
-pub(crate) fn delete_group(shared: &Shared, name: &GroupName) -> Result<(), StoreError> {
+pub(crate) fn delete_group(
+    shared: &Shared,
+    name: &GroupName,
+    expected_version: Option<u64>,
+) -> Result<(), StoreError> {
     let mut connection = shared.connection();
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql("beginning a write"))?;
-    if !crate::rows::delete_group(&transaction, name)? {
+    let actual = group_version(&transaction, name)?;
+    check_group_version(name, actual, expected_version)?;
+    if !crate::groups::delete_group(&transaction, name)? {
         return Err(StoreError::group_not_found(name.as_str()));
     }
     let version = bump_store_version(&transaction)?;
@@ -174,10 +192,10 @@ pub(crate) fn import(
             None => summary.unchanged += 1,
         }
     }
-    for group in groups {
-        write_group(&transaction, group)?;
-    }
     let version = bump_store_version(&transaction)?;
+    for group in groups {
+        write_group(&transaction, group, version)?;
+    }
     shared.commit(transaction, version, None)?;
     Ok(summary)
 }

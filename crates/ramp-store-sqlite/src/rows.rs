@@ -1,4 +1,4 @@
-//! Features and stored groups as table rows: reading, writing and decoding them.
+//! Features as table rows (stored groups are in `groups.rs`): reading, writing and decoding them.
 //!
 //! Decoding never trusts the file: anything that does not parse into the core's types (a bad
 //! user id, JSON that is not an object, an unknown stage) is `Corrupt` naming the feature or
@@ -6,7 +6,7 @@
 //! caller's transaction and never begin or commit one.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use ramp_core::{CoreError, Feature, FeatureName, GroupName, Percentage, Stage, StoredGroup};
+use ramp_core::{CoreError, Feature, FeatureName, Percentage, Stage};
 use ramp_store::list_column::{join, split};
 use ramp_store::StoreError;
 use rusqlite::types::ValueRef;
@@ -97,57 +97,6 @@ pub(crate) fn delete_feature(
         .and_then(|mut statement| statement.execute([name.as_str()]))
         .map_err(sql("deleting a feature"))?;
     Ok(())
-}
-
-/// Every stored group, sorted by name.
-pub(crate) fn read_groups(connection: &Connection) -> Result<Vec<StoredGroup>, StoreError> {
-    let mut statement = connection
-        .prepare_cached("SELECT name, body FROM groups ORDER BY name")
-        .map_err(sql("reading groups"))?;
-    let mut rows = statement.query([]).map_err(sql("reading groups"))?;
-    let mut groups = Vec::new();
-    while let Some(row) = rows.next().map_err(sql("reading groups"))? {
-        let name = text(row, 0, "name").map_err(|what| corrupt(format!("a group row: {what}")))?;
-        let group = text(row, 1, "body")
-            .and_then(|body| {
-                serde_json::from_str::<StoredGroup>(body)
-                    .map_err(|error| format!("body is not a stored group: {error}"))
-            })
-            .and_then(|group| {
-                if group.name.as_str() == name {
-                    Ok(group)
-                } else {
-                    Err(format!("body names group {:?}", group.name.as_str()))
-                }
-            })
-            .map_err(|what| corrupt(format!("group {name:?}: {what}")))?;
-        groups.push(group);
-    }
-    Ok(groups)
-}
-
-/// Creates or replaces a stored group.
-pub(crate) fn write_group(connection: &Connection, group: &StoredGroup) -> Result<(), StoreError> {
-    let body = serde_json::to_string(group).map_err(|error| {
-        corrupt(format!(
-            "group {:?}: cannot encode it: {error}",
-            group.name.as_str()
-        ))
-    })?;
-    connection
-        .prepare_cached("INSERT INTO groups (name, body) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET body = excluded.body")
-        .and_then(|mut statement| statement.execute(params![group.name.as_str(), body]))
-        .map_err(sql("writing a group"))?;
-    Ok(())
-}
-
-/// Deletes a stored group; `false` if there was none.
-pub(crate) fn delete_group(connection: &Connection, name: &GroupName) -> Result<bool, StoreError> {
-    let deleted = connection
-        .prepare_cached("DELETE FROM groups WHERE name = ?1")
-        .and_then(|mut statement| statement.execute([name.as_str()]))
-        .map_err(sql("deleting a group"))?;
-    Ok(deleted > 0)
 }
 
 /// Adds one to the store version and returns the new version.

@@ -14,7 +14,7 @@ use ramp_core::{
 };
 use ramp_store::{
     Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
-    ImportedFeature, Store, StoreError,
+    ImportedFeature, Store, StoreError, VersionedGroup,
 };
 use rusqlite::{Connection, Transaction};
 use tokio::sync::{broadcast, watch};
@@ -225,19 +225,27 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn groups(&self) -> Result<Vec<StoredGroup>, StoreError> {
+    async fn groups(&self) -> Result<Vec<VersionedGroup>, StoreError> {
         self.run(operations::groups).await
     }
 
-    async fn put_group(&self, group: &StoredGroup) -> Result<(), StoreError> {
+    async fn put_group(
+        &self,
+        group: &StoredGroup,
+        expected_version: Option<u64>,
+    ) -> Result<u64, StoreError> {
         let group = group.clone();
-        self.run(move |shared| operations::put_group(shared, &group))
+        self.run(move |shared| operations::put_group(shared, &group, expected_version))
             .await
     }
 
-    async fn delete_group(&self, name: &GroupName) -> Result<(), StoreError> {
+    async fn delete_group(
+        &self,
+        name: &GroupName,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError> {
         let name = name.clone();
-        self.run(move |shared| operations::delete_group(shared, &name))
+        self.run(move |shared| operations::delete_group(shared, &name, expected_version))
             .await
     }
 

@@ -34,11 +34,11 @@ async fn credentials_survive_close_and_reopen() {
     assert_eq!(reopened.credentials().await.unwrap(), vec![created]);
 }
 
-/// A `ramp.db` written before credentials existed gains the table when opened, and keeps its
-/// features and version.
+/// A `ramp.db` written before credentials and group versions existed gains the table and the
+/// column when opened, and keeps its features, groups (at version 1) and version.
 #[tokio::test]
 async fn a_schema_version_1_file_is_migrated() {
-    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(SCHEMA_VERSION, 3);
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("ramp.db");
     let mut connection = rusqlite::Connection::open(&path).unwrap();
@@ -49,9 +49,11 @@ async fn a_schema_version_1_file_is_migrated() {
     .unwrap();
     connection
         .execute_batch(
-            "INSERT INTO features VALUES ('chat', 100.0, '', '', '', '{}', 'development',
+            r#"INSERT INTO features VALUES ('chat', 100.0, '', '', '', '{}', 'development',
                  '2024-01-01T00:00:00.000000000Z', '2024-01-01T00:00:00.000000000Z', 1);
-             UPDATE meta SET value = 1 WHERE key = 'version';",
+             INSERT INTO groups VALUES ('staff',
+                 '{"name":"staff","description":"","members":["7"],"rules":[]}');
+             UPDATE meta SET value = 2 WHERE key = 'version';"#,
         )
         .unwrap();
     drop(connection);
@@ -60,7 +62,18 @@ async fn a_schema_version_1_file_is_migrated() {
     assert!(store.credentials().await.unwrap().is_empty());
     store.create_credential(&token("ci", "hash")).await.unwrap();
     let snapshot = store.snapshot().await.unwrap();
-    assert_eq!((snapshot.version, snapshot.features.len()), (1, 1));
+    assert_eq!((snapshot.version, snapshot.features.len()), (2, 1));
+    let groups = store.groups().await.unwrap();
+    assert_eq!(
+        (
+            groups.len(),
+            groups[0].group.name.as_str(),
+            groups[0].version
+        ),
+        (1, "staff", 1)
+    );
+    let rewritten = store.put_group(&groups[0].group, Some(1)).await.unwrap();
+    assert_eq!(rewritten, 3, "the next store version");
     let user_version: usize = rusqlite::Connection::open(&path)
         .unwrap()
         .query_row("PRAGMA user_version", [], |row| row.get(0))

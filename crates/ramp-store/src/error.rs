@@ -21,13 +21,15 @@ pub enum StoreError {
         /// Its name or id.
         name: String,
     },
-    /// A write expected another version (someone else changed it first). Creating a
-    /// credential that exists is one too: it expected none (version 0) and found one.
+    /// A write expected another version (someone else changed it first); version 0 means
+    /// "does not exist". Creating a credential that exists is one too: it expected none
+    /// (version 0) and found one. So are stored-group writes (see
+    /// [`StoreError::group_conflict`]).
     #[error(
         "feature {feature:?} is at version {actual}, not {expected}: it changed since it was read"
     )]
     Conflict {
-        /// The feature (for a credential, `KIND:NAME`).
+        /// The feature (for a credential `KIND:NAME`, for a stored group `group:NAME`).
         feature: String,
         /// The version the writer read.
         expected: u64,
@@ -117,6 +119,16 @@ impl StoreError {
             feature: format!("{kind}:{name}"),
             expected: 0,
             actual: 1,
+        }
+    }
+
+    /// The `Conflict` of a stored-group write that expected version `expected` (0: that
+    /// the group does not exist) and found `actual` (0: no group).
+    pub fn group_conflict(name: &str, expected: u64, actual: u64) -> Self {
+        StoreError::Conflict {
+            feature: format!("group:{name}"),
+            expected,
+            actual,
         }
     }
 }

@@ -23,4 +23,6 @@ pub use error::{Source, StoreError};
 pub use log_text::{log_text, LogText, MAX_LOGGED_CHARS};
 pub use memory::MemoryStore;
 pub use redact::redact_url;
-pub use store::{Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store};
+pub use store::{
+    Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store, VersionedGroup,
+};

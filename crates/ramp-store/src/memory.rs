@@ -12,10 +12,10 @@ use ramp_core::{
 };
 use tokio::sync::broadcast;
 
-use crate::prepare::{deletion_event, prepare_change};
+use crate::prepare::{check_group_version, deletion_event, prepare_change};
 use crate::{
     Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
-    ImportedFeature, Store, StoreError,
+    ImportedFeature, Store, StoreError, VersionedGroup,
 };
 
 /// A store in memory.
@@ -30,7 +30,7 @@ pub struct MemoryStore {
 struct State {
     version: u64,
     features: BTreeMap<FeatureName, Feature>,
-    groups: BTreeMap<GroupName, StoredGroup>,
+    groups: BTreeMap<GroupName, VersionedGroup>,
     /// Oldest first; ids are positions plus one.
     history: Vec<HistoryEvent>,
     /// Keyed by `Credential::sort_key`, so iterating lists them in the trait's order. Outside
@@ -89,7 +89,11 @@ impl Store for MemoryStore {
             version: state.version,
             randomize_percentage: self.randomize_percentage,
             features: state.features.values().cloned().collect(),
-            groups: state.groups.values().cloned().collect(),
+            groups: state
+                .groups
+                .values()
+                .map(|stored| stored.group.clone())
+                .collect(),
         })
     }
 
@@ -161,22 +165,43 @@ impl Store for MemoryStore {
         Ok(event)
     }
 
-    async fn groups(&self) -> Result<Vec<StoredGroup>, StoreError> {
+    async fn groups(&self) -> Result<Vec<VersionedGroup>, StoreError> {
         Ok(self.lock().groups.values().cloned().collect())
     }
 
-    async fn put_group(&self, group: &StoredGroup) -> Result<(), StoreError> {
+    async fn put_group(
+        &self,
+        group: &StoredGroup,
+        expected_version: Option<u64>,
+    ) -> Result<u64, StoreError> {
         let mut state = self.lock();
-        state.groups.insert(group.name.clone(), group.clone());
+        let actual = state
+            .groups
+            .get(&group.name)
+            .map_or(0, |stored| stored.version);
+        check_group_version(&group.name, actual, expected_version)?;
         state.version += 1;
         let version = state.version;
+        state.groups.insert(
+            group.name.clone(),
+            VersionedGroup {
+                group: group.clone(),
+                version,
+            },
+        );
         drop(state);
         self.notify(version, None);
-        Ok(())
+        Ok(version)
     }
 
-    async fn delete_group(&self, name: &GroupName) -> Result<(), StoreError> {
+    async fn delete_group(
+        &self,
+        name: &GroupName,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError> {
         let mut state = self.lock();
+        let actual = state.groups.get(name).map_or(0, |stored| stored.version);
+        check_group_version(name, actual, expected_version)?;
         state
             .groups
             .remove(name)
@@ -221,11 +246,15 @@ impl Store for MemoryStore {
                 None => summary.unchanged += 1,
             }
         }
-        for group in groups {
-            next.groups.insert(group.name.clone(), group.clone());
-        }
         next.version += 1;
         let version = next.version;
+        for group in groups {
+            let stored = VersionedGroup {
+                group: group.clone(),
+                version,
+            };
+            next.groups.insert(group.name.clone(), stored);
+        }
         *state = next;
         drop(state);
         self.notify(version, None);

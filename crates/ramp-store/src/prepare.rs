@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use ramp_core::{
-    Action, Attribution, Change, Feature, FeatureName, FeatureState, FieldChange, HistoryEvent,
+    Action, Attribution, Change, Feature, FeatureName, FeatureState, FieldChange, GroupName,
+    HistoryEvent,
 };
 
 use crate::StoreError;
@@ -31,6 +32,21 @@ pub fn check_version(
             expected,
             actual,
         }),
+        _ => Ok(()),
+    }
+}
+
+/// Checks a stored-group write's `expected_version` against the group's version now (`actual`,
+/// 0 when there is no such group).
+pub fn check_group_version(
+    name: &GroupName,
+    actual: u64,
+    expected_version: Option<u64>,
+) -> Result<(), StoreError> {
+    match expected_version {
+        Some(expected) if expected != actual => {
+            Err(StoreError::group_conflict(name.as_str(), expected, actual))
+        }
         _ => Ok(()),
     }
 }

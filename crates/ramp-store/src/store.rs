@@ -54,6 +54,20 @@ pub struct ChangeNotice {
     pub feature: Option<FeatureName>,
 }
 
+/// A stored group and its version.
+///
+/// The version is the store's version after the write that last wrote the group: it grows with
+/// every write of the group and is never reused, even after the group is deleted and created
+/// again, so a version read before a deletion never matches the group created after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionedGroup {
+    /// The group.
+    #[serde(flatten)]
+    pub group: StoredGroup,
+    /// Its version (never 0: 0 means "no such group" in an expectation).
+    pub version: u64,
+}
+
 /// One feature of an import: its name and the state to give it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImportedFeature {
@@ -111,14 +125,28 @@ pub trait Store: Send + Sync + 'static {
         attribution: &Attribution,
     ) -> Result<HistoryEvent, StoreError>;
 
-    /// Every stored group, sorted by name.
-    async fn groups(&self) -> Result<Vec<StoredGroup>, StoreError>;
+    /// Every stored group with its version, sorted by name.
+    async fn groups(&self) -> Result<Vec<VersionedGroup>, StoreError>;
 
-    /// Creates or replaces a stored group.
-    async fn put_group(&self, group: &StoredGroup) -> Result<(), StoreError>;
+    /// Creates or replaces a stored group and returns its new version. With
+    /// `expected_version`, fails with `Conflict` (see [`StoreError::group_conflict`]) unless the
+    /// group is at that version (0: it must not exist yet). The check and the write are one
+    /// atomic step in the store: of concurrent writers expecting one version, in any
+    /// processes, exactly one succeeds.
+    async fn put_group(
+        &self,
+        group: &StoredGroup,
+        expected_version: Option<u64>,
+    ) -> Result<u64, StoreError>;
 
-    /// Deletes a stored group (`NotFound` if it does not exist).
-    async fn delete_group(&self, name: &GroupName) -> Result<(), StoreError>;
+    /// Deletes a stored group. With `expected_version`, checked first and atomically as in
+    /// [`Store::put_group`] (a missing group is at version 0, so a version read before someone
+    /// else deleted it is a `Conflict`); then `NotFound` if it does not exist.
+    async fn delete_group(
+        &self,
+        name: &GroupName,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError>;
 
     /// Writes many features and groups in one all-or-nothing step; each feature changed gets a
     /// history event.

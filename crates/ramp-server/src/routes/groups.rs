@@ -1,21 +1,21 @@
 //! Stored groups: list, show (with the features that use each), create or replace, delete.
 //!
-//! Stores keep no version for groups, so a group's version is a hash of its content: a write
-//! with `If-Match: "VERSION"` is refused (412) when the group changed since it was read, and
-//! one with `If-None-Match: *` when it already exists. This server checks and writes under one
-//! lock, so its own requests cannot interleave; two servers on one store can still race in the
-//! moment between a check and its write.
+//! Each group has a version kept by the store (its `ETag`, and `version` in its JSON): a write
+//! with `If-Match: "VERSION"` is refused (412) when the group changed since it was read, and one
+//! with `If-None-Match: *` when it already exists. The store checks and writes in one atomic
+//! step, so servers sharing a store cannot both win a race.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ramp_core::{GroupName, Rule, StoredGroup, UserId};
+use ramp_core::{Feature, GroupName, Rule, StoredGroup, UserId};
+use ramp_store::{StoreError, VersionedGroup};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{etag, ApiJson};
 use crate::json_errors::ApiPath;
 use crate::state::AppState;
 
@@ -30,30 +30,38 @@ pub struct GroupView {
     pub rule_texts: Vec<String>,
     /// Features whose groups include this one.
     pub used_by: Vec<String>,
-    /// A hash of the group's content, for `If-Match` on the next write.
-    pub version: String,
+    /// Its version in the store (also its `ETag`), for `If-Match` on the next write.
+    pub version: u64,
 }
 
-/// The version of a group: the first 16 bytes of the SHA-256 of its JSON, in hex.
-fn version_of(group: &StoredGroup) -> String {
-    let json = serde_json::to_vec(group).unwrap_or_default();
-    hex::encode(&Sha256::digest(json)[..16])
+impl GroupView {
+    fn new(stored: VersionedGroup, features: &[Feature]) -> Self {
+        let VersionedGroup { group, version } = stored;
+        let used_by = features
+            .iter()
+            .filter(|feature| feature.groups.contains(&group.name))
+            .map(|feature| feature.name.to_string())
+            .collect();
+        Self {
+            rule_texts: group.rules.iter().map(ToString::to_string).collect(),
+            group,
+            used_by,
+            version,
+        }
+    }
+
+    /// The view as JSON with its version as `ETag`.
+    fn into_response(self) -> Response {
+        ([(header::ETAG, etag(self.version))], Json(self)).into_response()
+    }
 }
 
-/// What a write expects of the group it replaces, from its conditional headers.
-enum Expectation {
-    /// No condition.
-    Anything,
-    /// `If-Match: "VERSION"`: the group exists at this version.
-    Version(String),
-    /// `If-None-Match: *`: no group of that name exists.
-    Absent,
-}
-
-fn expectation(headers: &HeaderMap) -> Expectation {
-    let text = |name| {
+/// The version a write expects, from its conditional headers: `If-None-Match: *` is 0 (no such
+/// group), `If-Match: "N"` is N, and no header (or `If-Match: *`) expects nothing.
+fn expected_version(headers: &HeaderMap, name: &GroupName) -> ApiResult<Option<u64>> {
+    let text = |header_name| {
         headers
-            .get(name)
+            .get(header_name)
             .and_then(|value: &axum::http::HeaderValue| value.to_str().ok())
             .map(|value| {
                 value
@@ -64,46 +72,42 @@ fn expectation(headers: &HeaderMap) -> Expectation {
             })
     };
     if text(header::IF_NONE_MATCH).as_deref() == Some("*") {
-        return Expectation::Absent;
+        return Ok(Some(0));
     }
     match text(header::IF_MATCH) {
-        Some(version) if version != "*" => Expectation::Version(version),
-        _ => Expectation::Anything,
+        None => Ok(None),
+        Some(version) if version == "*" => Ok(None),
+        // Anything else (a content hash from an older server, say) names no version the
+        // group can be at now.
+        Some(version) => version.parse().map(Some).map_err(|_| changed(name)),
     }
 }
 
-/// Refuses a write whose expectation the stored group no longer meets.
-async fn check_expectation(
-    state: &AppState,
-    name: &GroupName,
-    headers: &HeaderMap,
-) -> ApiResult<()> {
-    let expected = expectation(headers);
-    if matches!(expected, Expectation::Anything) {
-        return Ok(());
-    }
-    let groups = state.store.groups().await?;
-    let current = groups.iter().find(|group| &group.name == name);
-    let refusal = |message: String| {
-        ApiError::new(StatusCode::PRECONDITION_FAILED, "version_mismatch", message)
-    };
-    match (expected, current) {
-        (Expectation::Absent, Some(_)) => Err(refusal(format!(
+fn refusal(message: String) -> ApiError {
+    ApiError::new(StatusCode::PRECONDITION_FAILED, "version_mismatch", message)
+}
+
+fn changed(name: &GroupName) -> ApiError {
+    refusal(format!(
+        "group {:?} was changed by someone else since it was read; reload it to see the change before saving again",
+        name.as_str()
+    ))
+}
+
+/// A store `Conflict` as the 412 saying why; anything else maps as usual.
+fn refused_or(error: StoreError, name: &GroupName) -> ApiError {
+    match error {
+        StoreError::Conflict { expected: 0, .. } => refusal(format!(
             "a group named {:?} already exists; open it from the list to change it",
             name.as_str()
         ))
-        .with_field("name")),
-        (Expectation::Version(_), None) => Err(refusal(format!(
+        .with_field("name"),
+        StoreError::Conflict { actual: 0, .. } => refusal(format!(
             "group {:?} was deleted since it was read",
             name.as_str()
-        ))),
-        (Expectation::Version(version), Some(group)) if version != version_of(group) => {
-            Err(refusal(format!(
-                "group {:?} was changed by someone else since it was read; reload it to see the change before saving again",
-                name.as_str()
-            )))
-        }
-        _ => Ok(()),
+        )),
+        StoreError::Conflict { .. } => changed(name),
+        other => other.into(),
     }
 }
 
@@ -115,24 +119,10 @@ pub struct GroupList {
 }
 
 async fn views(state: &AppState) -> ApiResult<Vec<GroupView>> {
-    let snapshot = state.store.snapshot().await?;
-    Ok(snapshot
-        .groups
+    let (groups, snapshot) = futures::try_join!(state.store.groups(), state.store.snapshot())?;
+    Ok(groups
         .into_iter()
-        .map(|group| {
-            let used_by = snapshot
-                .features
-                .iter()
-                .filter(|feature| feature.groups.contains(&group.name))
-                .map(|feature| feature.name.to_string())
-                .collect();
-            GroupView {
-                rule_texts: group.rules.iter().map(ToString::to_string).collect(),
-                version: version_of(&group),
-                group,
-                used_by,
-            }
-        })
+        .map(|stored| GroupView::new(stored, &snapshot.features))
         .collect())
 }
 
@@ -145,20 +135,20 @@ pub async fn list_groups(State(state): State<AppState>) -> ApiResult<Json<GroupL
     }))
 }
 
-/// Shows one stored group.
+/// Shows one stored group; the ETag is its version.
 #[utoipa::path(get, path = "/api/v1/groups/{name}", tag = "groups",
     params(("name" = String, Path, description = "The group")),
     responses((status = 200, body = GroupView), (status = 404, body = ErrorBody)))]
 pub async fn show_group(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
-) -> ApiResult<Json<GroupView>> {
+) -> ApiResult<Response> {
     let name = GroupName::new(&name)?;
     views(&state)
         .await?
         .into_iter()
         .find(|view| view.group.name == name)
-        .map(Json)
+        .map(GroupView::into_response)
         .ok_or_else(|| ApiError::not_found(format!("group {:?} not found", name.as_str())))
 }
 
@@ -187,7 +177,8 @@ pub struct GroupBody {
     rules: Vec<RuleInput>,
 }
 
-/// Creates or replaces a stored group. Honours `If-Match: "VERSION"` and `If-None-Match: *`.
+/// Creates or replaces a stored group. Honours `If-Match: "VERSION"` and `If-None-Match: *`;
+/// the answer's ETag is the group's new version.
 #[utoipa::path(put, path = "/api/v1/groups/{name}", tag = "groups",
     params(("name" = String, Path, description = "The group")),
     request_body = GroupBody,
@@ -198,7 +189,7 @@ pub async fn put_group(
     ApiPath(name): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<GroupBody>,
-) -> ApiResult<(StatusCode, Json<GroupView>)> {
+) -> ApiResult<Response> {
     let name = GroupName::new(&name)?;
     let mut rules = Vec::with_capacity(body.rules.len());
     for (index, rule) in body.rules.into_iter().enumerate() {
@@ -215,17 +206,16 @@ pub async fn put_group(
         members: body.members,
         rules,
     };
-    {
-        let _one_writer = state.group_writes.lock().await;
-        check_expectation(&state, &group.name, &headers).await?;
-        state.store.put_group(&group).await?;
-    }
-    let view = views(&state)
-        .await?
-        .into_iter()
-        .find(|view| view.group.name == group.name)
-        .ok_or_else(|| ApiError::not_found("the group vanished after it was written"))?;
-    Ok((StatusCode::OK, Json(view)))
+    let expected = expected_version(&headers, &group.name)?;
+    let version = state
+        .store
+        .put_group(&group, expected)
+        .await
+        .map_err(|error| refused_or(error, &group.name))?;
+    // The group as this request wrote it, at the version its write got (a later write by
+    // someone else shows in the next read, with its own version).
+    let snapshot = state.store.snapshot().await?;
+    Ok(GroupView::new(VersionedGroup { group, version }, &snapshot.features).into_response())
 }
 
 /// Deletes a stored group. Honours `If-Match: "VERSION"`.
@@ -238,8 +228,11 @@ pub async fn delete_group(
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
     let name = GroupName::new(&name)?;
-    let _one_writer = state.group_writes.lock().await;
-    check_expectation(&state, &name, &headers).await?;
-    state.store.delete_group(&name).await?;
+    let expected = expected_version(&headers, &name)?;
+    state
+        .store
+        .delete_group(&name, expected)
+        .await
+        .map_err(|error| refused_or(error, &name))?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,4 +1,4 @@
-//! Checks of writing and reading features and stored groups.
+//! Checks of writing and reading features.
 
 use super::*;
 
@@ -307,45 +307,4 @@ pub async fn delete_removes_and_records(store: Arc<dyn Store>) {
         "{error:?}"
     );
     assert_eq!(store.history_event(event.id).await.unwrap(), Some(event));
-}
-
-/// Stored groups can be written, listed, replaced and deleted, and appear in snapshots.
-pub async fn stored_groups_round_trip(store: Arc<dyn Store>) {
-    let staff = StoredGroup {
-        name: GroupName::new("staff").unwrap(),
-        description: "Employees".into(),
-        members: users(&["1", "2"]),
-        rules: vec![
-            "email ends_with @corp.com".parse().unwrap(),
-            "age >= 18".parse().unwrap(),
-        ],
-    };
-    let beta = StoredGroup {
-        name: GroupName::new("beta").unwrap(),
-        description: String::new(),
-        members: users(&["7"]),
-        rules: vec![],
-    };
-    store.put_group(&staff).await.unwrap();
-    store.put_group(&beta).await.unwrap();
-    assert_eq!(
-        store.groups().await.unwrap(),
-        vec![beta.clone(), staff.clone()]
-    );
-    let renamed = StoredGroup {
-        description: "All employees".into(),
-        ..staff.clone()
-    };
-    store.put_group(&renamed).await.unwrap();
-    assert_eq!(
-        store.snapshot().await.unwrap().groups,
-        vec![beta.clone(), renamed]
-    );
-    store.delete_group(&beta.name).await.unwrap();
-    let error = store.delete_group(&beta.name).await.unwrap_err();
-    assert!(
-        matches!(error, StoreError::NotFound { kind: "group", .. }),
-        "{error:?}"
-    );
-    assert_eq!(store.groups().await.unwrap().len(), 1);
 }

@@ -30,6 +30,10 @@ macro_rules! conformance_tests {
             invalid_change_leaves_the_store_unchanged,
             delete_removes_and_records,
             stored_groups_round_trip,
+            group_create_if_absent_twice_conflicts,
+            stale_group_version_is_a_conflict,
+            group_delete_at_stale_version_is_refused,
+            concurrent_group_creates_have_one_winner,
             history_is_newest_first_and_pages,
             import_is_all_or_nothing,
             copied_history_is_kept_once,
@@ -101,12 +105,14 @@ pub(crate) fn ana() -> Attribution {
 
 mod credentials;
 mod features;
+mod groups;
 mod history;
 mod load;
 mod unconfirmed;
 
 pub use credentials::*;
 pub use features::*;
+pub use groups::*;
 pub use history::*;
 pub use load::*;
 pub use unconfirmed::*;

@@ -1,0 +1,9 @@
+-- Stored groups get a version, so that conditional writes are checked inside the write's
+-- transaction (by whichever process holds the file's write lock) rather than by the caller.
+-- Applied once, inside one transaction, by rusqlite_migration (schema version 3). Never edit
+-- this file once released: add 0004_*.sql instead.
+
+-- The store version (`meta.version`) of the write that last wrote the group: it grows with
+-- every write of the group and is never reused after a deletion. Groups written before this
+-- migration start at 1, below any version a later write gives them.
+ALTER TABLE groups ADD COLUMN version INTEGER NOT NULL DEFAULT 1 CHECK (version > 0);

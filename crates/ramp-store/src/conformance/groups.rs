@@ -1,0 +1,218 @@
+//! Checks of stored groups: writing, reading and deleting them, and their versions, which the
+//! store itself checks, so that conditional writes from several processes cannot race.
+
+use super::*;
+
+use crate::VersionedGroup;
+
+fn group(name: &str, description: &str, members: &[&str]) -> StoredGroup {
+    StoredGroup {
+        name: GroupName::new(name).unwrap(),
+        description: description.into(),
+        members: users(members),
+        rules: vec![],
+    }
+}
+
+/// The stored groups without their versions, and the version of `name` (0 when absent).
+async fn groups_and_version(store: &Arc<dyn Store>, name: &str) -> (Vec<StoredGroup>, u64) {
+    let groups = store.groups().await.unwrap();
+    let version = groups
+        .iter()
+        .find(|stored| stored.group.name.as_str() == name)
+        .map_or(0, |stored| stored.version);
+    let groups = groups.into_iter().map(|stored| stored.group).collect();
+    (groups, version)
+}
+
+fn is_group_conflict(error: &StoreError, name: &str, expected: u64, actual: u64) -> bool {
+    matches!(
+        error,
+        StoreError::Conflict { feature, expected: e, actual: a }
+            if feature == &format!("group:{name}") && *e == expected && *a == actual
+    )
+}
+
+/// Stored groups can be written, listed, replaced and deleted, and appear in snapshots; every
+/// write gives the group a greater version, which `groups()` reports.
+pub async fn stored_groups_round_trip(store: Arc<dyn Store>) {
+    let staff = StoredGroup {
+        rules: vec![
+            "email ends_with @corp.com".parse().unwrap(),
+            "age >= 18".parse().unwrap(),
+        ],
+        ..group("staff", "Employees", &["1", "2"])
+    };
+    let beta = group("beta", "", &["7"]);
+    let staff_version = store.put_group(&staff, None).await.unwrap();
+    let beta_version = store.put_group(&beta, None).await.unwrap();
+    assert!(staff_version > 0 && beta_version > 0);
+    assert_eq!(
+        store.groups().await.unwrap(),
+        vec![
+            VersionedGroup {
+                group: beta.clone(),
+                version: beta_version
+            },
+            VersionedGroup {
+                group: staff.clone(),
+                version: staff_version
+            },
+        ]
+    );
+    let renamed = StoredGroup {
+        description: "All employees".into(),
+        ..staff.clone()
+    };
+    let renamed_version = store.put_group(&renamed, None).await.unwrap();
+    assert!(
+        renamed_version > staff_version,
+        "{renamed_version} after {staff_version}"
+    );
+    assert_eq!(
+        store.snapshot().await.unwrap().groups,
+        vec![beta.clone(), renamed]
+    );
+    store.delete_group(&beta.name, None).await.unwrap();
+    let error = store.delete_group(&beta.name, None).await.unwrap_err();
+    assert!(
+        matches!(error, StoreError::NotFound { kind: "group", .. }),
+        "{error:?}"
+    );
+    assert_eq!(store.groups().await.unwrap().len(), 1);
+    // An import rewrites the group: a writer holding the old version must not win.
+    store
+        .import(&[], std::slice::from_ref(&staff), &ana())
+        .await
+        .unwrap();
+    let (_, imported_version) = groups_and_version(&store, "staff").await;
+    assert!(
+        imported_version > renamed_version,
+        "{imported_version} after {renamed_version}"
+    );
+}
+
+/// Creating a group "if absent" twice: the second is a `Conflict` and the first stays.
+pub async fn group_create_if_absent_twice_conflicts(store: Arc<dyn Store>) {
+    let first = group("beta", "first", &["1"]);
+    let version = store.put_group(&first, Some(0)).await.unwrap();
+    let second = group("beta", "second", &["2"]);
+    let error = store.put_group(&second, Some(0)).await.unwrap_err();
+    assert!(is_group_conflict(&error, "beta", 0, version), "{error:?}");
+    assert_eq!(
+        groups_and_version(&store, "beta").await,
+        (vec![first], version)
+    );
+}
+
+/// A write at a version that is no longer the group's is a `Conflict` and changes nothing; at
+/// the current version it succeeds.
+pub async fn stale_group_version_is_a_conflict(store: Arc<dyn Store>) {
+    let read = store
+        .put_group(&group("beta", "read", &["1"]), Some(0))
+        .await
+        .unwrap();
+    let changed = group("beta", "changed by someone else", &["2"]);
+    let current = store.put_group(&changed, Some(read)).await.unwrap();
+    assert!(current > read, "{current} after {read}");
+    let store_version = store.snapshot().await.unwrap().version;
+    let error = store
+        .put_group(&group("beta", "stale", &["3"]), Some(read))
+        .await
+        .unwrap_err();
+    assert!(
+        is_group_conflict(&error, "beta", read, current),
+        "{error:?}"
+    );
+    assert_eq!(
+        groups_and_version(&store, "beta").await,
+        (vec![changed], current)
+    );
+    assert_eq!(store.snapshot().await.unwrap().version, store_version);
+    // A version for a group that does not exist is stale too, and creates nothing.
+    let error = store
+        .put_group(&group("gamma", "", &[]), Some(read))
+        .await
+        .unwrap_err();
+    assert!(is_group_conflict(&error, "gamma", read, 0), "{error:?}");
+    assert_eq!(groups_and_version(&store, "gamma").await.1, 0);
+    let fresh = group("beta", "fresh", &["4"]);
+    let next = store.put_group(&fresh, Some(current)).await.unwrap();
+    assert_eq!(
+        groups_and_version(&store, "beta").await,
+        (vec![fresh], next)
+    );
+}
+
+/// A delete at a stale version is refused and the group stays; a group deleted and created
+/// again never gets back a version it had, so a version read before the deletion is stale.
+pub async fn group_delete_at_stale_version_is_refused(store: Arc<dyn Store>) {
+    let first = store
+        .put_group(&group("beta", "first", &[]), None)
+        .await
+        .unwrap();
+    let kept = group("beta", "second", &["1"]);
+    let second = store.put_group(&kept, None).await.unwrap();
+    let error = store
+        .delete_group(&kept.name, Some(first))
+        .await
+        .unwrap_err();
+    assert!(
+        is_group_conflict(&error, "beta", first, second),
+        "{error:?}"
+    );
+    assert_eq!(
+        groups_and_version(&store, "beta").await,
+        (vec![kept.clone()], second)
+    );
+    store.delete_group(&kept.name, Some(second)).await.unwrap();
+    let error = store
+        .delete_group(&kept.name, Some(second))
+        .await
+        .unwrap_err();
+    assert!(is_group_conflict(&error, "beta", second, 0), "{error:?}");
+    let recreated = store.put_group(&kept, Some(0)).await.unwrap();
+    assert!(recreated > second, "{recreated} after {second}");
+    let error = store
+        .delete_group(&kept.name, Some(second))
+        .await
+        .unwrap_err();
+    assert!(
+        is_group_conflict(&error, "beta", second, recreated),
+        "{error:?}"
+    );
+    assert_eq!(groups_and_version(&store, "beta").await.1, recreated);
+}
+
+/// Of 16 concurrent "create if absent" writes of one group, exactly one succeeds; the others
+/// are `Conflict`s and the stored group is the winner's.
+pub async fn concurrent_group_creates_have_one_winner(store: Arc<dyn Store>) {
+    const WRITERS: usize = 16;
+    let start = Arc::new(tokio::sync::Barrier::new(WRITERS));
+    let mut tasks = Vec::new();
+    for writer in 0..WRITERS {
+        let (store, start) = (Arc::clone(&store), Arc::clone(&start));
+        tasks.push(tokio::spawn(async move {
+            let candidate = group("beta", &format!("writer {writer}"), &[]);
+            start.wait().await;
+            let outcome = store.put_group(&candidate, Some(0)).await;
+            (candidate, outcome)
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            (candidate, Ok(version)) => winners.push((candidate, version)),
+            (_, Err(error)) => assert!(
+                matches!(&error, StoreError::Conflict { expected: 0, actual, .. } if *actual > 0),
+                "{error:?}"
+            ),
+        }
+    }
+    assert_eq!(winners.len(), 1, "winners: {winners:?}");
+    let (winner, version) = winners.remove(0);
+    assert_eq!(
+        groups_and_version(&store, "beta").await,
+        (vec![winner], version)
+    );
+}
