@@ -167,6 +167,8 @@ impl Store for HttpStore {
         group: &StoredGroup,
         expected_version: Option<u64>,
     ) -> Result<u64, StoreError> {
+        // NUL and the like: refused the same way by every backend.
+        group.validate()?;
         self.write_group(group, expected_version).await
     }
 

@@ -265,6 +265,8 @@ impl Store for PostgresStore {
         group: &StoredGroup,
         expected_version: Option<u64>,
     ) -> Result<u64, StoreError> {
+        // NUL and the like: refused the same way by every backend.
+        group.validate()?;
         self.timed(groups::put_group(&self.shared, group, expected_version))
             .await
     }

@@ -243,6 +243,8 @@ impl Store for RedisStore {
         group: &StoredGroup,
         expected_version: Option<u64>,
     ) -> Result<u64, StoreError> {
+        // NUL and the like: refused the same way by every backend.
+        group.validate()?;
         groups::write_group(&self.shared, &group.name, Some(group), expected_version).await
     }
 

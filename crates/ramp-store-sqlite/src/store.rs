@@ -234,6 +234,8 @@ impl Store for SqliteStore {
         group: &StoredGroup,
         expected_version: Option<u64>,
     ) -> Result<u64, StoreError> {
+        // NUL and the like: refused the same way by every backend.
+        group.validate()?;
         let group = group.clone();
         self.run(move |shared| operations::put_group(shared, &group, expected_version))
             .await

@@ -174,6 +174,8 @@ impl Store for MemoryStore {
         group: &StoredGroup,
         expected_version: Option<u64>,
     ) -> Result<u64, StoreError> {
+        // NUL and the like: refused the same way by every backend.
+        group.validate()?;
         let mut state = self.lock();
         let actual = state
             .groups

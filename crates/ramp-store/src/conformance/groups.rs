@@ -216,3 +216,13 @@ pub async fn concurrent_group_creates_have_one_winner(store: Arc<dyn Store>) {
         (vec![winner], version)
     );
 }
+
+/// A group no store can hold alike (a NUL in its description, which PostgreSQL refuses and
+/// the others would keep) is refused by every store, and nothing is written.
+pub async fn invalid_group_stores_nothing(store: Arc<dyn Store>) {
+    let bad = group("nul", "before\0after", &["1"]);
+    let refused = store.put_group(&bad, None).await.unwrap_err();
+    assert!(matches!(refused, StoreError::Invalid(_)), "{refused:?}");
+    let (groups, version) = groups_and_version(&store, "nul").await;
+    assert!(groups.is_empty() && version == 0, "{groups:?}");
+}

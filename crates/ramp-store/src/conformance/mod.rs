@@ -34,6 +34,7 @@ macro_rules! conformance_tests {
             stale_group_version_is_a_conflict,
             group_delete_at_stale_version_is_refused,
             concurrent_group_creates_have_one_winner,
+            invalid_group_stores_nothing,
             history_is_newest_first_and_pages,
             import_is_all_or_nothing,
             copied_history_is_kept_once,
