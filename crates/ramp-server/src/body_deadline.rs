@@ -2,18 +2,19 @@
 //! complete by the deadline, ends with an error, so a client that announces a megabyte and
 //! sends a few bytes cannot hold a connection and a task for minutes.
 //!
-//! Only the body is timed, never the handler: a handler reads its whole body before it writes,
-//! so a timeout can never cut a write to the store short and leave its outcome unknown.
+//! Every reader of a request body (`ApiJson`, the user-list stream, import) reads it through
+//! [`timed`]. Only the body is timed, never the handler: a handler reads its whole body before
+//! it writes, so a timeout can never cut a write to the store short and leave its outcome
+//! unknown.
 
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::header;
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::extract::FromRef;
 use futures::StreamExt;
 use tokio::time::{timeout_at, Instant};
+
+use crate::state::AppState;
 
 /// How long a body may take.
 #[derive(Debug, Clone, Copy)]
@@ -29,35 +30,33 @@ pub struct BodyTimeouts {
 #[error("the request body did not arrive in time")]
 pub struct BodyTooSlow;
 
-/// Middleware: times the request's body, if it has one.
-pub async fn body_deadline(
-    State(timeouts): State<BodyTimeouts>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let has_body = request.headers().contains_key(header::CONTENT_LENGTH)
-        || request.headers().contains_key(header::TRANSFER_ENCODING);
-    if !has_body {
-        return next.run(request).await;
-    }
+/// `body`, timed: reading it fails with [`BodyTooSlow`] once it pauses longer than the idle
+/// timeout or is not complete by the deadline (counted from now).
+pub fn timed(body: Body, timeouts: BodyTimeouts) -> Body {
     let deadline = Instant::now() + timeouts.total;
-    let request = request.map(|body| {
-        let pieces = body.into_data_stream();
-        Body::from_stream(futures::stream::unfold(
-            Some(pieces),
-            move |pieces| async move {
-                let mut pieces = pieces?;
-                let due = deadline.min(Instant::now() + timeouts.idle);
-                match timeout_at(due, pieces.next()).await {
-                    Ok(Some(piece)) => Some((piece, Some(pieces))),
-                    Ok(None) => None,
-                    // The error ends the body; nothing is read after it.
-                    Err(_) => Some((Err(axum::Error::new(BodyTooSlow)), None)),
-                }
-            },
-        ))
-    });
-    next.run(request).await
+    let pieces = body.into_data_stream();
+    Body::from_stream(futures::stream::unfold(
+        Some(pieces),
+        move |pieces| async move {
+            let mut pieces = pieces?;
+            let due = deadline.min(Instant::now() + timeouts.idle);
+            match timeout_at(due, pieces.next()).await {
+                Ok(Some(piece)) => Some((piece, Some(pieces))),
+                Ok(None) => None,
+                // The error ends the body; nothing is read after it.
+                Err(_) => Some((Err(axum::Error::new(BodyTooSlow)), None)),
+            }
+        },
+    ))
+}
+
+impl FromRef<AppState> for BodyTimeouts {
+    fn from_ref(state: &AppState) -> Self {
+        BodyTimeouts {
+            idle: state.config.body_timeout(),
+            total: state.config.body_deadline(),
+        }
+    }
 }
 
 /// Whether `error` (or what caused it) is a body that came too slowly.

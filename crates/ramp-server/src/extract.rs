@@ -2,12 +2,13 @@
 //! broke, `If-Match` versions, and the attribution (actor, comment) of a change.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use ramp_core::Attribution;
 use serde::de::DeserializeOwned;
 
 use crate::auth::Caller;
+use crate::body_deadline::{timed, BodyTimeouts};
 use crate::error::ApiError;
 
 /// A JSON body; a bad one gets 400 (syntax, naming line and column), 415 (not JSON), 413 (too
@@ -15,10 +16,17 @@ use crate::error::ApiError;
 #[derive(Debug, Clone)]
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+    BodyTimeouts: FromRef<S>,
+{
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let timeouts = BodyTimeouts::from_ref(state);
+        let request = request.map(|body| timed(body, timeouts));
         match axum::Json::<T>::from_request(request, state).await {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(json_error(rejection)),

@@ -6,25 +6,24 @@
 //! subscribers as a [`StreamEvent`], and the last events are kept so a subscriber that
 //! reconnects with `Last-Event-ID` gets what it missed.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 use axum::body::Bytes;
-use ramp_core::{CompiledSnapshot, Feature, FeatureName, Snapshot};
+use ramp_core::{CompiledSnapshot, Snapshot};
 use ramp_store::{ChangeNotice, Store, StoreError};
-use serde::Serialize;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
 
-/// How many recent events are kept for subscribers that resume (fewer when they are large:
-/// see [`Live::load`]'s byte limit).
-const RECENT_EVENTS: usize = 1024;
+mod events;
+
+use events::Recent;
+pub use events::{Published, StreamEvent};
 
 /// A full reload this often even without notices, in case one was lost.
 const SAFETY_RELOAD: Duration = Duration::from_secs(60);
@@ -85,120 +84,6 @@ impl Loaded {
     }
 }
 
-/// At most this many features in one `changed` event; more and subscribers are told to reload.
-const MAX_CHANGED_FEATURES: usize = 1000;
-
-/// What stream subscribers receive after every change.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum StreamEvent {
-    /// Features changed: their new states, and the names of those deleted.
-    Changed {
-        /// The snapshot version after the change.
-        version: u64,
-        /// The features created or changed, as they are now.
-        features: Vec<Feature>,
-        /// The features deleted.
-        deleted: Vec<FeatureName>,
-    },
-    /// Something else changed (stored groups, or too much at once): fetch the snapshot again.
-    /// Also the first event of every subscription, naming the version now.
-    Reload {
-        /// The snapshot version now.
-        version: u64,
-    },
-}
-
-impl StreamEvent {
-    /// The version the event brings the subscriber to (the SSE event id).
-    pub fn version(&self) -> u64 {
-        match self {
-            StreamEvent::Changed { version, .. } | StreamEvent::Reload { version } => *version,
-        }
-    }
-
-    /// The SSE event name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            StreamEvent::Changed { .. } => "changed",
-            StreamEvent::Reload { .. } => "reload",
-        }
-    }
-
-    /// What changed between two snapshots: features by their versions; any change to stored
-    /// groups (which affect many features at once) asks for a reload.
-    fn between(old: &Snapshot, new: &Snapshot) -> Self {
-        if old.groups != new.groups || old.randomize_percentage != new.randomize_percentage {
-            return StreamEvent::Reload {
-                version: new.version,
-            };
-        }
-        let mut features = Vec::new();
-        let mut deleted = Vec::new();
-        let mut old_features = old.features.iter().peekable();
-        for feature in &new.features {
-            while let Some(gone) = old_features.next_if(|old| old.name < feature.name) {
-                deleted.push(gone.name.clone());
-            }
-            match old_features.next_if(|old| old.name == feature.name) {
-                Some(old) if old.version == feature.version && old == feature => {}
-                _ => features.push(feature.clone()),
-            }
-        }
-        deleted.extend(old_features.map(|gone| gone.name.clone()));
-        if features.len() + deleted.len() > MAX_CHANGED_FEATURES {
-            return StreamEvent::Reload {
-                version: new.version,
-            };
-        }
-        StreamEvent::Changed {
-            version: new.version,
-            features,
-            deleted,
-        }
-    }
-}
-
-/// An event as subscribers receive it: its JSON, made once however many subscribers send it.
-/// Only the JSON is kept (not the features it was made from), so the resume buffer's cost is
-/// what it counts.
-#[derive(Debug)]
-pub struct Published {
-    /// The version the event brings the subscriber to (the SSE event id).
-    version: u64,
-    /// The SSE event name.
-    name: &'static str,
-    /// The event as JSON.
-    pub json: String,
-}
-
-impl Published {
-    /// Serializes the event.
-    pub fn new(event: StreamEvent) -> Self {
-        Self {
-            version: event.version(),
-            name: event.name(),
-            // Plain data serializes without error.
-            json: serde_json::to_string(&event).unwrap_or_default(),
-        }
-    }
-
-    /// The version the event brings the subscriber to.
-    pub fn version(&self) -> u64 {
-        self.version
-    }
-
-    /// The SSE event name.
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-
-    /// What keeping the event costs, in bytes.
-    fn cost(&self) -> usize {
-        self.json.len() + std::mem::size_of::<Self>()
-    }
-}
-
 /// The current snapshot and the event feed, shared by every request.
 pub struct Live {
     current: ArcSwap<Loaded>,
@@ -207,33 +92,6 @@ pub struct Live {
     wake: broadcast::Sender<u64>,
     recent: Mutex<Recent>,
     ready: AtomicBool,
-}
-
-/// The last events, bounded in count and in bytes, and the version a subscriber must be at
-/// for them to be all it missed.
-struct Recent {
-    base: u64,
-    events: VecDeque<Arc<Published>>,
-    bytes: usize,
-    byte_limit: usize,
-}
-
-impl Recent {
-    /// Keeps `event`, dropping the oldest events while over a bound (the newest is always
-    /// kept, so the bound is the byte limit plus one event).
-    fn push(&mut self, event: Arc<Published>) {
-        self.bytes += event.cost();
-        self.events.push_back(event);
-        while self.events.len() > RECENT_EVENTS
-            || (self.bytes > self.byte_limit && self.events.len() > 1)
-        {
-            let Some(dropped) = self.events.pop_front() else {
-                break;
-            };
-            self.bytes -= dropped.cost();
-            self.base = dropped.version();
-        }
-    }
 }
 
 impl std::fmt::Debug for Live {
@@ -255,12 +113,7 @@ impl Live {
         Ok(Self {
             current: ArcSwap::from_pointee(Loaded::new(snapshot)),
             wake,
-            recent: Mutex::new(Recent {
-                base: snapshot_version,
-                events: VecDeque::new(),
-                bytes: 0,
-                byte_limit: resume_bytes,
-            }),
+            recent: Mutex::new(Recent::new(snapshot_version, resume_bytes)),
             ready: AtomicBool::new(true),
         })
     }
@@ -291,27 +144,16 @@ impl Live {
         self.recent
             .lock()
             .unwrap_or_else(|error| error.into_inner())
-            .bytes
+            .bytes()
     }
 
     /// The events after `version`, if every one of them is still kept; `None` when some were
     /// dropped (the subscriber must reload).
     pub fn events_after(&self, version: u64) -> Option<Vec<Arc<Published>>> {
-        let recent = self
-            .recent
+        self.recent
             .lock()
-            .unwrap_or_else(|error| error.into_inner());
-        if version < recent.base {
-            return None;
-        }
-        Some(
-            recent
-                .events
-                .iter()
-                .filter(|event| event.version() > version)
-                .cloned()
-                .collect(),
-        )
+            .unwrap_or_else(|error| error.into_inner())
+            .after(version)
     }
 
     fn publish(&self, loaded: Loaded, event: StreamEvent) {

@@ -276,6 +276,16 @@ async fn bad_path_and_query_values_get_json_errors() {
         (400, Some("id")),
         "{body}"
     );
+    // A path that is not UTF-8 once decoded, on the API and on the web UI's files.
+    for path in ["/api/v1/features/%FF", "/ui/%FF.js"] {
+        let response = server.request(Method::GET, path).send().await.unwrap();
+        let status = response.status().as_u16();
+        let (_, body) = common::json_of(response).await;
+        assert!(
+            (400..500).contains(&status) && body["error"].is_string(),
+            "{path}: {status} {body}"
+        );
+    }
     // A query parameter of the wrong type names itself.
     let (status, body) = server.get_json("/api/v1/history?limit=many").await;
     assert_eq!(

@@ -31,7 +31,6 @@ use utoipa::{Modify, OpenApi as _};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::body_deadline::BodyTimeouts;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -153,18 +152,18 @@ pub fn build(state: AppState) -> (Router, OpenApi) {
                 .with_error("no_route")
                 .into_response()
         })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+            .into_response()
+        })
         // One stack rather than one layer per call: each layer wraps every route again.
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())
-                .layer(middleware::from_fn(crate::json_errors::json_errors))
-                .layer(middleware::from_fn_with_state(
-                    BodyTimeouts {
-                        idle: state.config.body_timeout(),
-                        total: state.config.body_deadline(),
-                    },
-                    crate::body_deadline::body_deadline,
-                ))
                 .layer(DefaultBodyLimit::max(state.config.body_limit))
                 .layer(middleware::from_fn_with_state(
                     state.clone(),

@@ -2,7 +2,7 @@
 //! as `ramp export`). Import checks the whole document first and writes all or nothing.
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::HeaderMap;
 use axum::{Extension, Json};
 use ramp_rollout::{Export, Rollout};
@@ -11,6 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
+use crate::body_deadline::{timed, BodyTimeouts};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{attribution, body_too_slow, too_large};
 use crate::state::AppState;
@@ -59,6 +60,7 @@ pub async fn import(
     body: Body,
 ) -> ApiResult<Json<ImportResult>> {
     // Exports of large stores outgrow the JSON body limit; imports get the user-list limit.
+    let body = timed(body, BodyTimeouts::from_ref(&state));
     let bytes = axum::body::to_bytes(body, state.config.user_list_limit)
         .await
         .map_err(|error| {

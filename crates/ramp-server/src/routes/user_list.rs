@@ -4,7 +4,7 @@
 
 use crate::json_errors::{ApiPath, ApiQuery};
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
@@ -14,6 +14,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::Caller;
+use crate::body_deadline::{timed, BodyTimeouts};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{body_too_slow, too_large};
 use crate::routes::features::apply_change;
@@ -53,6 +54,7 @@ pub async fn stream_users(
             .with_field("mode"))
         }
     };
+    let body = timed(body, BodyTimeouts::from_ref(&state));
     let users = read_lines(body, state.config.user_list_limit).await?;
     apply_change(&state, &caller, &headers, &name, make_change(users)).await
 }
