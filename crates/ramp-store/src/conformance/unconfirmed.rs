@@ -1,8 +1,8 @@
 //! Writes whose answer is lost: a store must say `OutcomeUnknown`, never a plain failure, when
 //! its server may have committed. The test puts a [`CuttingProxy`] between a store and its
 //! server; once armed, the proxy passes the commit (the client's bytes up to a marker such as
-//! Redis's `EXEC` or PostgreSQL's `COMMIT`) to the server, then cuts both connections, so the
-//! server commits and the client never hears of it.
+//! Redis's `EXEC` or PostgreSQL's `COMMIT`) to the server, then closes the client's connection,
+//! so the server commits and the client never hears of it.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -52,10 +52,24 @@ impl CuttingProxy {
 }
 
 async fn forward(client: TcpStream, upstream: TcpStream, marker: &[u8], armed: Arc<AtomicBool>) {
-    let (mut client_reader, mut client_writer) = client.into_split();
+    let (mut client_reader, client_writer) = client.into_split();
     let (mut upstream_reader, mut upstream_writer) = upstream.into_split();
+    // Taken (and so closed) at the cut; the server's answers after it go nowhere.
+    let client_writer = Arc::new(tokio::sync::Mutex::new(Some(client_writer)));
+    let answers_to = Arc::clone(&client_writer);
     let answers = tokio::spawn(async move {
-        let _ = tokio::io::copy(&mut upstream_reader, &mut client_writer).await;
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let read = match upstream_reader.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(read) => read,
+            };
+            if let Some(writer) = answers_to.lock().await.as_mut() {
+                if writer.write_all(&buffer[..read]).await.is_err() {
+                    return;
+                }
+            }
+        }
     });
     let mut buffer = vec![0u8; 64 * 1024];
     // The end of the previous read, so a marker split across two reads is still seen.
@@ -66,9 +80,6 @@ async fn forward(client: TcpStream, upstream: TcpStream, marker: &[u8], armed: A
             Ok(read) => read,
         };
         let chunk = &buffer[..read];
-        if upstream_writer.write_all(chunk).await.is_err() {
-            break;
-        }
         tail.extend_from_slice(chunk);
         let seen = tail.windows(marker.len()).any(|window| window == marker);
         if seen
@@ -76,10 +87,18 @@ async fn forward(client: TcpStream, upstream: TcpStream, marker: &[u8], armed: A
                 .compare_exchange(true, false, Ordering::SeqCst, Ordering::SeqCst)
                 .is_ok()
         {
-            // The commit is with the server; now nobody hears its answer.
+            // The client hears nothing more: its connection closes before the commit leaves.
+            // The server gets the commit and then only learns that no more requests come (its
+            // answers are still read, so it finishes the commit undisturbed).
+            drop(client_writer.lock().await.take());
+            drop(client_reader);
+            let _ = upstream_writer.write_all(chunk).await;
             let _ = upstream_writer.shutdown().await;
-            answers.abort();
+            let _ = answers.await;
             return;
+        }
+        if upstream_writer.write_all(chunk).await.is_err() {
+            break;
         }
         let keep = tail.len().saturating_sub(marker.len());
         tail.drain(..keep);
@@ -112,12 +131,20 @@ pub async fn a_lost_commit_answer_is_outcome_unknown(
         matches!(result, Err(StoreError::OutcomeUnknown { .. })),
         "a commit the server may have made must not be reported as failed: {result:?}"
     );
-    let stored = direct.feature(&name).await.unwrap().unwrap();
-    assert_eq!(
-        stored.percentage,
-        Percentage::new(25.0).unwrap(),
-        "the unconfirmed write was stored, as the answer warned it may be"
-    );
+    // The server finishes the commit on its own time: wait for it, with a deadline.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let stored = direct.feature(&name).await.unwrap().unwrap();
+        if stored.percentage == Percentage::new(25.0).unwrap() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the unconfirmed write was not stored: {:?}",
+            stored.percentage
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     // The store recovers: the next write through the proxy is confirmed.
     through_proxy
         .apply(&name, &percentage(30.0), None, &ana)
