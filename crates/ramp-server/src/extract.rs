@@ -68,6 +68,18 @@ fn json_error(rejection: JsonRejection) -> ApiError {
     }
 }
 
+/// The answer for a failed body read: 408 when the body came too slowly, else `otherwise`.
+pub fn body_read_error(
+    error: &(dyn std::error::Error + 'static),
+    otherwise: impl FnOnce() -> ApiError,
+) -> ApiError {
+    if crate::body_deadline::is_too_slow(error) {
+        body_too_slow()
+    } else {
+        otherwise()
+    }
+}
+
 /// The 408 answer for a body that stopped arriving.
 pub fn body_too_slow() -> ApiError {
     ApiError::new(

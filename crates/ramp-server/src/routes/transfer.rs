@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::auth::Caller;
 use crate::body_deadline::{timed, BodyTimeouts};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{attribution, body_too_slow, too_large};
+use crate::extract::{attribution, body_read_error, too_large};
 use crate::state::AppState;
 
 /// Every feature and stored group.
@@ -63,13 +63,7 @@ pub async fn import(
     let body = timed(body, BodyTimeouts::from_ref(&state));
     let bytes = axum::body::to_bytes(body, state.config.user_list_limit)
         .await
-        .map_err(|error| {
-            if crate::body_deadline::is_too_slow(&error) {
-                body_too_slow()
-            } else {
-                too_large()
-            }
-        })?;
+        .map_err(|error| body_read_error(&error, too_large))?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::bad_request("the import document is not UTF-8"))?;
     let export = Export::parse(text)?;

@@ -16,7 +16,7 @@ use utoipa::IntoParams;
 use crate::auth::Caller;
 use crate::body_deadline::{timed, BodyTimeouts};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{body_too_slow, too_large};
+use crate::extract::{body_read_error, too_large};
 use crate::routes::features::apply_change;
 use crate::state::AppState;
 
@@ -68,11 +68,9 @@ async fn read_lines(body: Body, limit: usize) -> ApiResult<Vec<UserId>> {
     let mut line_number = 0usize;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|error| {
-            if crate::body_deadline::is_too_slow(&error) {
-                body_too_slow()
-            } else {
+            body_read_error(&error, || {
                 ApiError::bad_request(format!("could not read the body: {error}"))
-            }
+            })
         })?;
         received += chunk.len();
         if received > limit {
