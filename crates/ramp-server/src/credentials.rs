@@ -147,13 +147,13 @@ impl CredentialCache {
         self.known.load().sessions.get(key).cloned()
     }
 
-    /// The keys of sessions that started before `cutoff`.
-    pub fn sessions_started_before(&self, cutoff: chrono::DateTime<chrono::Utc>) -> Vec<String> {
+    /// The keys of sessions that started at or before `cutoff` (see `session::expiry_cutoff`).
+    pub fn expired_sessions(&self, cutoff: chrono::DateTime<chrono::Utc>) -> Vec<String> {
         self.known
             .load()
             .sessions
             .iter()
-            .filter(|(_, session)| session.started < cutoff)
+            .filter(|(_, session)| session.started <= cutoff)
             .map(|(key, _)| key.clone())
             .collect()
     }

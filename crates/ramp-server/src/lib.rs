@@ -23,6 +23,7 @@
 
 pub mod auth;
 mod body_deadline;
+pub mod clock;
 mod code_groups;
 mod config;
 mod connections;

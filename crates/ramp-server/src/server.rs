@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::{generate_token, token_credential};
+use crate::clock::{Clock, SystemClock};
 use crate::code_groups::CodeGroupRegistry;
 use crate::connections::{self, ConnectionLimits};
 use crate::credentials::CredentialCache;
@@ -37,6 +38,17 @@ impl Server {
     /// a loopback address: on a public one that would leave the server open until someone
     /// read the log), and binds the address.
     pub async fn bind(config: ServerConfig, store: Arc<dyn Store>) -> Result<Self, ServerError> {
+        Self::bind_with_clock(config, store, Arc::new(SystemClock)).await
+    }
+
+    /// [`Server::bind`] with the clock that decisions depending on time read (session
+    /// lifetime, the sweep of expired sessions, the login throttle, code-group expiry): tests
+    /// pass a [`crate::clock::ManualClock`] and move it instead of waiting.
+    pub async fn bind_with_clock(
+        config: ServerConfig,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ServerError> {
         let credentials = Arc::new(CredentialCache::default());
         credentials.refresh(store.as_ref()).await?;
         let mut first_admin_token = None;
@@ -76,6 +88,7 @@ impl Server {
             login_throttle: LoginThrottle::new(config.login_concurrency),
             metrics,
             code_groups: Mutex::new(CodeGroupRegistry::new(config.code_group_limit)),
+            clock,
             config,
             shutdown: CancellationToken::new(),
         });

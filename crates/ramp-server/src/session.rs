@@ -63,9 +63,14 @@ pub fn csrf_token_for(id: &str) -> String {
     hex::encode(Sha256::digest(format!("ramp csrf token\n{id}").as_bytes()))
 }
 
-/// The stored record of a new session. Its role is informational: every request reads the
-/// account's current role.
-pub fn session_credential(id: &str, username: &str, role: Role) -> Credential {
+/// The stored record of a session that starts at `started`. Its role is informational: every
+/// request reads the account's current role.
+pub fn session_credential(
+    id: &str,
+    username: &str,
+    role: Role,
+    started: chrono::DateTime<chrono::Utc>,
+) -> Credential {
     let key = session_key(id);
     Credential {
         name: key.clone(),
@@ -73,7 +78,7 @@ pub fn session_credential(id: &str, username: &str, role: Role) -> Credential {
         role,
         // The secret is the cookie's value; its hash is also the name the session is found by.
         secret_hash: key,
-        created_at: chrono::Utc::now(),
+        created_at: started,
         created_by: username.to_owned(),
     }
 }
@@ -92,9 +97,7 @@ pub async fn find(state: &AppState, id: &str) -> Option<Session> {
             state.credentials.session(&key)?
         }
     };
-    let age = chrono::Utc::now().signed_duration_since(entry.started);
-    let lifetime = chrono::Duration::from_std(LIFETIME).unwrap_or(chrono::Duration::MAX);
-    (age < lifetime).then(|| Session {
+    (entry.started > expiry_cutoff(state.clock.now())).then(|| Session {
         username: entry.username.to_string(),
         csrf_token: csrf_token_for(id),
     })
@@ -113,6 +116,11 @@ impl Session {
             Err(CsrfProblem::Mismatch)
         }
     }
+}
+
+/// Sessions that started at or before this time have expired at `now`.
+pub fn expiry_cutoff(now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    now - chrono::Duration::from_std(LIFETIME).unwrap_or(chrono::Duration::MAX)
 }
 
 /// The session id a request's cookie carries.
@@ -174,7 +182,7 @@ mod tests {
         assert_eq!(session.check_csrf(&headers), Err(CsrfProblem::Mismatch));
         headers.insert(CSRF_HEADER, session.csrf_token.parse().unwrap());
         assert_eq!(session.check_csrf(&headers), Ok(()));
-        let stored = session_credential(&id, "alice", Role::Admin);
+        let stored = session_credential(&id, "alice", Role::Admin, chrono::Utc::now());
         assert!(stored.validate().is_ok(), "{stored:?}");
         assert_eq!(stored.kind, CredentialKind::Session);
     }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use ramp_store::Store;
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::Clock;
 use crate::credentials::CredentialCache;
 use crate::live::Live;
 use crate::metrics::Metrics;
@@ -42,6 +43,8 @@ pub struct Shared {
     pub config: ServerConfig,
     /// Cancelled when the server is asked to stop; open streams end then.
     pub shutdown: CancellationToken,
+    /// Where decisions that depend on time read it (a test's clock can be moved).
+    pub clock: Arc<dyn Clock>,
     /// Names of code-defined groups that applications reported, for the web UI.
     pub code_groups: Mutex<crate::code_groups::CodeGroupRegistry>,
 }

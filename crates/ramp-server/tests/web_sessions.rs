@@ -3,7 +3,14 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 use common::{json_of, TestServer};
+use ramp_server::clock::ManualClock;
+use ramp_server::ServerConfig;
+use ramp_store::CredentialKind;
 use reqwest::header::{COOKIE, SET_COOKIE};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
@@ -362,9 +369,95 @@ async fn the_ui_files_are_served_with_a_strict_content_security_policy() {
     server.stop().await;
 }
 
+/// A server over a memory store whose clock stands still at a fixed date until moved.
+async fn server_with_manual_clock() -> (TestServer, Arc<ManualClock>) {
+    let start = DateTime::parse_from_rfc3339("2026-03-01T09:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let clock = Arc::new(ManualClock::new(start));
+    let store = ramp_rollout::open_store("memory://").await.unwrap();
+    let server = TestServer::with_clock(store, ServerConfig::default(), None, clock.clone()).await;
+    (server, clock)
+}
+
+async fn stored_sessions(server: &TestServer) -> Vec<String> {
+    let mut names: Vec<String> = server
+        .store
+        .credentials()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|credential| credential.kind == CredentialKind::Session)
+        .map(|credential| credential.name)
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_session_lasts_twelve_hours_and_expired_ones_are_swept_from_the_store() {
+    let (server, clock) = server_with_manual_clock().await;
+    let (morning, _) = Browser::log_in(&server, "admin", &server.admin_token).await;
+    assert_eq!(stored_sessions(&server).await.len(), 1);
+    let session_status = |browser: &Browser<'_>| {
+        let request = browser.request(Method::GET, "/api/v1/session");
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(session_status(&morning).await, 200);
+
+    clock.advance(Duration::from_secs(12 * 60 * 60 - 1));
+    assert_eq!(session_status(&morning).await, 200, "a second before 12 h");
+    let (evening, _) = Browser::log_in(&server, "admin", &server.admin_token).await;
+    assert_eq!(
+        stored_sessions(&server).await.len(),
+        2,
+        "nothing has expired yet, so the sweep after this login keeps both"
+    );
+
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(session_status(&morning).await, 401, "12 h after login");
+    assert_eq!(session_status(&evening).await, 200);
+    let edit = morning
+        .request(Method::PUT, "/api/v1/features/late/percentage")
+        .json(&json!({ "percentage": 10 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edit.status(), 401, "an expired session changes nothing");
+    assert_eq!(
+        server
+            .store
+            .feature(&"late".parse().unwrap())
+            .await
+            .unwrap(),
+        None
+    );
+
+    // The next login sweeps expired sessions out of the store (in the background).
+    let before = stored_sessions(&server).await;
+    let (_night, _) = Browser::log_in(&server, "admin", &server.admin_token).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let left = loop {
+        let left = stored_sessions(&server).await;
+        if left.len() == 2 || tokio::time::Instant::now() > deadline {
+            break left;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(left.len(), 2, "the morning session is gone: {left:?}");
+    let swept: Vec<&String> = before.iter().filter(|name| !left.contains(name)).collect();
+    assert_eq!(
+        swept.len(),
+        1,
+        "exactly one session was swept: {before:?} -> {left:?}"
+    );
+    assert_eq!(session_status(&evening).await, 200, "live sessions stay");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn repeated_wrong_passwords_for_one_name_are_throttled() {
-    let server = TestServer::memory().await;
+    let (server, clock) = server_with_manual_clock().await;
     let login = |password: &'static str| {
         server
             .client
@@ -392,5 +485,14 @@ async fn repeated_wrong_passwords_for_one_name_are_throttled() {
     // Tokens are not passwords: the API keeps working for the admin's token.
     let (status, _) = server.get_json("/api/v1/features").await;
     assert_eq!(status, 200);
+    // The five-minute window is counted from the first wrong password.
+    clock.advance(Duration::from_secs(5 * 60 - 1));
+    assert_eq!(login("guess").await.unwrap().status(), 429);
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(
+        login("guess").await.unwrap().status(),
+        401,
+        "the window is over"
+    );
     server.stop().await;
 }

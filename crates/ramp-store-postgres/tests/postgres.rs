@@ -134,9 +134,22 @@ async fn two_stores_on_one_schema_see_each_others_writes_and_notices() {
         .unwrap()
         .unwrap();
     assert_eq!(own, expected);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        heard_by_cli.try_recv().is_err(),
+    // A later write through the other store is the next thing the writer hears: its own
+    // write's NOTIFY, which came back before this one's, was not announced a second time.
+    server
+        .apply(&name("marker"), &Change::Activate, None, &ana())
+        .await
+        .unwrap();
+    let next = tokio::time::timeout(Duration::from_secs(5), heard_by_cli.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        next,
+        ChangeNotice {
+            version: 2,
+            feature: Some(name("marker")),
+        },
         "a store's own write is announced once, not again when its NOTIFY comes back"
     );
 

@@ -37,8 +37,27 @@ async fn another_ramp_process_is_heard_with_the_feature_name() {
     let (writer, _guard) = common::store("").await;
     let reader = twin(&writer).await;
     let mut notices = reader.subscribe();
-    // Let the watcher subscribe (it does so at once; a missed message is caught by the poll).
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The watcher subscribes at once, but a message sent before it has is only caught by the
+    // poll, without the name: probe until a write is heard by name, so Pub/Sub is live.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for percentage in 1.. {
+        assert!(Instant::now() < deadline, "no probe was heard by name");
+        let change = Change::SetPercentage {
+            percentage: ramp_core::Percentage::new(f64::from(percentage)).unwrap(),
+        };
+        writer
+            .apply(&name("probe"), &change, None, &Attribution::new("ana"))
+            .await
+            .unwrap();
+        let heard = next(&mut notices, Duration::from_millis(200)).await;
+        if heard.and_then(|notice| notice.feature) == Some(name("probe")) {
+            break;
+        }
+    }
+    while next(&mut notices, Duration::from_millis(50))
+        .await
+        .is_some()
+    {}
     writer
         .apply(
             &name("chat"),

@@ -16,12 +16,33 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// Writes through `writer` and waits for `notices` to hear it: proof that the watcher behind
+/// `notices` is running.
+async fn heard(writer: &SqliteStore, notices: &mut tokio::sync::broadcast::Receiver<ChangeNotice>) {
+    writer
+        .apply(
+            &FeatureName::new("probe").unwrap(),
+            &Change::Activate,
+            None,
+            &Attribution::new("ana"),
+        )
+        .await
+        .unwrap();
+    let notice = tokio::time::timeout(POLL_INTERVAL * 50, notices.recv())
+        .await
+        .expect("the watcher hears another process's write")
+        .unwrap();
+    assert_eq!(notice.version, writer.snapshot().await.unwrap().version);
+}
+
 #[tokio::test]
 async fn the_watcher_stops_with_its_store() {
     let directory = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(directory.path().join("ramp.db"), false).unwrap();
+    let path = directory.path().join("ramp.db");
+    let store = SqliteStore::open(&path, false).unwrap();
+    let other_process = SqliteStore::open(&path, false).unwrap();
     let mut notices = store.subscribe();
-    tokio::time::sleep(POLL_INTERVAL * 2).await;
+    heard(&other_process, &mut notices).await;
     drop(store);
     // The watcher holds no strong reference: the store, and with it the sender, is gone.
     let closed = tokio::time::timeout(Duration::from_secs(2), notices.recv())
@@ -38,8 +59,8 @@ fn a_watcher_ended_by_its_runtime_is_restarted_by_the_next_subscriber() {
     let cli = SqliteStore::open(&path, false).unwrap();
     let first = runtime();
     first.block_on(async {
-        let _notices = server.subscribe();
-        tokio::time::sleep(POLL_INTERVAL).await;
+        let mut notices = server.subscribe();
+        heard(&cli, &mut notices).await;
     });
     drop(first);
 
@@ -60,7 +81,7 @@ fn a_watcher_ended_by_its_runtime_is_restarted_by_the_next_subscriber() {
         assert_eq!(
             notice,
             ChangeNotice {
-                version: 1,
+                version: 2,
                 feature: None
             }
         );

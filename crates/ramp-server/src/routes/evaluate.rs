@@ -4,7 +4,6 @@
 //! These answer from the live snapshot, like OFREP and the SDKs, so all agree.
 
 use std::sync::OnceLock;
-use std::time::Instant;
 
 use axum::extract::State;
 use axum::{Extension, Json};
@@ -162,7 +161,7 @@ pub async fn report_code_groups(
         .lock()
         .unwrap_or_else(|error| error.into_inner());
     registry
-        .report(caller.name.as_ref(), &body.names, Instant::now())
+        .report(caller.name.as_ref(), &body.names, state.clock.instant())
         .map_err(|too_many| {
             ApiError::invalid(too_many.to_string())
                 .with_error("too_many_code_groups")
@@ -181,7 +180,7 @@ pub async fn list_code_groups(State(state): State<AppState>) -> Json<CodeGroupNa
         .code_groups
         .lock()
         .unwrap_or_else(|error| error.into_inner());
-    registry.forget_expired(Instant::now());
+    registry.forget_expired(state.clock.instant());
     Json(CodeGroupNames {
         names: registry.names().into_iter().map(str::to_owned).collect(),
     })

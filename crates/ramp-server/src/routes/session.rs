@@ -2,8 +2,6 @@
 //! the printed token as password) become a session cookie plus a CSRF token for the page.
 //! Repeated wrong passwords for one name are throttled (`login_throttle.rs`).
 
-use std::time::Instant;
-
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +15,7 @@ use crate::extract::ApiJson;
 use crate::login_throttle::{Refusal, QUEUE_DEADLINE};
 use crate::session::{
     self, cookie_header, csrf_token_for, new_session_id, removal_header, session_credential,
-    session_id, session_key, Session, LIFETIME,
+    session_id, session_key, Session,
 };
 use crate::state::AppState;
 
@@ -45,9 +43,8 @@ pub struct SessionInfo {
 /// Deletes sessions older than their lifetime, so the store does not fill with them. Best
 /// effort: another server may be sweeping the same ones.
 async fn sweep_expired_sessions(state: AppState) {
-    let lifetime = chrono::Duration::from_std(LIFETIME).unwrap_or(chrono::Duration::MAX);
-    let cutoff = chrono::Utc::now() - lifetime;
-    let expired = state.credentials.sessions_started_before(cutoff);
+    let cutoff = session::expiry_cutoff(state.clock.now());
+    let expired = state.credentials.expired_sessions(cutoff);
     for key in &expired {
         let _ = state
             .store
@@ -81,8 +78,10 @@ pub async fn log_in(
         return Err(wrong_username_or_password());
     }
     // Counted before the password is checked: concurrent guesses cannot slip past the limit.
-    let started = Instant::now();
-    let turn = match state.login_throttle.attempt(&login.username, started) {
+    let turn = match state
+        .login_throttle
+        .attempt(&login.username, state.clock.instant())
+    {
         Ok(()) => state.login_throttle.turn(QUEUE_DEADLINE).await,
         Err(refusal) => Err(refusal),
     };
@@ -110,7 +109,12 @@ pub async fn log_in(
     let id = new_session_id();
     state
         .store
-        .create_credential(&session_credential(&id, &caller.name, caller.role))
+        .create_credential(&session_credential(
+            &id,
+            &caller.name,
+            caller.role,
+            state.clock.now(),
+        ))
         .await?;
     // Known here at once; other servers find it on their next read of the store.
     state.credentials.refresh(state.store.as_ref()).await?;

@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use ramp_server::clock::{Clock, SystemClock};
 use ramp_server::{Server, ServerConfig};
 use ramp_store::Store;
 use reqwest::{Method, RequestBuilder, Response};
@@ -41,11 +42,21 @@ impl TestServer {
     /// A server with settings; `admin_token` for a store that already has tokens.
     pub async fn with_config(
         store: Arc<dyn Store>,
-        mut config: ServerConfig,
+        config: ServerConfig,
         admin_token: Option<String>,
     ) -> Self {
+        Self::with_clock(store, config, admin_token, Arc::new(SystemClock)).await
+    }
+
+    /// A server whose decisions that depend on time read `clock`.
+    pub async fn with_clock(
+        store: Arc<dyn Store>,
+        mut config: ServerConfig,
+        admin_token: Option<String>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         config.bind = "127.0.0.1:0".parse().expect("address");
-        let server = Server::bind(config, store.clone())
+        let server = Server::bind_with_clock(config, store.clone(), clock)
             .await
             .expect("server binds");
         let address = server.local_addr().expect("address");
