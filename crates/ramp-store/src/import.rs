@@ -64,10 +64,10 @@ pub fn same_event(stored: &HistoryEvent, copied: &HistoryEvent) -> bool {
 /// The events of a copy that `import_history` adds, oldest first as given: those `is_stored`
 /// does not find, without repeats within `events` (so copying twice, or a list holding one
 /// event twice, adds each change once).
-pub fn events_to_copy<'event>(
-    events: &'event [HistoryEvent],
+pub fn events_to_copy(
+    events: &[HistoryEvent],
     mut is_stored: impl FnMut(&HistoryEvent) -> Result<bool, StoreError>,
-) -> Result<Vec<&'event HistoryEvent>, StoreError> {
+) -> Result<Vec<&HistoryEvent>, StoreError> {
     let mut seen = HashSet::with_capacity(events.len());
     let mut added = Vec::new();
     for event in events {
