@@ -11,6 +11,7 @@ use foldhash::{HashSet, HashSetExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::field::{ListField, ValueField};
 use crate::history::FieldChange;
 use crate::text::check_data;
 use crate::{CoreError, Feature, FeatureState, GroupName, Percentage, Stage, UserId};
@@ -99,47 +100,57 @@ impl Change {
             Change::Activate => set_percentage(&mut changes, feature, Percentage::ALL),
             Change::Deactivate => {
                 set_percentage(&mut changes, feature, Percentage::ZERO);
-                replace_members(&mut changes, "users", &mut feature.users, Vec::new());
                 replace_members(
                     &mut changes,
-                    "excluded_users",
+                    ListField::Users,
+                    &mut feature.users,
+                    Vec::new(),
+                );
+                replace_members(
+                    &mut changes,
+                    ListField::ExcludedUsers,
                     &mut feature.excluded_users,
                     Vec::new(),
                 );
-                replace_members(&mut changes, "groups", &mut feature.groups, Vec::new());
+                replace_members(
+                    &mut changes,
+                    ListField::Groups,
+                    &mut feature.groups,
+                    Vec::new(),
+                );
             }
             Change::SetPercentage { percentage } => {
                 set_percentage(&mut changes, feature, *percentage)
             }
             Change::AddUsers { users } => {
-                add_members(&mut changes, "users", &mut feature.users, users)
+                add_members(&mut changes, ListField::Users, &mut feature.users, users)
             }
             Change::RemoveUsers { users } => {
-                remove_members(&mut changes, "users", &mut feature.users, users)
+                remove_members(&mut changes, ListField::Users, &mut feature.users, users)
             }
             Change::SetUsers { users } => replace_members(
                 &mut changes,
-                "users",
+                ListField::Users,
                 &mut feature.users,
                 deduplicated(users),
             ),
             Change::ExcludeUsers { users } => add_members(
                 &mut changes,
-                "excluded_users",
+                ListField::ExcludedUsers,
                 &mut feature.excluded_users,
                 users,
             ),
             Change::IncludeUsers { users } => remove_members(
                 &mut changes,
-                "excluded_users",
+                ListField::ExcludedUsers,
                 &mut feature.excluded_users,
                 users,
             ),
             Change::AddGroups { groups } => {
-                add_members(&mut changes, "groups", &mut feature.groups, groups)
+                add_members(&mut changes, ListField::Groups, &mut feature.groups, groups)
             }
             Change::RemoveGroups { groups } => {
-                remove_members(&mut changes, "groups", &mut feature.groups, groups)
+                remove_members(&mut changes, ListField::Groups, &mut feature.groups, groups)
             }
             Change::SetData { data } => {
                 check_data(data)?;
@@ -152,7 +163,7 @@ impl Change {
                     let old = old.unwrap_or(Value::Null);
                     if old != *value {
                         changes.push(FieldChange::value(
-                            &format!("data.{key}"),
+                            ValueField::Data(key.clone()),
                             old,
                             value.clone(),
                         ));
@@ -161,13 +172,13 @@ impl Change {
             }
             Change::ClearData => {
                 for (key, old) in std::mem::take(&mut feature.data) {
-                    changes.push(FieldChange::value(&format!("data.{key}"), old, Value::Null));
+                    changes.push(FieldChange::value(ValueField::Data(key), old, Value::Null));
                 }
             }
             Change::SetStage { stage } => {
                 if feature.stage != *stage {
                     changes.push(FieldChange::value(
-                        "stage",
+                        ValueField::Stage,
                         feature.stage.as_str().into(),
                         stage.as_str().into(),
                     ));
@@ -193,7 +204,7 @@ impl Change {
 fn set_percentage(changes: &mut Vec<FieldChange>, feature: &mut Feature, percentage: Percentage) {
     if feature.percentage != percentage {
         changes.push(FieldChange::value(
-            "percentage",
+            ValueField::Percentage,
             feature.percentage.value().into(),
             percentage.value().into(),
         ));
@@ -203,7 +214,7 @@ fn set_percentage(changes: &mut Vec<FieldChange>, feature: &mut Feature, percent
 
 fn add_members<T: Clone + Eq + Hash + AsRef<str>>(
     changes: &mut Vec<FieldChange>,
-    field: &str,
+    field: ListField,
     list: &mut Vec<T>,
     additions: &[T],
 ) {
@@ -227,7 +238,7 @@ fn add_members<T: Clone + Eq + Hash + AsRef<str>>(
     if !fresh.is_empty() {
         let added = fresh.iter().map(|item| item.as_ref().to_owned()).collect();
         changes.push(FieldChange::Members {
-            field: field.to_owned(),
+            field,
             added,
             removed: Vec::new(),
         });
@@ -237,7 +248,7 @@ fn add_members<T: Clone + Eq + Hash + AsRef<str>>(
 
 fn remove_members<T: AsRef<str>>(
     changes: &mut Vec<FieldChange>,
-    field: &str,
+    field: ListField,
     list: &mut Vec<T>,
     removals: &[T],
 ) {
@@ -252,7 +263,7 @@ fn remove_members<T: AsRef<str>>(
     });
     if !removed.is_empty() {
         changes.push(FieldChange::Members {
-            field: field.to_owned(),
+            field,
             added: Vec::new(),
             removed,
         });
@@ -261,7 +272,7 @@ fn remove_members<T: AsRef<str>>(
 
 fn replace_members<T: AsRef<str> + PartialEq>(
     changes: &mut Vec<FieldChange>,
-    field: &str,
+    field: ListField,
     list: &mut Vec<T>,
     new: Vec<T>,
 ) {
@@ -271,7 +282,8 @@ fn replace_members<T: AsRef<str> + PartialEq>(
 
 fn deduplicated<T: Clone + Eq + Hash + AsRef<str>>(items: &[T]) -> Vec<T> {
     let mut list = Vec::with_capacity(items.len());
-    add_members(&mut Vec::new(), "", &mut list, items);
+    // The recorded change is thrown away: only the order-keeping deduplication is wanted.
+    add_members(&mut Vec::new(), ListField::Users, &mut list, items);
     list
 }
 

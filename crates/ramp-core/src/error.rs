@@ -58,6 +58,17 @@ pub enum CoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A history event records a value of the wrong type for its field (a percentage that is
+    /// not a number, a stage that is not a name), so the change cannot be undone.
+    #[error("history cannot be undone: {field} was recorded as {value}, which is not {expected}")]
+    InvalidHistoryValue {
+        /// The field's name as history records it (`percentage`, `stage`).
+        field: String,
+        /// The recorded value, as JSON (possibly shortened).
+        value: String,
+        /// What undo needed there (`a number`, `a stage name`).
+        expected: &'static str,
+    },
     /// A change that makes no sense for the feature it targets.
     #[error("invalid change: {reason}")]
     InvalidChange {

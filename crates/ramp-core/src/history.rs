@@ -5,6 +5,7 @@
 //! whole before/after copies: a feature with a million users must not write megabytes of history
 //! for one added id. Undoing the events newest-first still restores the exact membership.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -12,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::field::{ListField, ValueField};
 use crate::{CoreError, FeatureName, FeatureState, GroupName, Percentage, UserId};
 
 /// Who made a change and why; the store adds the time.
@@ -72,8 +74,8 @@ pub struct HistoryEvent {
 pub enum FieldChange {
     /// A single value (`percentage`, `stage`, `data.KEY`); `null` means absent.
     Value {
-        /// The field's name.
-        field: String,
+        /// The field.
+        field: ValueField,
         /// Its value before.
         before: Value,
         /// Its value after.
@@ -81,8 +83,8 @@ pub enum FieldChange {
     },
     /// Members added to and removed from a list (`users`, `excluded_users`, `groups`).
     Members {
-        /// The field's name.
-        field: String,
+        /// The field.
+        field: ListField,
         /// Members that were added.
         added: Vec<String>,
         /// Members that were removed.
@@ -96,19 +98,23 @@ impl FieldChange {
         let mut changes = Vec::new();
         if before.percentage != after.percentage {
             changes.push(FieldChange::value(
-                "percentage",
+                ValueField::Percentage,
                 before.percentage.value().into(),
                 after.percentage.value().into(),
             ));
         }
-        changes.extend(FieldChange::members("users", &before.users, &after.users));
         changes.extend(FieldChange::members(
-            "excluded_users",
+            ListField::Users,
+            &before.users,
+            &after.users,
+        ));
+        changes.extend(FieldChange::members(
+            ListField::ExcludedUsers,
             &before.excluded_users,
             &after.excluded_users,
         ));
         changes.extend(FieldChange::members(
-            "groups",
+            ListField::Groups,
             &before.groups,
             &after.groups,
         ));
@@ -118,12 +124,12 @@ impl FieldChange {
             let old = before.data.get(key).cloned().unwrap_or(Value::Null);
             let new = after.data.get(key).cloned().unwrap_or(Value::Null);
             if old != new {
-                changes.push(FieldChange::value(&format!("data.{key}"), old, new));
+                changes.push(FieldChange::value(ValueField::Data(key.clone()), old, new));
             }
         }
         if before.stage != after.stage {
             changes.push(FieldChange::value(
-                "stage",
+                ValueField::Stage,
                 before.stage.as_str().into(),
                 after.stage.as_str().into(),
             ));
@@ -131,31 +137,37 @@ impl FieldChange {
         changes
     }
 
-    /// The field's name.
-    pub fn field(&self) -> &str {
+    /// The field's name as history records it (`percentage`, `data.color`, `users`).
+    pub fn field(&self) -> Cow<'_, str> {
         match self {
-            FieldChange::Value { field, .. } | FieldChange::Members { field, .. } => field,
+            FieldChange::Value { field, .. } => field.name(),
+            FieldChange::Members { field, .. } => Cow::Borrowed(field.name()),
         }
     }
 
-    /// Puts this field back as it was before the change.
+    /// Puts this field back as it was before the change. A recorded value of the wrong type
+    /// is an error naming the field and the value: guessing a default would "restore" a state
+    /// the feature never had.
     fn undo(&self, state: &mut FeatureState) -> Result<(), CoreError> {
-        let unknown = || CoreError::InvalidChange {
-            reason: format!("history names an unknown field {:?}", self.field()),
-        };
         match self {
-            FieldChange::Value { field, before, .. } => match field.as_str() {
-                "percentage" => {
-                    let value = before.as_f64().unwrap_or(0.0);
+            FieldChange::Value { field, before, .. } => match field {
+                ValueField::Percentage => {
+                    let value = before
+                        .as_f64()
+                        .ok_or_else(|| wrong_type(field, before, "a number"))?;
                     state.percentage = Percentage::new(value)?;
                 }
-                "stage" => state.stage = before.as_str().unwrap_or("development").parse()?,
-                _ => {
-                    let key = field.strip_prefix("data.").ok_or_else(unknown)?;
+                ValueField::Stage => {
+                    let stage = before
+                        .as_str()
+                        .ok_or_else(|| wrong_type(field, before, "a stage name"))?;
+                    state.stage = stage.parse()?;
+                }
+                ValueField::Data(key) => {
                     if before.is_null() {
                         state.data.remove(key);
                     } else {
-                        state.data.insert(key.to_owned(), before.clone());
+                        state.data.insert(key.clone(), before.clone());
                     }
                 }
             },
@@ -163,24 +175,39 @@ impl FieldChange {
                 field,
                 added,
                 removed,
-            } => match field.as_str() {
-                "users" => undo_members(&mut state.users, added, removed, UserId::new)?,
-                "excluded_users" => {
+            } => match field {
+                ListField::Users => undo_members(&mut state.users, added, removed, UserId::new)?,
+                ListField::ExcludedUsers => {
                     undo_members(&mut state.excluded_users, added, removed, UserId::new)?
                 }
-                "groups" => undo_members(&mut state.groups, added, removed, GroupName::new)?,
-                _ => return Err(unknown()),
+                ListField::Groups => {
+                    undo_members(&mut state.groups, added, removed, GroupName::new)?
+                }
             },
         }
         Ok(())
     }
 }
 
+/// The error for a recorded value undo cannot use.
+fn wrong_type(field: &ValueField, value: &Value, expected: &'static str) -> CoreError {
+    const SHOWN: usize = 100;
+    let mut shown = value.to_string();
+    if shown.chars().count() > SHOWN {
+        shown = shown.chars().take(SHOWN).collect::<String>() + "…";
+    }
+    CoreError::InvalidHistoryValue {
+        field: field.to_string(),
+        value: shown,
+        expected,
+    }
+}
+
 impl FieldChange {
     /// A single value's change.
-    pub fn value(field: &str, before: Value, after: Value) -> FieldChange {
+    pub fn value(field: ValueField, before: Value, after: Value) -> FieldChange {
         FieldChange::Value {
-            field: field.to_owned(),
+            field,
             before,
             after,
         }
@@ -188,7 +215,7 @@ impl FieldChange {
 
     /// The members added and removed between two lists; `None` when membership is the same.
     pub fn members<T: AsRef<str> + PartialEq>(
-        field: &str,
+        field: ListField,
         before: &[T],
         after: &[T],
     ) -> Option<FieldChange> {
@@ -221,8 +248,8 @@ impl FieldChange {
                 .collect();
             (added, removed)
         };
-        (!added.is_empty() || !removed.is_empty()).then(|| FieldChange::Members {
-            field: field.to_owned(),
+        (!added.is_empty() || !removed.is_empty()).then_some(FieldChange::Members {
+            field,
             added,
             removed,
         })
@@ -331,6 +358,7 @@ fn preview(items: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::{Change, Feature, Stage};
+    use serde_json::json;
 
     fn event(id: u64, action: Action, changes: Vec<FieldChange>) -> HistoryEvent {
         HistoryEvent {
@@ -408,5 +436,77 @@ mod tests {
             FieldChange::between(&state, &FeatureState::default()),
         );
         assert_eq!(deleted.undo(None).unwrap(), Some(state));
+    }
+
+    #[test]
+    fn recorded_json_is_what_history_always_held() {
+        let changes = vec![
+            FieldChange::value(ValueField::Percentage, json!(10.0), json!(25.0)),
+            FieldChange::value(ValueField::Data("color".into()), Value::Null, json!("red")),
+            FieldChange::Members {
+                field: ListField::ExcludedUsers,
+                added: vec!["7".into()],
+                removed: vec![],
+            },
+        ];
+        let stored = r#"[{"kind":"value","field":"percentage","before":10.0,"after":25.0},{"kind":"value","field":"data.color","before":null,"after":"red"},{"kind":"members","field":"excluded_users","added":["7"],"removed":[]}]"#;
+        assert_eq!(serde_json::to_string(&changes).unwrap(), stored);
+        assert_eq!(
+            serde_json::from_str::<Vec<FieldChange>>(stored).unwrap(),
+            changes
+        );
+        assert_eq!(changes[1].field(), "data.color");
+        let unknown = r#"[{"kind":"value","field":"colour","before":1,"after":2}]"#;
+        assert!(serde_json::from_str::<Vec<FieldChange>>(unknown).is_err());
+        let list_as_value = r#"[{"kind":"value","field":"users","before":1,"after":2}]"#;
+        assert!(serde_json::from_str::<Vec<FieldChange>>(list_as_value).is_err());
+    }
+
+    #[test]
+    fn undo_refuses_a_value_of_the_wrong_type_naming_field_and_value() {
+        let cases = [
+            (
+                ValueField::Percentage,
+                json!("ten"),
+                "percentage",
+                "\"ten\"",
+                "a number",
+            ),
+            (
+                ValueField::Percentage,
+                Value::Null,
+                "percentage",
+                "null",
+                "a number",
+            ),
+            (ValueField::Stage, json!(3), "stage", "3", "a stage name"),
+            (
+                ValueField::Stage,
+                Value::Null,
+                "stage",
+                "null",
+                "a stage name",
+            ),
+        ];
+        for (field, before, name, shown, expected) in cases {
+            let change = FieldChange::value(field, before, json!(1));
+            let error = event(1, Action::Updated, vec![change])
+                .undo(Some(FeatureState::default()))
+                .unwrap_err();
+            assert_eq!(
+                error,
+                CoreError::InvalidHistoryValue {
+                    field: name.into(),
+                    value: shown.into(),
+                    expected,
+                }
+            );
+            assert!(error.to_string().contains(name), "{error}");
+        }
+        let out_of_range = FieldChange::value(ValueField::Percentage, json!(250), json!(1));
+        assert!(matches!(
+            event(1, Action::Updated, vec![out_of_range]).undo(None),
+            Err(CoreError::InvalidPercentage { .. })
+        ));
     }
 }

@@ -91,18 +91,12 @@ impl HistoryEvent {
                 field,
                 before,
                 after,
-            } => field.contains('\0') || holds_nul(before) || holds_nul(after),
-            FieldChange::Members {
-                field,
-                added,
-                removed,
-            } => {
-                field.contains('\0')
-                    || added
-                        .iter()
-                        .chain(removed)
-                        .any(|member| member.contains('\0'))
-            }
+            } => field.name().contains('\0') || holds_nul(before) || holds_nul(after),
+            // List field names are fixed words.
+            FieldChange::Members { added, removed, .. } => added
+                .iter()
+                .chain(removed)
+                .any(|member| member.contains('\0')),
         });
         if nul {
             return Err(CoreError::InvalidChange {
@@ -228,7 +222,7 @@ mod tests {
             changes,
         };
         let value = |after: Value| FieldChange::Value {
-            field: "data.note".into(),
+            field: crate::ValueField::Data("note".into()),
             before: Value::Null,
             after,
         };
@@ -241,7 +235,7 @@ mod tests {
             .is_err());
         assert!(event(vec![], Some("\u{0}")).validate().is_err());
         let members = FieldChange::Members {
-            field: "users".into(),
+            field: crate::ListField::Users,
             added: vec!["1".into()],
             removed: vec!["a\u{0}".into()],
         };

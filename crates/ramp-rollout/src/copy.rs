@@ -136,6 +136,7 @@ async fn read_all_history(
                 feature: None,
                 before_id,
                 limit: PAGE,
+                ..HistoryQuery::default()
             })
             .await?;
         let full = page.len() == PAGE;

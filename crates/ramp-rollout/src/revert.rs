@@ -51,6 +51,7 @@ impl Rollout {
                 feature,
                 before_id,
                 limit,
+                ..HistoryQuery::default()
             })
             .await?)
     }
@@ -159,6 +160,7 @@ impl Rollout {
                 feature: Some(name.clone()),
                 before_id,
                 limit: PAGE,
+                ..HistoryQuery::default()
             };
             let page = self.store.history(&query).await?;
             let full = page.len() == PAGE;

@@ -227,6 +227,19 @@ impl Store for HttpStore {
                 if let Some(feature) = &query.feature {
                     pairs.append_pair("feature", feature.as_str());
                 }
+                if let Some(actor) = &query.actor {
+                    pairs.append_pair("actor", actor);
+                }
+                // Full precision: the server compares to the stored time, not to the second.
+                let time = |time: &chrono::DateTime<Utc>| {
+                    time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+                };
+                if let Some(since) = &query.since {
+                    pairs.append_pair("since", &time(since));
+                }
+                if let Some(until) = &query.until {
+                    pairs.append_pair("until", &time(until));
+                }
                 if let Some(before) = before {
                     pairs.append_pair("before", &before.to_string());
                 }

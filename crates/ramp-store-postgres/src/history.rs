@@ -3,11 +3,15 @@
 //! `import.rs`, inside the transaction of the change they record.
 //!
 //! Each query shape has its own statement so that PostgreSQL walks an index backwards and stops
-//! after `limit` rows: `history_by_feature (feature, id DESC)` for one feature, the primary key
-//! for every feature. A row that does not decode is `Corrupt` naming its id and feature.
+//! after `limit` rows: `history_by_feature (feature, id DESC)` for one feature,
+//! `history_by_actor` for one actor, `history_by_time` for a time window, the primary key for
+//! everything. A row that does not decode is `Corrupt` naming its id and feature.
+
+use std::collections::HashMap;
 
 use deadpool_postgres::Object;
-use ramp_core::{Action, FeatureName, FieldChange, HistoryEvent};
+use ramp_core::{FeatureName, FieldChange, HistoryEvent};
+use ramp_store::prepare::parse_action;
 use ramp_store::{HistoryQuery, StoreError};
 use tokio_postgres::types::{Json, ToSql};
 use tokio_postgres::Row;
@@ -17,7 +21,7 @@ use crate::error::{corrupt, sql};
 /// The columns `decode_event` reads, in order.
 const EVENT_COLUMNS: &str = "id, feature, action, actor, time, comment, changes";
 
-/// A page of history, newest first, exactly as `MemoryStore` filters it.
+/// A page of history, newest first, filtered as `HistoryQuery::keeps` says.
 pub(crate) async fn read_events(
     client: &Object,
     query: &HistoryQuery,
@@ -28,23 +32,36 @@ pub(crate) async fn read_events(
         .map(|before| i64::try_from(before).unwrap_or(i64::MAX));
     let limit = i64::try_from(query.effective_limit()).unwrap_or(i64::MAX);
     let feature = query.feature.as_ref().map(FeatureName::as_str);
-    let (filter, parameters): (&str, Vec<&(dyn ToSql + Sync)>) = match (&feature, &before) {
-        (Some(feature), Some(before)) => (
-            "WHERE feature = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
-            vec![feature, before, &limit],
-        ),
-        (Some(feature), None) => (
-            "WHERE feature = $1 ORDER BY id DESC LIMIT $2",
-            vec![feature, &limit],
-        ),
-        (None, Some(before)) => (
-            "WHERE id < $1 ORDER BY id DESC LIMIT $2",
-            vec![before, &limit],
-        ),
-        (None, None) => ("ORDER BY id DESC LIMIT $1", vec![&limit]),
+    let actor = query.actor.as_deref();
+    // Only the filters given, rather than `$1 IS NULL OR ...`, so that the planner sees which
+    // index fits (by feature, by actor, by time, or the primary key) and stops after `limit`
+    // rows; one cached statement per combination.
+    let filters: [(&str, Option<&(dyn ToSql + Sync)>); 5] = [
+        ("feature =", feature.as_ref().map(|value| value as _)),
+        ("actor =", actor.as_ref().map(|value| value as _)),
+        ("time >=", query.since.as_ref().map(|value| value as _)),
+        ("time <", query.until.as_ref().map(|value| value as _)),
+        ("id <", before.as_ref().map(|value| value as _)),
+    ];
+    let mut clauses = Vec::new();
+    let mut parameters: Vec<&(dyn ToSql + Sync)> = Vec::new();
+    for (clause, value) in filters {
+        if let Some(value) = value {
+            parameters.push(value);
+            clauses.push(format!("{clause} ${}", parameters.len()));
+        }
+    }
+    parameters.push(&limit);
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
     };
     let statement = client
-        .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM history {filter}"))
+        .prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM history {filter} ORDER BY id DESC LIMIT ${}",
+            parameters.len()
+        ))
         .await
         .map_err(sql("reading history"))?;
     let rows = client
@@ -52,6 +69,34 @@ pub(crate) async fn read_events(
         .await
         .map_err(sql("reading history"))?;
     rows.iter().map(decode_event).collect()
+}
+
+/// The newest event of each named feature, in one statement: for each name, one step down the
+/// `history_by_feature` index.
+pub(crate) async fn latest_events(
+    client: &Object,
+    features: &[FeatureName],
+) -> Result<HashMap<FeatureName, HistoryEvent>, StoreError> {
+    let names: Vec<&str> = features.iter().map(FeatureName::as_str).collect();
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT latest.* FROM unnest($1::text[]) AS wanted (name)
+             CROSS JOIN LATERAL (
+                 SELECT {EVENT_COLUMNS} FROM history WHERE feature = wanted.name
+                 ORDER BY id DESC LIMIT 1) AS latest"
+        ))
+        .await
+        .map_err(sql("reading the latest events"))?;
+    let rows = client
+        .query(&statement, &[&names])
+        .await
+        .map_err(sql("reading the latest events"))?;
+    let mut latest = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let event = decode_event(row)?;
+        latest.insert(event.feature.clone(), event);
+    }
+    Ok(latest)
 }
 
 /// One event by id.
@@ -103,20 +148,4 @@ fn parse_event(row: &Row) -> Result<HistoryEvent, String> {
         comment: row.try_get(5).map_err(|error| column(5, error))?,
         changes,
     })
-}
-
-/// How an action is stored in the `action` column.
-pub(crate) fn action_name(action: Action) -> &'static str {
-    match action {
-        Action::Created => "created",
-        Action::Updated => "updated",
-        Action::Deleted => "deleted",
-    }
-}
-
-fn parse_action(text: &str) -> Result<Action, String> {
-    [Action::Created, Action::Updated, Action::Deleted]
-        .into_iter()
-        .find(|action| action_name(*action) == text)
-        .ok_or_else(|| format!("unknown action {text:?}"))
 }

@@ -8,14 +8,14 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::SubsecRound;
-use ramp_core::{Attribution, Change, Feature, FeatureName, HistoryEvent, StoredGroup};
-use ramp_store::prepare::prepare_change;
+use ramp_core::{Attribution, Feature, FeatureName, HistoryEvent, StoredGroup};
+use ramp_store::import::{import_features, ImportTarget};
+use ramp_store::prepare::{action_name, PreparedWrite};
 use ramp_store::{ImportSummary, ImportedFeature, StoreError};
 use tokio_postgres::types::{Json, ToSql};
 
 use crate::error::{commit_error, sql, unavailable};
 use crate::groups::stamp_imported_groups;
-use crate::history::action_name;
 use crate::rows::{decode_features, now, FEATURE_COLUMNS};
 use crate::store::Shared;
 use crate::writes::version_of;
@@ -84,34 +84,18 @@ async fn import_once(
     }
     let in_table: HashSet<FeatureName> = stored.keys().cloned().collect();
 
-    let mut summary = ImportSummary {
-        groups: groups.len(),
-        ..ImportSummary::default()
+    let mut working = WorkingCopy {
+        stored,
+        changed: HashSet::new(),
+        events: Vec::new(),
     };
-    let mut events = Vec::new();
-    let mut changed = HashSet::new();
-    let now = now();
-    for imported in features {
-        // The working copy, so a name imported twice sees its first import, as in memory.
-        let existing = stored.get(&imported.name).cloned();
-        let created = existing.is_none();
-        let change = Change::Replace {
-            state: imported.state.clone(),
-        };
-        match prepare_change(&imported.name, existing, &change, None, attribution, now)? {
-            Some(write) => {
-                if created {
-                    summary.created += 1;
-                } else {
-                    summary.updated += 1;
-                }
-                changed.insert(imported.name.clone());
-                stored.insert(imported.name.clone(), write.feature);
-                events.push(write.event);
-            }
-            None => summary.unchanged += 1,
-        }
-    }
+    let mut summary = import_features(features, attribution, now(), &mut working)?;
+    summary.groups = groups.len();
+    let WorkingCopy {
+        stored,
+        changed,
+        events,
+    } = working;
 
     let (updated, created): (Vec<&Feature>, Vec<&Feature>) = stored
         .values()
@@ -158,6 +142,27 @@ async fn import_once(
         .map_err(commit_error("committing an import"))?;
     shared.announce(version, None);
     Ok(Some(summary))
+}
+
+/// The features an import read (locked), as it changes them, and what it will write.
+struct WorkingCopy {
+    stored: BTreeMap<FeatureName, Feature>,
+    changed: HashSet<FeatureName>,
+    events: Vec<HistoryEvent>,
+}
+
+impl ImportTarget for WorkingCopy {
+    fn stored(&mut self, name: &FeatureName) -> Result<Option<Feature>, StoreError> {
+        Ok(self.stored.get(name).cloned())
+    }
+
+    fn write(&mut self, write: PreparedWrite) -> Result<(), StoreError> {
+        self.changed.insert(write.feature.name.clone());
+        self.stored
+            .insert(write.feature.name.clone(), write.feature);
+        self.events.push(write.event);
+        Ok(())
+    }
 }
 
 /// Copied events, oldest first, in one transaction; those already here (same feature, action,

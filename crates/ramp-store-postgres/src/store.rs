@@ -5,6 +5,7 @@
 //! fail with `Unavailable` rather than hang. Nothing here blocks a runtime thread: the driver is
 //! asynchronous throughout.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -302,6 +303,14 @@ impl Store for PostgresStore {
 
     async fn history_event(&self, id: u64) -> Result<Option<HistoryEvent>, StoreError> {
         self.timed(async { history::read_event(&self.shared.client().await?, id).await })
+            .await
+    }
+
+    async fn latest_events(
+        &self,
+        features: &[FeatureName],
+    ) -> Result<HashMap<FeatureName, HistoryEvent>, StoreError> {
+        self.timed(async { history::latest_events(&self.shared.client().await?, features).await })
             .await
     }
 

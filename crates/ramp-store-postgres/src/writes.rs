@@ -19,10 +19,10 @@ use tokio_postgres::types::{Json, ToSql};
 use tokio_postgres::Statement;
 
 use crate::error::{corrupt, unavailable};
-use crate::history::action_name;
 use crate::pipelined::Pipelined;
 use crate::rows::{decode_optional_feature, now, FeatureRow, FEATURE_COLUMNS};
 use crate::store::Shared;
+use ramp_store::prepare::action_name;
 
 /// A feature write followed by everything that goes with it, as one statement (one round
 /// trip). Parameters: `$1` the feature, `$2`..`$6` the event's action, actor, time, comment and

@@ -26,7 +26,7 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 3);
+    assert_eq!(schema_version(), 4);
     store
         .apply(
             &FeatureName::new("chat").unwrap(),
@@ -42,8 +42,9 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
         &guard.schema,
         &format!(
             r#"DROP TABLE credentials; ALTER TABLE groups DROP COLUMN version;
+            DROP INDEX history_by_actor; DROP INDEX history_by_time;
             INSERT INTO groups VALUES ('staff', '{{"name":"staff","members":["7"]}}');
-            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3);"#
+            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4);"#
         ),
     )
     .await;

@@ -170,6 +170,14 @@ async fn history_pages_are_read_through_indexes() {
             "SELECT * FROM history WHERE id < 2000 ORDER BY id DESC LIMIT 50",
             "history_pkey",
         ),
+        (
+            "SELECT * FROM history WHERE actor = 'bo' ORDER BY id DESC LIMIT 50",
+            "history_by_actor",
+        ),
+        (
+            "SELECT * FROM history WHERE actor = 'bo' AND id < 2000 ORDER BY id DESC LIMIT 50",
+            "history_by_actor",
+        ),
     ] {
         // Without sorts and bitmap scans the planner must find an index that yields rows in
         // order, or fall back to a disabled plan that says "Sort".

@@ -12,7 +12,7 @@
 //! Pure functions: no I/O and no clock.
 
 use chrono::{DateTime, Utc};
-use ramp_core::{Action, Feature, FeatureName, FieldChange, HistoryEvent};
+use ramp_core::{Action, Feature, FeatureName, FieldChange, HistoryEvent, ListField, ValueField};
 use serde_json::{json, Map, Value};
 
 /// Lists longer than this are left out of the gem-readable before/after (the exact
@@ -53,12 +53,11 @@ impl FullLists {
         }
     }
 
-    fn get(&self, field: &str) -> Option<&Vec<String>> {
+    fn get(&self, field: ListField) -> Option<&Vec<String>> {
         match field {
-            "users" => self.users.as_ref(),
-            "excluded_users" => self.excluded_users.as_ref(),
-            "groups" => self.groups.as_ref(),
-            _ => None,
+            ListField::Users => self.users.as_ref(),
+            ListField::ExcludedUsers => self.excluded_users.as_ref(),
+            ListField::Groups => self.groups.as_ref(),
         }
     }
 }
@@ -79,13 +78,13 @@ pub(crate) fn encode(event: &HistoryEvent, before: &FullLists, after: &FullLists
                 before: was,
                 after: is,
             } => {
-                old.insert(field.clone(), was.clone());
-                new.insert(field.clone(), is.clone());
+                old.insert(field.to_string(), was.clone());
+                new.insert(field.to_string(), is.clone());
             }
             FieldChange::Members { field, .. } => {
-                if let (Some(was), Some(is)) = (before.get(field), after.get(field)) {
-                    old.insert(field.clone(), json!(was));
-                    new.insert(field.clone(), json!(is));
+                if let (Some(was), Some(is)) = (before.get(*field), after.get(*field)) {
+                    old.insert(field.name().into(), json!(was));
+                    new.insert(field.name().into(), json!(is));
                 }
             }
         }
@@ -215,12 +214,13 @@ fn gem_changes(data: &Map<String, Value>) -> Vec<FieldChange> {
             number(after.get("percentage")),
         );
         if was != is {
-            changes.push(FieldChange::value("percentage", was, is));
+            changes.push(FieldChange::value(ValueField::Percentage, was, is));
         }
     }
-    for field in ["users", "excluded_users", "groups"] {
-        if before.contains_key(field) || after.contains_key(field) {
-            let (was, is) = (strings(before.get(field)), strings(after.get(field)));
+    for field in ListField::ALL {
+        let name = field.name();
+        if before.contains_key(name) || after.contains_key(name) {
+            let (was, is) = (strings(before.get(name)), strings(after.get(name)));
             changes.extend(FieldChange::members(field, &was, &is));
         }
     }
@@ -234,12 +234,16 @@ fn gem_changes(data: &Map<String, Value>) -> Vec<FieldChange> {
     for key in data_keys {
         let was = before.get(key).cloned().unwrap_or(Value::Null);
         let is = after.get(key).cloned().unwrap_or(Value::Null);
-        if was != is {
-            changes.push(FieldChange::value(key, was, is));
+        if let (true, Some(field)) = (was != is, ValueField::parse(key)) {
+            changes.push(FieldChange::value(field, was, is));
         }
     }
     if let (Some(was), Some(is)) = (before.get("stage"), after.get("stage")) {
-        changes.push(FieldChange::value("stage", was.clone(), is.clone()));
+        changes.push(FieldChange::value(
+            ValueField::Stage,
+            was.clone(),
+            is.clone(),
+        ));
     }
     changes
 }

@@ -60,7 +60,7 @@ fn long_lists_stay_out_of_the_gem_view() {
         .map(|id| UserId::new(id.to_string()).unwrap())
         .collect();
     let changes = vec![FieldChange::Members {
-        field: "users".into(),
+        field: ramp_core::ListField::Users,
         added: vec!["x".into()],
         removed: vec![],
     }];

@@ -8,8 +8,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use ramp_core::{Attribution, Change, Feature, FeatureName, HistoryEvent, StoredGroup};
-use ramp_store::prepare::{prepare_change, same_event};
+use ramp_core::{Attribution, Feature, FeatureName, HistoryEvent, StoredGroup};
+use ramp_store::import::{events_to_copy, import_features, same_event, ImportTarget};
+use ramp_store::prepare::PreparedWrite;
 use ramp_store::{ImportSummary, ImportedFeature, StoreError};
 use redis::Value;
 
@@ -192,14 +193,9 @@ pub(crate) async fn import_history(
                 }
             }
         }
-        let mut added: Vec<&HistoryEvent> = Vec::new();
-        for event in events {
-            let known = stored.iter().chain(added.iter().copied());
-            if known.clone().any(|other| same_event(other, event)) {
-                continue;
-            }
-            added.push(event);
-        }
+        let mut added = events_to_copy(events, |event| {
+            Ok(stored.iter().any(|other| same_event(other, event)))
+        })?;
         // A copy older than the newest `limit` events of its feature would be trimmed as soon
         // as it is added (the gem keeps only those): skip it, so copying twice adds nothing.
         added.retain(|event| {
@@ -246,41 +242,48 @@ pub(crate) async fn import_history(
 }
 
 /// Applies every imported state in order to what is stored (a name imported twice sees its
-/// first import), like the memory store does.
+/// first import), keeping for each write its payload and its event as the gem logs it.
 fn prepare_all(
     features: &[ImportedFeature],
-    mut current: HashMap<FeatureName, Option<Feature>>,
+    current: HashMap<FeatureName, Option<Feature>>,
     attribution: &Attribution,
     now: DateTime<Utc>,
 ) -> Result<(ImportSummary, Vec<Prepared>), StoreError> {
-    let mut summary = ImportSummary::default();
-    let mut prepared = Vec::new();
-    for imported in features {
-        let existing = current.get(&imported.name).cloned().flatten();
-        let created = existing.is_none();
-        let before = FullLists::of(existing.as_ref());
-        let change = Change::Replace {
-            state: imported.state.clone(),
-        };
-        let Some(write) =
-            prepare_change(&imported.name, existing, &change, None, attribution, now)?
-        else {
-            summary.unchanged += 1;
-            continue;
-        };
-        if created {
-            summary.created += 1;
-        } else {
-            summary.updated += 1;
-        }
-        prepared.push(Prepared {
-            name: imported.name.clone(),
-            payload: payload::encode(&write.feature),
-            member: events::encode(&write.event, &before, &FullLists::of(Some(&write.feature))),
-        });
-        current.insert(imported.name.clone(), Some(write.feature));
+    let mut target = Encoding {
+        current,
+        before: FullLists::empty(),
+        prepared: Vec::new(),
+    };
+    let summary = import_features(features, attribution, now, &mut target)?;
+    Ok((summary, target.prepared))
+}
+
+/// An import's view of the features it read, encoding each write for the commit script.
+struct Encoding {
+    current: HashMap<FeatureName, Option<Feature>>,
+    /// The lists of the feature last read, which the gem's before/after of its write shows.
+    before: FullLists,
+    prepared: Vec<Prepared>,
+}
+
+impl ImportTarget for Encoding {
+    fn stored(&mut self, name: &FeatureName) -> Result<Option<Feature>, StoreError> {
+        let existing = self.current.get(name).cloned().flatten();
+        self.before = FullLists::of(existing.as_ref());
+        Ok(existing)
     }
-    Ok((summary, prepared))
+
+    fn write(&mut self, write: PreparedWrite) -> Result<(), StoreError> {
+        let after = FullLists::of(Some(&write.feature));
+        self.prepared.push(Prepared {
+            name: write.feature.name.clone(),
+            payload: payload::encode(&write.feature),
+            member: events::encode(&write.event, &self.before, &after),
+        });
+        self.current
+            .insert(write.feature.name.clone(), Some(write.feature));
+        Ok(())
+    }
 }
 
 /// The first result of an EXEC reply.

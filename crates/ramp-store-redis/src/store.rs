@@ -2,6 +2,7 @@
 //! the rollout gem. This file holds what the operations share; the operations themselves live
 //! in `reads`, `writes` and `imports`, the change watcher in `watcher`.
 
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -277,6 +278,13 @@ impl Store for RedisStore {
 
     async fn history_event(&self, id: u64) -> Result<Option<HistoryEvent>, StoreError> {
         reads::history_event(&self.shared, id).await
+    }
+
+    async fn latest_events(
+        &self,
+        features: &[FeatureName],
+    ) -> Result<HashMap<FeatureName, HistoryEvent>, StoreError> {
+        reads::latest_events(&self.shared, features).await
     }
 
     async fn credentials(&self) -> Result<Vec<Credential>, StoreError> {

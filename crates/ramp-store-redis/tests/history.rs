@@ -185,6 +185,7 @@ async fn gem_events_are_listed_paged_and_found() {
         feature: Some(name("chat")),
         before_id: Some(ids[0]),
         limit: 1,
+        ..HistoryQuery::default()
     };
     let page = store.history(&page).await.unwrap();
     assert_eq!(page.len(), 1);

@@ -4,7 +4,10 @@
 //! Ids come from SQLite (`AUTOINCREMENT`), so they grow across processes sharing the file and
 //! are never reused. A row that does not decode is `Corrupt` naming its id and feature.
 
-use ramp_core::{Action, FeatureName, FieldChange, HistoryEvent};
+use std::collections::HashMap;
+
+use ramp_core::{FeatureName, FieldChange, HistoryEvent};
+use ramp_store::prepare::{action_name, parse_action};
 use ramp_store::{HistoryQuery, StoreError};
 use rusqlite::{params, Connection, Row, ToSql};
 
@@ -41,7 +44,7 @@ pub(crate) fn insert_event(
 }
 
 /// Whether an event recording the same change (feature, action, actor, time) is stored; the
-/// time is compared to the microsecond, as `ramp_store::prepare::same_event` does.
+/// time is compared to the microsecond, as `ramp_store::import::same_event` does.
 pub(crate) fn event_exists(
     connection: &Connection,
     event: &HistoryEvent,
@@ -74,7 +77,10 @@ pub(crate) fn event_exists(
     Ok(false)
 }
 
-/// A page of history, newest first, exactly as `MemoryStore` filters it.
+/// The columns `decode_event` reads, in order.
+const EVENT_COLUMNS: &str = "id, feature, action, actor, time, comment, changes";
+
+/// A page of history, newest first, filtered as `HistoryQuery::keeps` says.
 pub(crate) fn read_events(
     connection: &Connection,
     query: &HistoryQuery,
@@ -85,28 +91,20 @@ pub(crate) fn read_events(
         .map(|before| i64::try_from(before).unwrap_or(i64::MAX));
     let limit = i64::try_from(query.effective_limit()).unwrap_or(i64::MAX);
     let feature = query.feature.as_ref().map(FeatureName::as_str);
-    // One statement per filter combination, so that SQLite uses the (feature, id) index or the
-    // primary key directly instead of a plan for `?1 IS NULL OR ...`.
-    let (statement, parameters): (&str, Vec<&dyn ToSql>) = match (&feature, &before) {
-        (Some(feature), Some(before)) => (
-            "SELECT id, feature, action, actor, time, comment, changes FROM history
-             WHERE feature = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
-            vec![feature, before, &limit],
-        ),
-        (Some(feature), None) => (
-            "SELECT id, feature, action, actor, time, comment, changes FROM history
-             WHERE feature = ?1 ORDER BY id DESC LIMIT ?2",
-            vec![feature, &limit],
-        ),
-        (None, Some(before)) => (
-            "SELECT id, feature, action, actor, time, comment, changes FROM history
-             WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
-            vec![before, &limit],
-        ),
-        (None, None) => ("SELECT id, feature, action, actor, time, comment, changes FROM history ORDER BY id DESC LIMIT ?1", vec![&limit]),
-    };
+    // Stored times are fixed-width text that sorts as the times do (see `format_time`).
+    let since = query.since.as_ref().map(format_time);
+    let until = query.until.as_ref().map(format_time);
+    let values: [Option<&dyn ToSql>; 5] = [
+        feature.as_ref().map(|value| value as &dyn ToSql),
+        query.actor.as_ref().map(|value| value as &dyn ToSql),
+        since.as_ref().map(|value| value as &dyn ToSql),
+        until.as_ref().map(|value| value as &dyn ToSql),
+        before.as_ref().map(|value| value as &dyn ToSql),
+    ];
+    let mut parameters: Vec<&dyn ToSql> = values.into_iter().flatten().collect();
+    parameters.push(&limit);
     let mut statement = connection
-        .prepare_cached(statement)
+        .prepare_cached(&select_events(query))
         .map_err(sql("reading history"))?;
     let mut rows = statement
         .query(parameters.as_slice())
@@ -118,6 +116,72 @@ pub(crate) fn read_events(
     Ok(events)
 }
 
+/// The statement for `query`, its parameters in the order feature, actor, since, until,
+/// before, limit (each only when given). Only the filters given, rather than `?1 IS NULL OR
+/// ...`, so that SQLite sees which index fits; one cached statement per combination.
+///
+/// With `since` and neither a feature nor an actor, the time index is named: left to itself
+/// SQLite walks the primary key backwards (no sort), which reads the whole table when few
+/// events are that recent. Through the index it reads only the window, then sorts it. With
+/// only `until`, walking the primary key is right: it stops after `limit` matches.
+fn select_events(query: &HistoryQuery) -> String {
+    let filters = [
+        (query.feature.is_some(), "feature = ?"),
+        (query.actor.is_some(), "actor = ?"),
+        (query.since.is_some(), "time >= ?"),
+        (query.until.is_some(), "time < ?"),
+        (query.before_id.is_some(), "id < ?"),
+    ];
+    let clauses: Vec<&str> = filters
+        .into_iter()
+        .filter_map(|(given, clause)| given.then_some(clause))
+        .collect();
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let window_only = query.since.is_some() && query.feature.is_none() && query.actor.is_none();
+    let index = if window_only {
+        "INDEXED BY history_by_time"
+    } else {
+        ""
+    };
+    format!("SELECT {EVENT_COLUMNS} FROM history {index} {filter} ORDER BY id DESC LIMIT ?")
+}
+
+/// How many names one `latest_events` statement takes.
+const NAMES_PER_STATEMENT: usize = 5_000;
+
+/// The newest event of each named feature: one indexed `MAX(id)` per name (the names passed as
+/// one JSON array), so 10,000 features cost a few statements, not 10,000.
+pub(crate) fn latest_events(
+    connection: &Connection,
+    features: &[FeatureName],
+) -> Result<HashMap<FeatureName, HistoryEvent>, StoreError> {
+    let mut statement = connection
+        .prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM history WHERE id IN (
+                 SELECT (SELECT MAX(id) FROM history WHERE feature = names.value)
+                 FROM json_each(?1) AS names)"
+        ))
+        .map_err(sql("reading the latest events"))?;
+    let mut latest = HashMap::with_capacity(features.len());
+    for chunk in features.chunks(NAMES_PER_STATEMENT) {
+        let names: Vec<&str> = chunk.iter().map(FeatureName::as_str).collect();
+        let names = serde_json::to_string(&names)
+            .map_err(|error| corrupt(format!("cannot encode feature names: {error}")))?;
+        let mut rows = statement
+            .query([names])
+            .map_err(sql("reading the latest events"))?;
+        while let Some(row) = rows.next().map_err(sql("reading the latest events"))? {
+            let event = decode_event(row)?;
+            latest.insert(event.feature.clone(), event);
+        }
+    }
+    Ok(latest)
+}
+
 /// One event by id.
 pub(crate) fn read_event(
     connection: &Connection,
@@ -127,9 +191,9 @@ pub(crate) fn read_event(
         return Ok(None);
     };
     let mut statement = connection
-        .prepare_cached(
-            "SELECT id, feature, action, actor, time, comment, changes FROM history WHERE id = ?1",
-        )
+        .prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM history WHERE id = ?1"
+        ))
         .map_err(sql("reading history"))?;
     let mut rows = statement.query([id]).map_err(sql("reading history"))?;
     match rows.next().map_err(sql("reading history"))? {
@@ -163,17 +227,52 @@ fn parse_event(row: &Row<'_>, id: i64) -> Result<HistoryEvent, String> {
     })
 }
 
-fn action_name(action: Action) -> &'static str {
-    match action {
-        Action::Created => "created",
-        Action::Updated => "updated",
-        Action::Deleted => "deleted",
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
 
-fn parse_action(text: &str) -> Result<Action, String> {
-    [Action::Created, Action::Updated, Action::Deleted]
-        .into_iter()
-        .find(|action| action_name(*action) == text)
-        .ok_or_else(|| format!("unknown action {text:?}"))
+    /// The plan SQLite picks for each combination of filters uses an index (or walks the
+    /// primary key backwards, stopping at the limit): none reads the table unordered.
+    #[test]
+    fn every_filter_combination_is_served_by_an_index() {
+        let directory = tempfile::tempdir().unwrap();
+        let connection = crate::connection::open_writer(&directory.path().join("ramp.db")).unwrap();
+        let given = |mask: u32, bit: u32| mask & (1 << bit) != 0;
+        for mask in 0..32 {
+            let query = HistoryQuery {
+                feature: given(mask, 0).then(|| FeatureName::new("chat").unwrap()),
+                actor: given(mask, 1).then(|| "ana".to_owned()),
+                since: given(mask, 2).then(Utc::now),
+                until: given(mask, 3).then(Utc::now),
+                before_id: given(mask, 4).then_some(10),
+                limit: 50,
+            };
+            let statement = select_events(&query);
+            let parameters = statement.matches('?').count();
+            let mut explain = connection
+                .prepare(&format!("EXPLAIN QUERY PLAN {statement}"))
+                .unwrap();
+            let values: Vec<&dyn ToSql> = (0..parameters).map(|_| &"x" as &dyn ToSql).collect();
+            let plan: Vec<String> = explain
+                .query_map(values.as_slice(), |row| row.get::<_, String>(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let plan = plan.join("; ");
+            // With both a feature and an actor, either index narrows the read.
+            let expected: &[&str] = match (&query.feature, &query.actor) {
+                (Some(_), Some(_)) => &["history_by_feature", "history_by_actor"],
+                (Some(_), None) => &["history_by_feature"],
+                (None, Some(_)) => &["history_by_actor"],
+                _ if query.since.is_some() => &["history_by_time"],
+                _ if query.before_id.is_some() => &["INTEGER PRIMARY KEY"],
+                _ => &["SCAN history"],
+            };
+            assert!(
+                expected.iter().any(|index| plan.contains(index)),
+                "{statement}: {plan}"
+            );
+        }
+    }
 }

@@ -10,7 +10,10 @@ use chrono::Utc;
 use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
 };
-use ramp_store::prepare::{check_group_version, check_version, deletion_event, prepare_change};
+use ramp_store::import::{events_to_copy, import_features, ImportTarget};
+use ramp_store::prepare::{
+    check_group_version, check_version, deletion_event, prepare_change, PreparedWrite,
+};
 use ramp_store::{
     Applied, HistoryQuery, ImportSummary, ImportedFeature, StoreError, VersionedGroup,
 };
@@ -167,31 +170,13 @@ pub(crate) fn import(
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql("beginning an import"))?;
-    let mut summary = ImportSummary {
-        groups: groups.len(),
-        ..ImportSummary::default()
-    };
-    let now = Utc::now();
-    for imported in features {
-        // Read inside the transaction, so a name imported twice sees its first import.
-        let existing = read_feature(&transaction, &imported.name)?;
-        let created = existing.is_none();
-        let change = Change::Replace {
-            state: imported.state.clone(),
-        };
-        match prepare_change(&imported.name, existing, &change, None, attribution, now)? {
-            Some(write) => {
-                if created {
-                    summary.created += 1;
-                } else {
-                    summary.updated += 1;
-                }
-                write_feature(&transaction, &write.feature)?;
-                insert_event(&transaction, write.event)?;
-            }
-            None => summary.unchanged += 1,
-        }
-    }
+    let mut summary = import_features(
+        features,
+        attribution,
+        Utc::now(),
+        &mut ImportInto(&transaction),
+    )?;
+    summary.groups = groups.len();
     let version = bump_store_version(&transaction)?;
     for group in groups {
         write_group(&transaction, group, version)?;
@@ -209,15 +194,28 @@ pub(crate) fn import_history(
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql("beginning a history import"))?;
-    let mut added = 0;
-    for event in events {
-        if !event_exists(&transaction, event)? {
-            insert_event(&transaction, event.clone())?;
-            added += 1;
-        }
+    let added = events_to_copy(events, |event| event_exists(&transaction, event))?;
+    for event in &added {
+        insert_event(&transaction, (*event).clone())?;
     }
     transaction
         .commit()
         .map_err(sql("committing a history import"))?;
-    Ok(added)
+    Ok(added.len())
+}
+
+/// An import writing straight into its transaction: a name imported twice reads its first
+/// import back.
+struct ImportInto<'transaction>(&'transaction rusqlite::Transaction<'transaction>);
+
+impl ImportTarget for ImportInto<'_> {
+    fn stored(&mut self, name: &FeatureName) -> Result<Option<Feature>, StoreError> {
+        read_feature(self.0, name)
+    }
+
+    fn write(&mut self, write: PreparedWrite) -> Result<(), StoreError> {
+        write_feature(self.0, &write.feature)?;
+        insert_event(self.0, write.event)?;
+        Ok(())
+    }
 }

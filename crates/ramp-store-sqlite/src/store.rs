@@ -5,6 +5,7 @@
 //! serializes this process's writers, while `BEGIN IMMEDIATE` plus the busy timeout serializes
 //! writers across processes.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -277,6 +278,15 @@ impl Store for SqliteStore {
 
     async fn history_event(&self, id: u64) -> Result<Option<HistoryEvent>, StoreError> {
         self.run(move |shared| operations::history_event(shared, id))
+            .await
+    }
+
+    async fn latest_events(
+        &self,
+        features: &[FeatureName],
+    ) -> Result<HashMap<FeatureName, HistoryEvent>, StoreError> {
+        let features = features.to_vec();
+        self.run(move |shared| crate::history::latest_events(&shared.connection(), &features))
             .await
     }
 

@@ -8,6 +8,7 @@
 
 pub mod credential;
 mod error;
+pub mod import;
 pub mod list_column;
 mod log_text;
 mod memory;

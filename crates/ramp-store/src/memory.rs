@@ -2,7 +2,7 @@
 //! applications that load their flags from an export file; nothing survives the process.
 
 use std::collections::btree_map::Entry;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -12,7 +12,8 @@ use ramp_core::{
 };
 use tokio::sync::broadcast;
 
-use crate::prepare::{check_group_version, deletion_event, prepare_change};
+use crate::import::{events_to_copy, import_features, same_event, ImportTarget};
+use crate::prepare::{check_group_version, deletion_event, prepare_change, PreparedWrite};
 use crate::{
     Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
     ImportedFeature, Store, StoreError, VersionedGroup,
@@ -43,6 +44,20 @@ impl State {
         event.id = self.history.len() as u64 + 1;
         self.history.push(event.clone());
         event
+    }
+}
+
+/// An import's working copy.
+impl ImportTarget for State {
+    fn stored(&mut self, name: &FeatureName) -> Result<Option<Feature>, StoreError> {
+        Ok(self.features.get(name).cloned())
+    }
+
+    fn write(&mut self, write: PreparedWrite) -> Result<(), StoreError> {
+        self.features
+            .insert(write.feature.name.clone(), write.feature);
+        self.record(write.event);
+        Ok(())
     }
 }
 
@@ -224,30 +239,8 @@ impl Store for MemoryStore {
         let mut state = self.lock();
         // Work on a copy and swap it in at the end: all or nothing.
         let mut next = state.clone();
-        let mut summary = ImportSummary {
-            groups: groups.len(),
-            ..ImportSummary::default()
-        };
-        let now = Utc::now();
-        for imported in features {
-            let existing = next.features.get(&imported.name).cloned();
-            let created = existing.is_none();
-            let change = Change::Replace {
-                state: imported.state.clone(),
-            };
-            match prepare_change(&imported.name, existing, &change, None, attribution, now)? {
-                Some(write) => {
-                    if created {
-                        summary.created += 1;
-                    } else {
-                        summary.updated += 1;
-                    }
-                    next.features.insert(imported.name.clone(), write.feature);
-                    next.record(write.event);
-                }
-                None => summary.unchanged += 1,
-            }
-        }
+        let mut summary = import_features(features, attribution, Utc::now(), &mut next)?;
+        summary.groups = groups.len();
         next.version += 1;
         let version = next.version;
         for group in groups {
@@ -265,18 +258,14 @@ impl Store for MemoryStore {
 
     async fn import_history(&self, events: &[HistoryEvent]) -> Result<usize, StoreError> {
         let mut state = self.lock();
-        let mut added = 0;
-        for event in events {
-            if !state
-                .history
-                .iter()
-                .any(|stored| crate::prepare::same_event(stored, event))
-            {
-                state.record(event.clone());
-                added += 1;
-            }
+        let added = events_to_copy(events, |event| {
+            Ok(state.history.iter().any(|stored| same_event(stored, event)))
+        })?;
+        let count = added.len();
+        for event in added {
+            state.record(event.clone());
         }
-        Ok(added)
+        Ok(count)
     }
 
     async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEvent>, StoreError> {
@@ -285,16 +274,28 @@ impl Store for MemoryStore {
             .history
             .iter()
             .rev()
-            .filter(|event| query.before_id.is_none_or(|before| event.id < before))
-            .filter(|event| {
-                query
-                    .feature
-                    .as_ref()
-                    .is_none_or(|feature| &event.feature == feature)
-            })
+            .filter(|event| query.keeps(event))
             .take(query.effective_limit())
             .cloned()
             .collect())
+    }
+
+    async fn latest_events(
+        &self,
+        features: &[FeatureName],
+    ) -> Result<HashMap<FeatureName, HistoryEvent>, StoreError> {
+        let wanted: HashSet<&FeatureName> = features.iter().collect();
+        let state = self.lock();
+        let mut latest = HashMap::with_capacity(wanted.len());
+        for event in state.history.iter().rev() {
+            if latest.len() == wanted.len() {
+                break;
+            }
+            if wanted.contains(&event.feature) && !latest.contains_key(&event.feature) {
+                latest.insert(event.feature.clone(), event.clone());
+            }
+        }
+        Ok(latest)
     }
 
     async fn history_event(&self, id: u64) -> Result<Option<HistoryEvent>, StoreError> {

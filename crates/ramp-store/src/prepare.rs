@@ -1,6 +1,6 @@
 //! The part of a write that is the same in every backend: check the expected version, apply the
 //! change with the core's rules, and describe the history event. Backends wrap it in their own
-//! transaction and assign the event's id.
+//! transaction and assign the event's id. The bulk writes' shared steps are in `import.rs`.
 
 use chrono::{DateTime, Utc};
 use ramp_core::{
@@ -110,11 +110,35 @@ fn event(
     }
 }
 
-/// Whether two events record the same change (ids differ between stores): what
-/// `import_history` compares to skip events it already holds.
-pub fn same_event(stored: &HistoryEvent, copied: &HistoryEvent) -> bool {
-    stored.feature == copied.feature
-        && stored.action == copied.action
-        && stored.actor == copied.actor
-        && stored.time.timestamp_micros() == copied.time.timestamp_micros()
+/// How an action is spelled where a store keeps it as text (SQL `action` columns): the same
+/// words as its JSON.
+pub fn action_name(action: Action) -> &'static str {
+    match action {
+        Action::Created => "created",
+        Action::Updated => "updated",
+        Action::Deleted => "deleted",
+    }
+}
+
+/// The action a stored word names; the error says which word it was.
+pub fn parse_action(text: &str) -> Result<Action, String> {
+    [Action::Created, Action::Updated, Action::Deleted]
+        .into_iter()
+        .find(|action| action_name(*action) == text)
+        .ok_or_else(|| format!("unknown action {text:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_names_are_the_json_names() {
+        for action in [Action::Created, Action::Updated, Action::Deleted] {
+            let json = serde_json::to_string(&action).unwrap();
+            assert_eq!(json, format!("\"{}\"", action_name(action)));
+            assert_eq!(parse_action(action_name(action)), Ok(action));
+        }
+        assert!(parse_action("renamed").unwrap_err().contains("renamed"));
+    }
 }

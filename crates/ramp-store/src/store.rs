@@ -1,7 +1,10 @@
 //! The `Store` trait: the one interface every backend (memory, SQLite, Redis, PostgreSQL)
 //! implements, and the small types its operations exchange.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use ramp_core::{
     Attribution, Change, Feature, FeatureName, FeatureState, GroupName, HistoryEvent, Snapshot,
     StoredGroup,
@@ -20,14 +23,28 @@ pub struct Applied {
     pub event: Option<HistoryEvent>,
 }
 
-/// Which history to read. Events come newest first.
+/// Which history to read. Events come newest first; every filter given must hold, and the
+/// store applies them all in its own query, so a page holds `limit` matches whenever that
+/// many exist.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct HistoryQuery {
     /// One feature's history, or every feature's.
+    #[serde(default)]
     pub feature: Option<FeatureName>,
+    /// Only events by this actor (the exact name).
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// Only events made at or after this time.
+    #[serde(default)]
+    pub since: Option<DateTime<Utc>>,
+    /// Only events made before this time.
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
     /// Only events with a smaller id (the previous page's last id), for paging.
+    #[serde(default)]
     pub before_id: Option<u64>,
     /// At most this many events (0 means the default of 50).
+    #[serde(default)]
     pub limit: usize,
 }
 
@@ -42,6 +59,22 @@ impl HistoryQuery {
         } else {
             self.limit
         }
+    }
+
+    /// Whether `event` passes every filter (all but the limit): the definition each backend's
+    /// own query must agree with.
+    pub fn keeps(&self, event: &HistoryEvent) -> bool {
+        self.before_id.is_none_or(|before| event.id < before)
+            && self
+                .feature
+                .as_ref()
+                .is_none_or(|feature| &event.feature == feature)
+            && self
+                .actor
+                .as_deref()
+                .is_none_or(|actor| event.actor == actor)
+            && self.since.is_none_or(|since| event.time >= since)
+            && self.until.is_none_or(|until| event.time < until)
     }
 }
 
@@ -169,6 +202,27 @@ pub trait Store: Send + Sync + 'static {
 
     /// One history event by id.
     async fn history_event(&self, id: u64) -> Result<Option<HistoryEvent>, StoreError>;
+
+    /// The newest event of each of `features` that has history (the others are absent), in
+    /// one query rather than one per feature: a feature list's "last changed by" column. The
+    /// default reads each feature's history in turn; stores override it.
+    async fn latest_events(
+        &self,
+        features: &[FeatureName],
+    ) -> Result<HashMap<FeatureName, HistoryEvent>, StoreError> {
+        let mut latest = HashMap::with_capacity(features.len());
+        for feature in features {
+            let query = HistoryQuery {
+                feature: Some(feature.clone()),
+                limit: 1,
+                ..HistoryQuery::default()
+            };
+            if let Some(event) = self.history(&query).await?.into_iter().next() {
+                latest.insert(feature.clone(), event);
+            }
+        }
+        Ok(latest)
+    }
 
     /// Every credential, sorted by kind then name (see [`Credential::sort_key`]).
     async fn credentials(&self) -> Result<Vec<Credential>, StoreError>;

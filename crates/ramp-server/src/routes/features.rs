@@ -45,8 +45,8 @@ pub struct FeatureSummary {
     /// Why the stored feature could not be read, if it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub damaged: Option<String>,
-    /// Who changed it last and when; only with `with=last_change` (one history read per
-    /// feature, so it is asked for rather than always paid).
+    /// Who changed it last and when; only with `with=last_change` (one store query for the
+    /// whole list, but still a query, so it is asked for rather than always paid).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_change: Option<LastChange>,
 }
@@ -133,8 +133,8 @@ pub async fn list_features(
         .map(|feature| FeatureSummary::from(*feature))
         .collect();
     if with_last_change {
-        let names = listed.iter().map(|feature| feature.name.clone()).collect();
-        for (summary, change) in features.iter_mut().zip(last_changes(&state, names).await?) {
+        let names: Vec<FeatureName> = listed.iter().map(|feature| feature.name.clone()).collect();
+        for (summary, change) in features.iter_mut().zip(last_changes(&state, &names).await?) {
             summary.last_change = change;
         }
     }

@@ -43,10 +43,6 @@ pub struct HistoryParams {
     pub until: Option<String>,
 }
 
-/// The most events one request reads from the store while looking for filter matches; past
-/// it, the page ends early and `next_before` says where to go on.
-const SCAN_LIMIT: usize = 10_000;
-
 /// A time filter: an RFC 3339 time, or a date meaning its first instant (`end_of_day` false)
 /// or the first instant of the next day (true, so "until 2026-11-29" includes that day).
 fn parse_time(text: &str, field: &str, end_of_day: bool) -> ApiResult<DateTime<Utc>> {
@@ -65,45 +61,6 @@ fn parse_time(text: &str, field: &str, end_of_day: bool) -> ApiResult<DateTime<U
         date
     };
     Ok(date.and_time(NaiveTime::MIN).and_utc())
-}
-
-/// The filters beyond the feature, which the store does not index: applied while paging.
-struct Filters {
-    actor: Option<String>,
-    since: Option<DateTime<Utc>>,
-    until: Option<DateTime<Utc>>,
-}
-
-impl Filters {
-    fn from_params(params: &HistoryParams) -> ApiResult<Self> {
-        Ok(Self {
-            actor: params.actor.clone().filter(|actor| !actor.is_empty()),
-            since: params
-                .since
-                .as_deref()
-                .filter(|text| !text.is_empty())
-                .map(|text| parse_time(text, "since", false))
-                .transpose()?,
-            until: params
-                .until
-                .as_deref()
-                .filter(|text| !text.is_empty())
-                .map(|text| parse_time(text, "until", true))
-                .transpose()?,
-        })
-    }
-
-    fn is_empty(&self) -> bool {
-        self.actor.is_none() && self.since.is_none() && self.until.is_none()
-    }
-
-    fn keeps(&self, event: &HistoryEvent) -> bool {
-        self.actor
-            .as_deref()
-            .is_none_or(|actor| event.actor == actor)
-            && self.since.is_none_or(|since| event.time >= since)
-            && self.until.is_none_or(|until| event.time < until)
-    }
 }
 
 /// A page of history.
@@ -130,7 +87,8 @@ async fn page(
     }))
 }
 
-/// The page's events, newest first, and where the next page starts.
+/// The page's events, newest first, and where the next page starts. The store applies every
+/// filter in its own query, so a full page means there may be more.
 async fn matching_events(
     state: &AppState,
     feature: Option<FeatureName>,
@@ -142,55 +100,25 @@ async fn matching_events(
             ApiError::invalid(format!("limit must be from 1 to {MAX_LIMIT}")).with_field("limit"),
         );
     }
-    let filters = Filters::from_params(&params)?;
-    if filters.is_empty() {
-        let events = state
-            .store
-            .history(&HistoryQuery {
-                feature,
-                before_id: params.before,
-                limit,
-            })
-            .await?;
-        let next_before = (events.len() == limit)
-            .then(|| events.last().map(|event| event.id))
-            .flatten();
-        return Ok((events, next_before));
-    }
-    // Read batches newest first, keeping matches, until the page is full, the history ends,
-    // the events are older than `since` (ids grow with time), or the scan limit is reached.
-    let batch = limit.max(200);
-    let (mut events, mut scanned, mut cursor) = (Vec::new(), 0, params.before);
-    loop {
-        let read = state
-            .store
-            .history(&HistoryQuery {
-                feature: feature.clone(),
-                before_id: cursor,
-                limit: batch,
-            })
-            .await?;
-        let exhausted = read.len() < batch;
-        for event in read {
-            scanned += 1;
-            cursor = Some(event.id);
-            if filters.since.is_some_and(|since| event.time < since) {
-                return Ok((events, None));
-            }
-            if filters.keeps(&event) {
-                events.push(event);
-                if events.len() == limit {
-                    return Ok((events, cursor));
-                }
-            }
-        }
-        if exhausted {
-            return Ok((events, None));
-        }
-        if scanned >= SCAN_LIMIT {
-            return Ok((events, cursor));
-        }
-    }
+    let time = |text: &Option<String>, field: &str, end_of_day: bool| {
+        text.as_deref()
+            .filter(|text| !text.is_empty())
+            .map(|text| parse_time(text, field, end_of_day))
+            .transpose()
+    };
+    let query = HistoryQuery {
+        feature,
+        actor: params.actor.clone().filter(|actor| !actor.is_empty()),
+        since: time(&params.since, "since", false)?,
+        until: time(&params.until, "until", true)?,
+        before_id: params.before,
+        limit,
+    };
+    let events = state.store.history(&query).await?;
+    let next_before = (events.len() == limit)
+        .then(|| events.last().map(|event| event.id))
+        .flatten();
+    Ok((events, next_before))
 }
 
 /// The global audit log, newest first.

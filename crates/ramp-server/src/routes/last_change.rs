@@ -2,7 +2,6 @@
 //! "changed by NAME at TIME" of a refused stale write both read it from history.
 
 use axum::http::StatusCode;
-use futures::{StreamExt, TryStreamExt};
 use ramp_core::FeatureName;
 use ramp_store::{HistoryQuery, StoreError};
 use serde::Serialize;
@@ -10,9 +9,6 @@ use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// How many features' histories are read at once for a list.
-const CONCURRENT_READS: usize = 16;
 
 /// The latest history event of a feature, in short.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -32,8 +28,8 @@ pub async fn last_change(
         .store
         .history(&HistoryQuery {
             feature: Some(name.clone()),
-            before_id: None,
             limit: 1,
+            ..HistoryQuery::default()
         })
         .await?;
     Ok(events
@@ -42,22 +38,21 @@ pub async fn last_change(
         .map(|event| (event.actor, event.time)))
 }
 
-/// The latest change of each feature, in the order given.
+/// The latest change of each feature, in the order given: one store query for them all.
 pub async fn last_changes(
     state: &AppState,
-    names: Vec<FeatureName>,
+    names: &[FeatureName],
 ) -> Result<Vec<Option<LastChange>>, StoreError> {
-    futures::stream::iter(names)
-        .map(|name| async move {
-            let found = last_change(state, &name).await?;
-            Ok::<_, StoreError>(found.map(|(actor, time)| LastChange {
-                actor,
-                time: time.to_rfc3339(),
-            }))
+    let mut latest = state.store.latest_events(names).await?;
+    Ok(names
+        .iter()
+        .map(|name| {
+            latest.remove(name).map(|event| LastChange {
+                actor: event.actor,
+                time: event.time.to_rfc3339(),
+            })
         })
-        .buffered(CONCURRENT_READS)
-        .try_collect()
-        .await
+        .collect())
 }
 
 /// The 412 for a write whose `If-Match` version is stale, naming who changed the feature

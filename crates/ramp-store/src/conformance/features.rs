@@ -291,7 +291,11 @@ pub async fn delete_removes_and_records(store: Arc<dyn Store>) {
     let event = store.delete(&feature, None, &ana()).await.unwrap();
     assert_eq!(event.action, Action::Deleted);
     assert!(event.id > 0);
-    let fields: Vec<&str> = event.changes.iter().map(|change| change.field()).collect();
+    let fields: Vec<String> = event
+        .changes
+        .iter()
+        .map(|change| change.field().into_owned())
+        .collect();
     assert_eq!(fields, vec!["percentage", "users"]);
     assert!(store.feature(&feature).await.unwrap().is_none());
     assert!(store.snapshot().await.unwrap().features.is_empty());

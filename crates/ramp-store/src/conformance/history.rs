@@ -53,7 +53,7 @@ pub async fn history_is_newest_first_and_pages(store: Arc<dyn Store>) {
         .history(&HistoryQuery {
             limit: 4,
             before_id: Some(first_page[3].id),
-            feature: None,
+            ..HistoryQuery::default()
         })
         .await
         .unwrap();

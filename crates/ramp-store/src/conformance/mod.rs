@@ -37,6 +37,9 @@ macro_rules! conformance_tests {
             concurrent_group_creates_have_one_winner,
             invalid_group_stores_nothing,
             history_is_newest_first_and_pages,
+            history_filters_match_their_definition,
+            history_filters_on_live_writes,
+            latest_events_are_each_features_newest,
             import_is_all_or_nothing,
             copied_history_is_kept_once,
             subscribers_hear_of_changes,
@@ -138,6 +141,7 @@ mod credentials;
 mod features;
 mod groups;
 mod history;
+mod history_filters;
 mod load;
 mod unconfirmed;
 
@@ -145,5 +149,6 @@ pub use credentials::*;
 pub use features::*;
 pub use groups::*;
 pub use history::*;
+pub use history_filters::*;
 pub use load::*;
 pub use unconfirmed::*;

@@ -138,6 +138,7 @@ async fn newer_events(
                 feature: feature.cloned(),
                 before_id,
                 limit: BATCH,
+                ..HistoryQuery::default()
             })
             .await?;
         let exhausted = read.len() < BATCH;

@@ -1,0 +1,159 @@
+//! The names of a feature's fields as history records them: `percentage`, `stage` and
+//! `data.KEY` (single values), `users`, `excluded_users` and `groups` (lists).
+//!
+//! Two enums rather than one string, so that a value change can never name a list and undo can
+//! match every field without an "unknown field" branch. In JSON they are the same strings as
+//! always (`"field": "percentage"`, `"field": "data.color"`), so stored history and the API do
+//! not change; a name that is not one of them does not decode.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The prefix of a data key's field name (`data.color`).
+const DATA_PREFIX: &str = "data.";
+
+/// A field holding one value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ValueField {
+    /// The percentage of users (a number).
+    Percentage,
+    /// The stage (a stage name).
+    Stage,
+    /// One key of the free-form data (any JSON value; `null` means absent).
+    Data(String),
+}
+
+/// A field holding a list, recorded as the members added and removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ListField {
+    /// The users the feature is on for.
+    Users,
+    /// The users the feature is off for, whatever else says.
+    ExcludedUsers,
+    /// The groups the feature is on for.
+    Groups,
+}
+
+impl ValueField {
+    /// The name history records (`percentage`, `data.color`).
+    pub fn name(&self) -> Cow<'_, str> {
+        match self {
+            ValueField::Percentage => Cow::Borrowed("percentage"),
+            ValueField::Stage => Cow::Borrowed("stage"),
+            ValueField::Data(key) => Cow::Owned(format!("{DATA_PREFIX}{key}")),
+        }
+    }
+
+    /// The field a recorded name stands for; `None` for a name that is not a value field.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "percentage" => Some(ValueField::Percentage),
+            "stage" => Some(ValueField::Stage),
+            _ => name
+                .strip_prefix(DATA_PREFIX)
+                .map(|key| ValueField::Data(key.to_owned())),
+        }
+    }
+}
+
+impl ListField {
+    /// Every list field, in the order history lists them.
+    pub const ALL: [ListField; 3] = [
+        ListField::Users,
+        ListField::ExcludedUsers,
+        ListField::Groups,
+    ];
+
+    /// The name history records (`users`, `excluded_users`, `groups`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ListField::Users => "users",
+            ListField::ExcludedUsers => "excluded_users",
+            ListField::Groups => "groups",
+        }
+    }
+
+    /// The field a recorded name stands for; `None` for a name that is not a list field.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|field| field.name() == name)
+    }
+}
+
+impl fmt::Display for ValueField {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.name())
+    }
+}
+
+impl fmt::Display for ListField {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.name())
+    }
+}
+
+impl Serialize for ValueField {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.name())
+    }
+}
+
+impl Serialize for ListField {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for ValueField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = Cow::<str>::deserialize(deserializer)?;
+        ValueField::parse(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown value field {name:?}: expected percentage, stage or data.KEY"
+            ))
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ListField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = Cow::<str>::deserialize(deserializer)?;
+        ListField::parse(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown list field {name:?}: expected users, excluded_users or groups"
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_as_the_strings_history_always_held() {
+        let values = [
+            (ValueField::Percentage, "\"percentage\""),
+            (ValueField::Stage, "\"stage\""),
+            (ValueField::Data("color".into()), "\"data.color\""),
+            (ValueField::Data("a.b".into()), "\"data.a.b\""),
+        ];
+        for (field, json) in values {
+            assert_eq!(serde_json::to_string(&field).unwrap(), json);
+            assert_eq!(serde_json::from_str::<ValueField>(json).unwrap(), field);
+        }
+        for field in ListField::ALL {
+            let json = serde_json::to_string(&field).unwrap();
+            assert_eq!(json, format!("\"{}\"", field.name()));
+            assert_eq!(serde_json::from_str::<ListField>(&json).unwrap(), field);
+        }
+    }
+
+    #[test]
+    fn a_name_of_the_wrong_kind_does_not_decode() {
+        assert!(serde_json::from_str::<ValueField>("\"users\"").is_err());
+        assert!(serde_json::from_str::<ValueField>("\"colour\"").is_err());
+        assert!(serde_json::from_str::<ListField>("\"percentage\"").is_err());
+    }
+}
