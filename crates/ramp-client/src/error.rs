@@ -55,6 +55,9 @@ pub enum ClientError {
         /// What ended it.
         reason: String,
     },
+    /// The event stream could not be opened, or broke.
+    #[error(transparent)]
+    Stream(#[from] ramp_stream::StreamError),
     /// The backup file could not be read or written.
     #[error("backup file {path}")]
     Backup {

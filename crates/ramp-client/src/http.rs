@@ -2,14 +2,17 @@
 //! ETag), the event stream, and the report of code-group names.
 //!
 //! Two HTTP clients: one with a whole-request timeout for snapshots and reports, and one for
-//! the stream, which must stay open indefinitely, with a read timeout instead, so a half-open
-//! connection (no heartbeat for a while) is noticed.
+//! the stream, which must stay open indefinitely; its follower (`ramp_stream::Follower`) takes a
+//! connection silent for `stream_idle_timeout` (no heartbeat) for a broken one instead.
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use std::time::Duration;
+
+use reqwest::header::{ETAG, IF_NONE_MATCH};
 use reqwest::StatusCode;
 use serde::Serialize;
 
 use ramp_core::Snapshot;
+use ramp_stream::Follower;
 
 use crate::{ClientError, RefreshPolicy};
 
@@ -54,7 +57,6 @@ impl Http {
             .map_err(build_error)?;
         let streams = reqwest::Client::builder()
             .connect_timeout(policy.request_timeout)
-            .read_timeout(policy.stream_idle_timeout)
             .build()
             .map_err(build_error)?;
         Ok(Self {
@@ -106,30 +108,12 @@ impl Http {
             })
     }
 
-    /// Opens the event stream, resuming after `since` when given.
-    pub async fn stream(&self, since: Option<u64>) -> Result<reqwest::Response, ClientError> {
+    /// A follower of the event stream (not connected yet).
+    pub fn follower(&self, idle_timeout: Duration) -> Follower {
+        let streams = self.streams.clone();
         let url = self.url("/api/v1/stream");
-        let mut request = self
-            .streams
-            .get(&url)
-            .bearer_auth(&self.token)
-            .header(ACCEPT, "text/event-stream");
-        if let Some(version) = since {
-            request = request.header("Last-Event-ID", version.to_string());
-        }
-        let response = expect_success(send(request, &url).await?, &url)?;
-        let is_event_stream = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.starts_with("text/event-stream"));
-        if !is_event_stream {
-            return Err(ClientError::StreamEnded {
-                url,
-                reason: "the answer is not an event stream".into(),
-            });
-        }
-        Ok(response)
+        let token = self.token.clone();
+        Follower::new(move || streams.get(&url).bearer_auth(&token), idle_timeout)
     }
 
     /// Tells the server the names of the application's code groups (for the web UI).

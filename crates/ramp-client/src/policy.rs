@@ -1,13 +1,14 @@
 //! `RefreshPolicy`: how the client keeps its snapshot fresh, and how it backs off when it
 //! cannot.
 //!
-//! Reconnection waits follow "full jitter" exponential backoff: a failure count `n` gives a
-//! wait drawn uniformly from `0..=min(max, min * 2^n)`. The randomness spreads the reconnects
-//! of many applications after a server restart, so they do not all arrive in the same instant.
+//! Reconnection waits follow "full jitter" exponential backoff (`ramp_stream::Backoff`, shared
+//! with the HTTP store): a failure count `n` gives a wait drawn uniformly from
+//! `0..=min(max, min * 2^n)`. The randomness spreads the reconnects of many applications after
+//! a server restart, so they do not all arrive in the same instant.
 
 use std::time::Duration;
 
-use rand::Rng;
+use ramp_stream::Backoff;
 
 /// How the client follows the server (or store), and how it backs off when it cannot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,19 +80,17 @@ impl RefreshPolicy {
 
     /// The wait before the next attempt after `failures` failures in a row (full jitter).
     pub fn backoff(&self, failures: u32) -> Duration {
-        let ceiling = self.backoff_ceiling(failures);
-        let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
-        Duration::from_millis(rand::thread_rng().gen_range(0..=millis))
+        self.reconnection().wait(failures)
     }
 
     /// The largest wait after `failures` failures: `min * 2^failures`, at most `max`.
     pub fn backoff_ceiling(&self, failures: u32) -> Duration {
-        // 2^20 times even 1 ms is past any sensible maximum; capping the shift avoids overflow.
-        let factor = 1u32 << failures.min(20);
-        self.backoff_min
-            .checked_mul(factor)
-            .unwrap_or(self.backoff_max)
-            .min(self.backoff_max)
+        self.reconnection().ceiling(failures)
+    }
+
+    /// The backoff's bounds, as the stream's followers share them.
+    fn reconnection(&self) -> Backoff {
+        Backoff::new(self.backoff_min, self.backoff_max)
     }
 }
 
@@ -106,17 +105,5 @@ mod tests {
         assert_eq!(policy.backoff_ceiling(4), Duration::from_millis(1600));
         assert_eq!(policy.backoff_ceiling(9), Duration::from_secs(30));
         assert_eq!(policy.backoff_ceiling(u32::MAX), Duration::from_secs(30));
-    }
-
-    #[test]
-    fn backoff_is_jittered_within_its_ceiling() {
-        let policy = RefreshPolicy::default();
-        let waits: Vec<Duration> = (0..200).map(|_| policy.backoff(5)).collect();
-        assert!(waits
-            .iter()
-            .all(|wait| *wait <= Duration::from_millis(3200)));
-        // Full jitter: the waits spread out rather than all being the ceiling.
-        let distinct: std::collections::HashSet<_> = waits.iter().collect();
-        assert!(distinct.len() > 50, "{distinct:?}");
     }
 }

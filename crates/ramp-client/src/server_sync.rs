@@ -1,9 +1,9 @@
 //! Following a Ramp server: the background task of a server-mode client.
 //!
-//! The task loads the snapshot, then follows `/api/v1/stream`, applying each `changed` event to
-//! its snapshot locally and refetching only on `reload`. When the stream breaks it reconnects
-//! with `Last-Event-ID` (its version) after a jittered exponential backoff, so it receives just
-//! what it missed. After `poll_after_failures` failures in a row it also polls the snapshot
+//! The task loads the snapshot, then follows `/api/v1/stream` (with `ramp_stream::Follower`),
+//! applying each `changed` event to its snapshot locally and refetching only on `reload`. When
+//! the stream breaks it reconnects with `Last-Event-ID` (its version) after a jittered
+//! exponential backoff, so it receives just what it missed. After `poll_after_failures` failures in a row it also polls the snapshot
 //! (with `If-None-Match`) every `refresh_interval`, and retries the stream at once when a poll
 //! shows the server is back.
 //!
@@ -13,10 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use eventsource_stream::Eventsource;
-use futures::StreamExt;
-use ramp_core::{Feature, FeatureName};
-use serde::Deserialize;
+use ramp_stream::{Follower, StreamEvent};
 use tokio::sync::Notify;
 use tokio::time::{sleep, sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
@@ -28,22 +25,6 @@ use crate::{backup, ClientError, RefreshPolicy};
 /// How often the names of code groups are reported again while a stream stays open.
 const REPORT_CODE_GROUPS_AGAIN: Duration = Duration::from_secs(60 * 60);
 
-/// A stream event's data, as `ramp-server` sends it.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum StreamEvent {
-    Changed {
-        version: u64,
-        #[serde(default)]
-        features: Vec<Feature>,
-        #[serde(default)]
-        deleted: Vec<FeatureName>,
-    },
-    Reload {
-        version: u64,
-    },
-}
-
 /// The background task's state.
 pub(crate) struct ServerSync {
     pub shared: Arc<Shared>,
@@ -51,6 +32,8 @@ pub(crate) struct ServerSync {
     pub policy: RefreshPolicy,
     /// Signalled by `define_group`, so the new name reaches the server.
     pub groups_defined: Arc<Notify>,
+    /// The stream, resumed from the snapshot's version at each connection.
+    stream: Follower,
     failures: u32,
     last_poll_failed: bool,
 }
@@ -64,6 +47,7 @@ impl ServerSync {
     ) -> Self {
         Self {
             shared,
+            stream: http.follower(policy.stream_idle_timeout),
             http,
             policy,
             groups_defined,
@@ -109,13 +93,12 @@ impl ServerSync {
     /// meant to last forever).
     async fn follow_stream(&mut self) -> Result<(), ClientError> {
         let since = self.catch_up().await?;
-        let response = self.http.stream(Some(since)).await?;
+        self.stream.resume_after(since);
+        self.stream.connect().await?;
         self.failures = 0;
         self.last_poll_failed = false;
         self.report_code_groups().await;
-        let url = self.http.url("/api/v1/stream");
         let groups_defined = Arc::clone(&self.groups_defined);
-        let mut events = response.bytes_stream().eventsource();
         // The server forgets names not reported for a day; a stream can stay open for longer.
         let mut report_again = tokio::time::interval_at(
             Instant::now() + REPORT_CODE_GROUPS_AGAIN,
@@ -125,18 +108,7 @@ impl ServerSync {
             tokio::select! {
                 _ = groups_defined.notified() => self.report_code_groups().await,
                 _ = report_again.tick() => self.report_code_groups().await,
-                event = events.next() => match event {
-                    Some(Ok(event)) => self.handle(&event.event, &event.data).await?,
-                    Some(Err(error)) => {
-                        return Err(ClientError::StreamEnded { url, reason: error.to_string() })
-                    }
-                    None => {
-                        return Err(ClientError::StreamEnded {
-                            url,
-                            reason: "closed by the server".into(),
-                        })
-                    }
-                },
+                event = self.stream.next() => self.handle(event?).await?,
             }
         }
     }
@@ -175,29 +147,24 @@ impl ServerSync {
         Ok(self.shared.current.load().snapshot.version)
     }
 
-    async fn handle(&mut self, name: &str, data: &str) -> Result<(), ClientError> {
-        match serde_json::from_str::<StreamEvent>(data) {
-            Ok(StreamEvent::Changed {
+    /// Applies one event. An event the stream could not read arrives as a reload (see
+    /// `StreamEvent::decode`): the snapshot says the same and more.
+    async fn handle(&mut self, event: StreamEvent) -> Result<(), ClientError> {
+        match event {
+            StreamEvent::Changed {
                 version,
                 features,
                 deleted,
-            }) => {
+            } => {
                 self.shared.patch(version, features, deleted);
             }
-            Ok(StreamEvent::Reload { version }) => {
+            StreamEvent::Reload { version } => {
                 let current = self.shared.current.load();
                 if version != current.snapshot.version || current.source != Source::Server {
                     drop(current);
                     self.fetch().await?;
                 }
             }
-            // A change we cannot read: the snapshot says the same and more.
-            Err(error) if matches!(name, "changed" | "reload") => {
-                tracing::warn!(error = %error, "unreadable Ramp stream event; reloading");
-                self.fetch().await?;
-            }
-            // An event a newer server sends that this client does not know.
-            Err(_) => {}
         }
         Ok(())
     }
@@ -258,23 +225,5 @@ pub(crate) fn load_backup_file(shared: &Arc<Shared>) {
         Err(error) => {
             tracing::warn!(error = %error, "no usable Ramp backup: every feature is inactive until the first load");
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn server_events_parse() {
-        let changed: StreamEvent = serde_json::from_str(
-            r#"{"type":"changed","version":5,"features":[],"deleted":["old"]}"#,
-        )
-        .unwrap();
-        assert!(
-            matches!(changed, StreamEvent::Changed { version: 5, deleted, .. } if deleted.len() == 1)
-        );
-        let reload: StreamEvent = serde_json::from_str(r#"{"type":"reload","version":9}"#).unwrap();
-        assert!(matches!(reload, StreamEvent::Reload { version: 9 }));
     }
 }

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use ramp_core::{CodeGroups, CompiledSnapshot, Feature, FeatureName, Snapshot};
+use ramp_core::{CodeGroups, CompiledSnapshot, Feature, FeatureName, Snapshot, SnapshotDiff};
 
 use crate::backup;
 use crate::current::Current;
@@ -132,8 +132,10 @@ impl Shared {
                 self.set_source(&old, source);
                 None
             } else {
-                let event = changes_between(&old.snapshot, &snapshot, source);
-                self.swap(&old, snapshot, source);
+                let diff = SnapshotDiff::between(&old.snapshot, &snapshot);
+                let event = change_event(&diff, source);
+                let compiled = old.compiled.updated(&diff, &snapshot);
+                self.swap(&old, snapshot, compiled, source);
                 Some(event)
             }
         };
@@ -156,8 +158,9 @@ impl Shared {
         self.schedule_backup();
     }
 
-    /// Applies a `changed` event: features replaced or inserted by name (kept sorted), deleted
-    /// ones removed, the version set. Events at or below the current version are ignored.
+    /// Applies a `changed` event: deleted features removed, features replaced or inserted by
+    /// name (kept sorted), the version set; only those features are compiled again. Events at
+    /// or below the current version are ignored.
     pub fn patch(
         self: &Arc<Self>,
         version: u64,
@@ -172,8 +175,9 @@ impl Shared {
             }
             let mut names: BTreeSet<String> = deleted.iter().map(|name| name.to_string()).collect();
             names.extend(features.iter().map(|feature| feature.name.to_string()));
-            let snapshot = patched(&old.snapshot, version, features, deleted);
-            self.swap(&old, snapshot, Source::Server);
+            let compiled = old.compiled.patched(version, &features, &deleted);
+            let snapshot = old.snapshot.patched(version, features, &deleted);
+            self.swap(&old, snapshot, compiled, Source::Server);
             ChangeEvent {
                 version,
                 source: Source::Server,
@@ -197,9 +201,9 @@ impl Shared {
         }
     }
 
-    fn swap(&self, old: &Loaded, snapshot: Snapshot, source: Source) {
+    fn swap(&self, old: &Loaded, snapshot: Snapshot, compiled: CompiledSnapshot, source: Source) {
         self.current.store(Loaded {
-            compiled: CompiledSnapshot::compile(&snapshot),
+            compiled,
             snapshot: Arc::new(snapshot),
             code_groups: old.code_groups.clone(),
             source,
@@ -251,54 +255,17 @@ impl Shared {
     }
 }
 
-/// The same snapshot with a `changed` event applied.
-pub(crate) fn patched(
-    snapshot: &Snapshot,
-    version: u64,
-    features: Vec<Feature>,
-    deleted: Vec<FeatureName>,
-) -> Snapshot {
-    let mut snapshot = snapshot.clone();
-    for name in deleted {
-        if let Ok(index) = snapshot.features.binary_search_by(|f| f.name.cmp(&name)) {
-            snapshot.features.remove(index);
-        }
-    }
-    for feature in features {
-        match snapshot
-            .features
-            .binary_search_by(|f| f.name.cmp(&feature.name))
-        {
-            Ok(index) => snapshot.features[index] = feature,
-            Err(index) => snapshot.features.insert(index, feature),
-        }
-    }
-    snapshot.version = version;
-    snapshot
-}
-
-/// What differs between two snapshots, for callbacks.
-fn changes_between(old: &Snapshot, new: &Snapshot, source: Source) -> ChangeEvent {
-    let mut names = BTreeSet::new();
-    let mut old_features = old.features.iter().peekable();
-    for feature in &new.features {
-        while let Some(gone) = old_features.next_if(|old| old.name < feature.name) {
-            names.insert(gone.name.to_string());
-        }
-        match old_features.next_if(|old| old.name == feature.name) {
-            Some(old) if old == feature => {}
-            _ => {
-                names.insert(feature.name.to_string());
-            }
-        }
-    }
-    names.extend(old_features.map(|gone| gone.name.to_string()));
+/// What an `on_change` callback is told about a new snapshot.
+fn change_event(diff: &SnapshotDiff<'_>, source: Source) -> ChangeEvent {
     ChangeEvent {
-        version: new.version,
+        version: diff.version,
         source,
-        features: names.into_iter().collect(),
-        groups_changed: old.groups != new.groups
-            || old.randomize_percentage != new.randomize_percentage,
+        features: diff
+            .feature_names()
+            .into_iter()
+            .map(ToString::to_string)
+            .collect(),
+        groups_changed: diff.groups_changed,
     }
 }
 
@@ -327,28 +294,6 @@ mod tests {
     }
 
     #[test]
-    fn a_patch_replaces_inserts_and_deletes_keeping_names_sorted() {
-        let old = snapshot(vec![
-            feature("a", 1.0),
-            feature("c", 3.0),
-            feature("e", 5.0),
-        ]);
-        let new = patched(
-            &old,
-            4,
-            vec![feature("d", 4.0), feature("a", 10.0), feature("z", 0.0)],
-            vec![
-                FeatureName::new("c").unwrap(),
-                FeatureName::new("nope").unwrap(),
-            ],
-        );
-        let names: Vec<&str> = new.features.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["a", "d", "e", "z"]);
-        assert_eq!(new.features[0].percentage.value(), 10.0);
-        assert_eq!(new.version, 4);
-    }
-
-    #[test]
     fn changes_name_created_changed_and_deleted_features() {
         let old = snapshot(vec![
             feature("a", 1.0),
@@ -360,7 +305,7 @@ mod tests {
             feature("c", 3.0),
             feature("d", 4.0),
         ]);
-        let event = changes_between(&old, &new, Source::Server);
+        let event = change_event(&SnapshotDiff::between(&old, &new), Source::Server);
         assert_eq!(event.features, ["a", "b", "d"]);
         assert!(!event.groups_changed);
     }

@@ -10,6 +10,10 @@
 //! - `users_1m/numeric_{hit,miss}_varied`: the same, cycling through 4,096 different ids, so the
 //!   lookup mostly misses the CPU caches (reference).
 //! - `compile/10k_features`: `CompiledSnapshot::compile` of 10,000 features. Target ≤ 20 ms.
+//! - `change_10k/compiled_{replace,insert,delete}`: `CompiledSnapshot::patched` with one feature
+//!   of the 10,000 changed, added or deleted (what a `changed` event costs the server and the
+//!   client instead of a whole compile); `change_10k/data_replace`: `Snapshot::patched`, the
+//!   data side of the same change.
 //!
 //! The users-list features are at 0 %, so a hit answers `user` and a miss answers `off` without
 //! computing a checksum: the figure is the name lookup plus the `UserSet` lookup.
@@ -233,12 +237,37 @@ fn compile(criterion: &mut Criterion) {
     group.finish();
 }
 
+/// One feature's change at 10,000 features, as the server and the client apply a `changed`
+/// event: the compiled snapshot patched, and the data patched.
+fn change_10k(criterion: &mut Criterion) {
+    let snapshot = percentage_snapshot(FEATURE_COUNT);
+    let compiled = CompiledSnapshot::compile(&snapshot);
+    let changed = feature("feature-5000", 30.0, Vec::new());
+    let added = feature("feature-5000a", 30.0, Vec::new());
+    let deleted = FeatureName::new("feature-5000").expect("valid feature name");
+    let mut group = criterion.benchmark_group("change_10k");
+    group.sample_size(50);
+    group.bench_function("compiled_replace", |bencher| {
+        bencher.iter_with_large_drop(|| compiled.patched(2, [black_box(&changed)], []))
+    });
+    group.bench_function("compiled_insert", |bencher| {
+        bencher.iter_with_large_drop(|| compiled.patched(2, [black_box(&added)], []))
+    });
+    group.bench_function("compiled_delete", |bencher| {
+        bencher.iter_with_large_drop(|| compiled.patched(2, [], [black_box(&deleted)]))
+    });
+    group.bench_function("data_replace", |bencher| {
+        bencher.iter_with_large_drop(|| snapshot.patched(2, [black_box(changed.clone())], []))
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     // Two cores: short runs keep the whole bench to a couple of minutes.
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = evaluate_10k_features, users_1m, compile
+    targets = evaluate_10k_features, users_1m, compile, change_10k
 }
 criterion_main!(benches);

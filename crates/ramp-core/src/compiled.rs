@@ -1,51 +1,54 @@
 //! `CompiledSnapshot`: a snapshot prepared once for many fast evaluations.
 //!
-//! Compiling resolves each feature's groups, builds compact user sets, a name index and each
-//! feature's integer percentage threshold. After that, a check hashes the feature name, computes
-//! one CRC-32 at most, and allocates nothing.
+//! Compiling (`compiled/compile.rs`) resolves each feature's groups, builds compact user sets, a
+//! name index and each feature's integer percentage threshold. After that, a check hashes the
+//! feature name, computes one CRC-32 at most, and allocates nothing. This file holds the
+//! compiled form and the evaluation.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::bucket::{checksum, checksum_below, percentage_threshold};
+use crate::bucket::{checksum, checksum_below};
 use crate::decision::{Decision, Reason};
 use crate::name_index::{NameIndex, Named};
-use crate::{CodeGroups, Context, Snapshot, StoredGroup, UserSet};
+use crate::{CodeGroups, Context, StoredGroup, UserSet};
+
+mod compile;
 
 /// A snapshot compiled for evaluation. Cheap to share behind an `Arc`; never changes.
+///
+/// Cheap to clone too: names, user lists, groups and the name index are behind `Arc`s, so a
+/// patched copy ([`CompiledSnapshot::patched`]) shares everything it did not recompile.
 #[derive(Debug, Clone, Default)]
 pub struct CompiledSnapshot {
     version: u64,
     randomize_percentage: bool,
     index: NameIndex,
+    /// In snapshot order (sorted by name), which `patched` relies on.
     features: Vec<CompiledFeature>,
-    groups: Vec<StoredGroup>,
+    groups: Arc<[StoredGroup]>,
 }
 
 #[derive(Debug, Clone)]
 struct CompiledFeature {
-    // 56 bytes, so everything a percentage check reads (threshold, flags, the name's pointer
-    // and length) is within one or two cache lines; the user lists, which most features do not
-    // have, sit behind `lists`.
+    // 40 bytes, so everything a percentage check reads (threshold, flag, the name's pointer
+    // and length) is within one cache line; the lists and groups, which most features do not
+    // have, sit behind `rules`. Cloning one costs a reference count or two, not a copy.
     /// `bucket::percentage_threshold` of the percentage: a user is in when their checksum is
     /// below it. 0 for nobody (then no checksum is computed).
     threshold: u64,
     /// The percentage is exactly 100.
     everyone: bool,
-    /// The feature has excluded users, listed users or groups: the rules before the
-    /// percentage must be looked at (`decide_with_rules`). False for a plain percentage.
-    has_rules: bool,
-    has_users: bool,
-    has_excluded: bool,
-    name: Box<str>,
-    groups: Box<[GroupReference]>,
-    lists: Box<UserLists>,
+    name: Arc<str>,
+    /// Excluded users, listed users or groups: the rules before the percentage
+    /// (`decide_with_rules`). `None` for a plain percentage, the common and hot case.
+    rules: Option<Arc<Rules>>,
 }
 
-#[derive(Debug, Clone)]
-struct UserLists {
+#[derive(Debug)]
+struct Rules {
     users: UserSet,
     excluded: UserSet,
+    groups: Box<[GroupReference]>,
 }
 
 /// A feature's group, resolved when compiling so evaluation does no name lookups for `all` or
@@ -53,6 +56,7 @@ struct UserLists {
 #[derive(Debug, Clone)]
 enum GroupReference {
     All(Arc<str>),
+    /// A stored group, by its position in `CompiledSnapshot::groups`.
     Stored(Arc<str>, usize),
     /// Code-defined in the application, or defined nowhere (then it is false).
     Other(Arc<str>),
@@ -96,7 +100,11 @@ impl Outcome {
             Outcome::Excluded => Decision::off(Reason::Excluded),
             Outcome::Everyone => Decision::on(Reason::Everyone),
             Outcome::User => Decision::on(Reason::User),
-            Outcome::Group(position) => match feature.groups.get(position) {
+            Outcome::Group(position) => match feature
+                .rules
+                .as_ref()
+                .and_then(|rules| rules.groups.get(position))
+            {
                 Some(group) => Decision::on(Reason::Group(Arc::clone(group.name()))),
                 None => Decision::off(Reason::Off),
             },
@@ -107,66 +115,6 @@ impl Outcome {
 }
 
 impl CompiledSnapshot {
-    /// Compiles a snapshot.
-    pub fn compile(snapshot: &Snapshot) -> Self {
-        let group_positions: HashMap<&str, usize> = snapshot
-            .groups
-            .iter()
-            .enumerate()
-            .map(|(position, group)| (group.name.as_str(), position))
-            .collect();
-        let mut features = Vec::with_capacity(snapshot.features.len());
-        for feature in &snapshot.features {
-            let groups: Box<[GroupReference]> = feature
-                .groups
-                .iter()
-                .map(|group| {
-                    let name: Arc<str> = Arc::from(group.as_str());
-                    if group.is_all() {
-                        GroupReference::All(name)
-                    } else if let Some(position) = group_positions.get(group.as_str()) {
-                        GroupReference::Stored(name, *position)
-                    } else {
-                        GroupReference::Other(name)
-                    }
-                })
-                .collect();
-            // A damaged feature is off for everyone: listed, but no rule of it applies.
-            let usable = feature.damaged.is_none();
-            let users = |list: &[crate::UserId]| {
-                UserSet::new(list.iter().filter(|_| usable).map(|user| user.as_str()))
-            };
-            let lists = UserLists {
-                users: users(&feature.users),
-                excluded: users(&feature.excluded_users),
-            };
-            let groups = if usable { groups } else { Box::default() };
-            let has_users = !lists.users.is_empty();
-            let has_excluded = !lists.excluded.is_empty();
-            features.push(CompiledFeature {
-                name: Box::from(feature.name.as_str()),
-                threshold: if usable {
-                    percentage_threshold(feature.percentage.value())
-                } else {
-                    0
-                },
-                everyone: usable && feature.percentage.is_everyone(),
-                has_rules: has_users || has_excluded || !groups.is_empty(),
-                has_users,
-                has_excluded,
-                lists: Box::new(lists),
-                groups,
-            });
-        }
-        Self {
-            version: snapshot.version,
-            randomize_percentage: snapshot.randomize_percentage,
-            index: NameIndex::new(&features),
-            features,
-            groups: snapshot.groups.clone(),
-        }
-    }
-
     /// The store version this snapshot was read at.
     pub fn version(&self) -> u64 {
         self.version
@@ -245,8 +193,8 @@ impl CompiledSnapshot {
                 Outcome::Off
             };
         };
-        if feature.has_rules {
-            return self.decide_with_rules(feature, user_id, context, code_groups);
+        if let Some(rules) = &feature.rules {
+            return self.decide_with_rules(feature, rules, user_id, context, code_groups);
         }
         if feature.everyone {
             return Outcome::Everyone;
@@ -269,20 +217,21 @@ impl CompiledSnapshot {
     fn decide_with_rules(
         &self,
         feature: &CompiledFeature,
+        rules: &Rules,
         user_id: &str,
         context: &Context,
         code_groups: &CodeGroups,
     ) -> Outcome {
-        if feature.has_excluded && feature.lists.excluded.contains(user_id) {
+        if !rules.excluded.is_empty() && rules.excluded.contains(user_id) {
             return Outcome::Excluded;
         }
         if feature.everyone {
             return Outcome::Everyone;
         }
-        if feature.has_users && feature.lists.users.contains(user_id) {
+        if !rules.users.is_empty() && rules.users.contains(user_id) {
             return Outcome::User;
         }
-        for (position, group) in feature.groups.iter().enumerate() {
+        for (position, group) in rules.groups.iter().enumerate() {
             let member = match group {
                 GroupReference::All(_) => true,
                 GroupReference::Stored(_, stored) => self.groups[*stored].contains(context),
@@ -309,7 +258,7 @@ mod tests {
 
     #[test]
     fn a_compiled_feature_fits_in_a_cache_line() {
-        assert!(std::mem::size_of::<CompiledFeature>() <= 64);
+        assert!(std::mem::size_of::<CompiledFeature>() <= 40);
         assert!(std::mem::size_of::<Outcome>() <= 16);
     }
 }

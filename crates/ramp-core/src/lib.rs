@@ -1,5 +1,6 @@
 //! Ramp's pure core: the feature-flag model, evaluation with the rollout gem's exact semantics
-//! (plus exclusions), the gem's percentage bucketing, and compiled snapshots.
+//! (plus exclusions), the gem's percentage bucketing, compiled snapshots, and the diff and patch
+//! of snapshots that servers and clients apply changes with.
 //!
 //! This crate never does I/O, never reads a clock (times are parameters) and never spawns tasks,
 //! so every store, the server and the client share one definition of "is this feature on".
@@ -37,6 +38,8 @@ mod name;
 mod name_index;
 mod percentage;
 mod snapshot;
+mod snapshot_diff;
+mod sorted_merge;
 mod stage;
 mod text;
 mod user_id;
@@ -55,6 +58,7 @@ pub use history::{Action, Attribution, FieldChange, HistoryEvent};
 pub use name::{FeatureName, GroupName, MAX_NAME_LENGTH};
 pub use percentage::Percentage;
 pub use snapshot::Snapshot;
+pub use snapshot_diff::SnapshotDiff;
 pub use stage::Stage;
 pub use text::check_data;
 pub use user_id::{check_user_id, UserId, MAX_USER_ID_BYTES};

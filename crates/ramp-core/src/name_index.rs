@@ -4,6 +4,8 @@
 //! a fixed-seed two-word hash for the usual short names, 32 bits of that hash stored per slot
 //! so names are compared only on a likely hit, and probes that never wrap around.
 
+use std::sync::Arc;
+
 /// Something the index can find by name.
 pub(crate) trait Named {
     /// The name to index under.
@@ -20,8 +22,9 @@ pub(crate) trait Named {
 /// from the name's home slot to the first empty slot, with no masking or bounds check per step.
 #[derive(Debug, Clone)]
 pub(crate) struct NameIndex {
-    /// `mask + 1` home slots, then overflow slots; the last one is empty.
-    slots: Box<[Slot]>,
+    /// `mask + 1` home slots, then overflow slots; the last one is empty. Shared, so a
+    /// compiled snapshot patched without adding or removing a feature keeps it for free.
+    slots: Arc<[Slot]>,
     /// The number of home slots minus one (a power of two minus one).
     mask: usize,
 }
@@ -42,7 +45,7 @@ const EMPTY_SLOT: Slot = Slot {
 impl Default for NameIndex {
     fn default() -> Self {
         Self {
-            slots: Box::new([EMPTY_SLOT, EMPTY_SLOT]),
+            slots: Arc::new([EMPTY_SLOT, EMPTY_SLOT]),
             mask: 0,
         }
     }
@@ -80,7 +83,7 @@ impl NameIndex {
             }
         }
         Self {
-            slots: slots.into_boxed_slice(),
+            slots: slots.into(),
             mask,
         }
     }

@@ -1,88 +1,26 @@
-//! The live snapshot: what the server evaluates from (OFREP, checks) and what it sends SDKs.
+//! The live snapshot: what the server evaluates from (OFREP, checks) and what it sends SDKs,
+//! swapped atomically on every change, with the feed of change events stream subscribers read.
 //!
-//! One task follows the store's change notices. A notice naming a feature re-reads just that
-//! feature and patches the snapshot; anything else (stored groups, writes seen from outside,
-//! a lagging subscription) reloads the whole snapshot. Each step is published to stream
-//! subscribers as a [`StreamEvent`], and the last events are kept so a subscriber that
-//! reconnects with `Last-Event-ID` gets what it missed.
+//! Three parts: `live/loaded.rs` is one snapshot with its compiled form; `live/follow.rs` is the
+//! task that follows the store's change notices and patches or reloads the snapshot;
+//! `live/event_log.rs` keeps the last events for subscribers that reconnect. This file ties them
+//! together: each change swaps the snapshot, logs the event and wakes the subscribers.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
-use axum::body::Bytes;
-use ramp_core::{CompiledSnapshot, Snapshot};
-use ramp_store::{ChangeNotice, Store, StoreError};
+use ramp_store::{Store, StoreError};
+use ramp_stream::StreamEvent;
 use tokio::sync::broadcast;
-use tokio::sync::broadcast::error::RecvError;
-use tokio_util::sync::CancellationToken;
 
-use crate::metrics::Metrics;
+mod event_log;
+mod follow;
+mod loaded;
 
-mod events;
-
-use events::Recent;
-pub use events::{Published, StreamEvent};
-
-/// A full reload this often even without notices, in case one was lost.
-const SAFETY_RELOAD: Duration = Duration::from_secs(60);
-
-/// How soon to try again after the store failed.
-const RETRY: Duration = Duration::from_secs(2);
-
-/// One snapshot, compiled, with when it was loaded.
-#[derive(Debug)]
-pub struct Loaded {
-    /// The data, as SDKs receive it.
-    pub snapshot: Snapshot,
-    /// The same, ready to evaluate.
-    pub compiled: CompiledSnapshot,
-    /// When it was read from the store.
-    pub loaded_at: SystemTime,
-    /// The snapshot as JSON, made on first request and shared by every SDK that asks.
-    json: OnceLock<Bytes>,
-    /// Every user id the snapshot mentions, made on first request (for the web UI's coverage).
-    known_users: OnceLock<Vec<String>>,
-}
-
-impl Loaded {
-    /// Every distinct user id on any feature's lists or in any stored group: the users the
-    /// store knows of, for "this percentage reaches about N of them".
-    pub fn known_users(&self) -> &[String] {
-        self.known_users.get_or_init(|| {
-            let mut ids = std::collections::HashSet::new();
-            for feature in &self.snapshot.features {
-                ids.extend(feature.users.iter().map(|id| id.as_str()));
-                ids.extend(feature.excluded_users.iter().map(|id| id.as_str()));
-            }
-            for group in &self.snapshot.groups {
-                ids.extend(group.members.iter().map(|id| id.as_str()));
-            }
-            ids.into_iter().map(str::to_owned).collect()
-        })
-    }
-
-    fn new(snapshot: Snapshot) -> Self {
-        Self {
-            compiled: CompiledSnapshot::compile(&snapshot),
-            snapshot,
-            loaded_at: SystemTime::now(),
-            json: OnceLock::new(),
-            known_users: OnceLock::new(),
-        }
-    }
-
-    /// The snapshot as JSON.
-    pub fn json(&self) -> Bytes {
-        self.json
-            .get_or_init(|| {
-                // Serializing plain data to memory does not fail.
-                Bytes::from(serde_json::to_vec(&self.snapshot).unwrap_or_default())
-            })
-            .clone()
-    }
-}
+pub use event_log::Published;
+use event_log::Recent;
+pub use loaded::Loaded;
 
 /// The current snapshot and the event feed, shared by every request.
 pub struct Live {
@@ -156,6 +94,7 @@ impl Live {
             .after(version)
     }
 
+    /// Makes `loaded` current and tells subscribers.
     fn publish(&self, loaded: Loaded, event: StreamEvent) {
         self.current.store(Arc::new(loaded));
         let event = Arc::new(Published::new(event));
@@ -168,102 +107,7 @@ impl Live {
         let _ = self.wake.send(version);
     }
 
-    async fn reload(&self, store: &dyn Store) -> Result<(), StoreError> {
-        let snapshot = store.snapshot().await?;
-        let current = self.current.load_full();
-        if snapshot.version == current.snapshot.version {
-            // Same version: a notice we already applied, or a safety reload with nothing new.
-            return Ok(());
-        }
-        let event = StreamEvent::between(&current.snapshot, &snapshot);
-        self.publish(Loaded::new(snapshot), event);
-        Ok(())
-    }
-
-    async fn apply_notice(
-        &self,
-        store: &dyn Store,
-        notice: ChangeNotice,
-    ) -> Result<(), StoreError> {
-        let current = self.current.load_full();
-        if notice.version <= current.snapshot.version {
-            return Ok(());
-        }
-        let Some(name) = notice.feature else {
-            return self.reload(store).await;
-        };
-        let feature = store.feature(&name).await?;
-        let mut snapshot = current.snapshot.clone();
-        let position = snapshot
-            .features
-            .binary_search_by(|existing| existing.name.cmp(&name));
-        match (position, &feature) {
-            (Ok(index), Some(feature)) => snapshot.features[index] = feature.clone(),
-            (Ok(index), None) => {
-                snapshot.features.remove(index);
-            }
-            (Err(index), Some(feature)) => snapshot.features.insert(index, feature.clone()),
-            (Err(_), None) => {}
-        }
-        snapshot.version = notice.version;
-        let (features, deleted) = match feature {
-            Some(feature) => (vec![feature], Vec::new()),
-            None => (Vec::new(), vec![name]),
-        };
-        self.publish(
-            Loaded::new(snapshot),
-            StreamEvent::Changed {
-                version: notice.version,
-                features,
-                deleted,
-            },
-        );
-        Ok(())
-    }
-
-    /// Follows the store until `shutdown` is cancelled.
-    pub async fn follow(
-        self: Arc<Self>,
-        store: Arc<dyn Store>,
-        metrics: Arc<Metrics>,
-        shutdown: CancellationToken,
-    ) {
-        let mut notices = store.subscribe();
-        // A change between the first load and the subscription would otherwise be missed.
-        self.settle(self.reload(store.as_ref()).await, &metrics);
-        let mut last_full_reload = Instant::now();
-        let mut tick = tokio::time::interval(RETRY);
-        loop {
-            let result = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tick.tick() => {
-                    // Retry soon after a failure; otherwise reload now and then in case a
-                    // notice was lost.
-                    if self.is_ready() && last_full_reload.elapsed() < SAFETY_RELOAD {
-                        continue;
-                    }
-                    last_full_reload = Instant::now();
-                    self.reload(store.as_ref()).await
-                }
-                notice = notices.recv() => match notice {
-                    Ok(notice) => self.apply_notice(store.as_ref(), notice).await,
-                    Err(RecvError::Lagged(_)) => self.reload(store.as_ref()).await,
-                    Err(RecvError::Closed) => return,
-                },
-            };
-            self.settle(result, &metrics);
-            metrics.set_snapshot(&self.current());
-        }
-    }
-
-    fn settle(&self, result: Result<(), StoreError>, metrics: &Metrics) {
-        match result {
-            Ok(()) => self.ready.store(true, Ordering::Relaxed),
-            Err(error) => {
-                tracing::warn!(%error, "could not refresh the snapshot; serving the last one");
-                metrics.store_error();
-                self.ready.store(false, Ordering::Relaxed);
-            }
-        }
+    fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Relaxed);
     }
 }

@@ -11,29 +11,19 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use futures::StreamExt;
-use ramp_core::FeatureName;
 use ramp_store::ChangeNotice;
-use reqwest::header::{HeaderValue, ACCEPT};
+use ramp_stream::{Backoff, Follower, NamedFeature, StreamEvent};
 use reqwest::Method;
-use serde::Deserialize;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::Api;
-use crate::error::Subject;
-use crate::sse::{SseEvent, SseParser};
-
-/// What a failed stream request is about, for its log line.
-const STREAM: Subject<'static> = Subject {
-    kind: "route",
-    name: "/api/v1/stream",
-};
 
 /// Notices a slow subscriber may fall behind by before it is told it lagged.
 const CAPACITY: usize = 1024;
-/// The first wait before reconnecting; doubled after each failure up to `MAX_BACKOFF`.
-const MIN_BACKOFF: Duration = Duration::from_millis(250);
+/// The reconnection waits: up to 250 ms after the first failure, the bound doubling after each
+/// one up to `MAX_BACKOFF` (jittered, see `ramp_stream::Backoff`).
+const MIN_BACKOFF: Duration = Duration::from_millis(125);
 const MAX_BACKOFF: Duration = Duration::from_secs(15);
 /// The server sends a heartbeat every 15 s by default: a connection silent for this long is
 /// dead (a half-open TCP connection never reports an error by itself).
@@ -82,142 +72,84 @@ impl Drop for Feed {
     }
 }
 
-/// Reads the stream until `stop`, reconnecting after every failure.
+/// Reads the stream until `stop`, reconnecting after every failure. Only the names of changed
+/// features are read from each event (a notice carries no more), never their user lists.
 async fn follow(api: Api, sender: broadcast::Sender<ChangeNotice>, stop: CancellationToken) {
-    let mut last_event_id: Option<String> = None;
-    let mut backoff = MIN_BACKOFF;
-    let mut failing = false;
+    let url = api.url(&["stream"]);
+    let server = api.base().clone();
+    let mut stream: Follower<NamedFeature> = Follower::new(
+        move || api.streaming_request(Method::GET, url.clone()),
+        IDLE,
+    );
+    let backoff = Backoff::new(MIN_BACKOFF, MAX_BACKOFF);
+    let mut failures = 0u32;
     loop {
-        let mut received = false;
-        let outcome = tokio::select! {
+        let event = tokio::select! {
             _ = stop.cancelled() => return,
-            outcome = read(&api, &sender, &mut last_event_id, &mut received) => outcome,
+            event = stream.next() => event,
         };
-        if received {
-            backoff = MIN_BACKOFF;
-            failing = false;
-        }
-        if let Err(reason) = outcome {
-            // Once per outage, not once per attempt.
-            if !failing {
-                tracing::warn!(server = %api.base(), %reason, "change stream interrupted; reconnecting");
+        match event {
+            Ok(event) => {
+                failures = 0;
+                for notice in notices(event) {
+                    // No subscriber right now is fine: notices are not kept for later ones.
+                    let _ = sender.send(notice);
+                }
             }
-            failing = true;
-        }
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(backoff) => {}
-        }
-        backoff = (backoff * 2).min(MAX_BACKOFF);
-    }
-}
-
-/// One connection: reads events until the stream ends (`Ok`) or fails (`Err`).
-async fn read(
-    api: &Api,
-    sender: &broadcast::Sender<ChangeNotice>,
-    last_event_id: &mut Option<String>,
-    received: &mut bool,
-) -> Result<(), String> {
-    let mut request = api
-        .streaming_request(Method::GET, api.url(&["stream"]))
-        .header(ACCEPT, HeaderValue::from_static("text/event-stream"));
-    if let Some(id) = last_event_id.as_deref() {
-        request = request.header("Last-Event-ID", id);
-    }
-    let response = api
-        .send(request)
-        .await
-        .map_err(|failure| failure.into_store_error(STREAM).to_string())?;
-    let mut body = response.bytes_stream();
-    let mut parser = SseParser::default();
-    loop {
-        let chunk = match tokio::time::timeout(IDLE, body.next()).await {
-            Err(_) => return Err(format!("nothing received for {} s", IDLE.as_secs())),
-            Ok(None) => return Ok(()),
-            Ok(Some(Err(error))) => return Err(error.to_string()),
-            Ok(Some(Ok(chunk))) => chunk,
-        };
-        for event in parser.push(&chunk) {
-            *received = true;
-            if event.id.is_some() {
-                last_event_id.clone_from(&event.id);
-            }
-            for notice in notices(&event) {
-                // No subscriber right now is fine: notices are not kept for later ones.
-                let _ = sender.send(notice);
+            Err(reason) => {
+                failures = failures.saturating_add(1);
+                // Once per outage, not once per attempt.
+                if failures == 1 {
+                    tracing::warn!(%server, %reason, "change stream interrupted; reconnecting");
+                }
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(backoff.wait(failures)) => {}
+                }
             }
         }
     }
 }
 
-#[derive(Deserialize)]
-struct Named {
-    name: FeatureName,
-}
-
-#[derive(Deserialize)]
-struct Changed {
-    version: u64,
-    #[serde(default)]
-    features: Vec<Named>,
-    #[serde(default)]
-    deleted: Vec<FeatureName>,
-}
-
-#[derive(Deserialize)]
-struct Reload {
-    version: u64,
-}
-
-/// The notices one event means. An event that cannot be read becomes "reload", so a
-/// subscriber never misses a change because of it.
-fn notices(event: &SseEvent) -> Vec<ChangeNotice> {
-    let reload = |version| {
-        vec![ChangeNotice {
+/// The notices one event means: one per feature changed or deleted; "reload" for a `reload`
+/// event, and for a `changed` event naming no feature (an event the stream could not read is
+/// already a `reload`), so a subscriber never misses a change.
+fn notices(event: StreamEvent<NamedFeature>) -> Vec<ChangeNotice> {
+    match event {
+        StreamEvent::Changed {
             version,
+            features,
+            deleted,
+        } if !(features.is_empty() && deleted.is_empty()) => features
+            .into_iter()
+            .map(|feature| feature.name)
+            .chain(deleted)
+            .map(|name| ChangeNotice {
+                version,
+                feature: Some(name),
+            })
+            .collect(),
+        event => vec![ChangeNotice {
+            version: event.version(),
             feature: None,
-        }]
-    };
-    let id_version = event
-        .id
-        .as_deref()
-        .and_then(|id| id.parse().ok())
-        .unwrap_or(0);
-    match event.event.as_str() {
-        "changed" => match serde_json::from_str::<Changed>(&event.data) {
-            Ok(changed) if !(changed.features.is_empty() && changed.deleted.is_empty()) => changed
-                .features
-                .into_iter()
-                .map(|feature| feature.name)
-                .chain(changed.deleted)
-                .map(|name| ChangeNotice {
-                    version: changed.version,
-                    feature: Some(name),
-                })
-                .collect(),
-            Ok(changed) => reload(changed.version),
-            Err(_) => reload(id_version),
-        },
-        "reload" => reload(
-            serde_json::from_str::<Reload>(&event.data)
-                .map(|reload| reload.version)
-                .unwrap_or(id_version),
-        ),
-        _ => Vec::new(),
+        }],
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use ramp_core::FeatureName;
+    use ramp_stream::SseEvent;
+
     use super::*;
 
-    fn event(name: &str, data: &str) -> SseEvent {
-        SseEvent {
+    fn event(name: &str, data: &str) -> StreamEvent<NamedFeature> {
+        StreamEvent::decode(&SseEvent {
             id: Some("8".into()),
             event: name.into(),
             data: data.into(),
-        }
+        })
+        .unwrap()
     }
 
     fn notice(version: u64, feature: Option<&str>) -> ChangeNotice {
@@ -231,14 +163,17 @@ mod tests {
     fn each_changed_or_deleted_feature_is_one_notice() {
         let data = r#"{"type":"changed","version":8,"features":[{"name":"a","percentage":5}],"deleted":["b"]}"#;
         assert_eq!(
-            notices(&event("changed", data)),
+            notices(event("changed", data)),
             vec![notice(8, Some("a")), notice(8, Some("b"))]
         );
         assert_eq!(
-            notices(&event("reload", r#"{"type":"reload","version":9}"#)),
+            notices(event("reload", r#"{"type":"reload","version":9}"#)),
             vec![notice(9, None)]
         );
-        assert_eq!(notices(&event("changed", "garbage")), vec![notice(8, None)]);
-        assert!(notices(&event("message", "{}")).is_empty());
+        assert_eq!(
+            notices(event("changed", r#"{"type":"changed","version":9}"#)),
+            vec![notice(9, None)]
+        );
+        assert_eq!(notices(event("changed", "garbage")), vec![notice(8, None)]);
     }
 }

@@ -38,7 +38,6 @@ mod api;
 mod error;
 mod feed;
 mod groups;
-mod sse;
 mod store;
 mod tokens;
 mod writes;

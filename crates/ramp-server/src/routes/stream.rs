@@ -18,8 +18,9 @@ use utoipa::IntoParams;
 
 use crate::error::ApiResult;
 use crate::extract::{etag, none_match};
-use crate::live::{Published, StreamEvent};
+use crate::live::Published;
 use crate::state::AppState;
+use ramp_stream::StreamEvent;
 
 /// Snapshot options.
 #[derive(Debug, Deserialize, IntoParams)]

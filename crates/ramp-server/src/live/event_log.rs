@@ -1,90 +1,15 @@
-//! The change events stream subscribers receive, each serialized once, and the last of them
-//! kept for subscribers that reconnect: bounded in count and in bytes, so a large feature
-//! changed often cannot hold the server's memory.
+//! The event log for resumption: each change event serialized once for every subscriber, and
+//! the last of them kept for subscribers that reconnect with `Last-Event-ID`, bounded in count
+//! and in bytes, so a large feature changed often cannot hold the server's memory.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use ramp_core::{Feature, FeatureName, Snapshot};
-use serde::Serialize;
+use ramp_stream::StreamEvent;
 
 /// How many recent events are kept for subscribers that resume (fewer when they are large:
 /// see [`Recent::new`]'s byte limit).
 const RECENT_EVENTS: usize = 1024;
-
-/// At most this many features in one `changed` event; more and subscribers are told to reload.
-const MAX_CHANGED_FEATURES: usize = 1000;
-
-/// What stream subscribers receive after every change.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum StreamEvent {
-    /// Features changed: their new states, and the names of those deleted.
-    Changed {
-        /// The snapshot version after the change.
-        version: u64,
-        /// The features created or changed, as they are now.
-        features: Vec<Feature>,
-        /// The features deleted.
-        deleted: Vec<FeatureName>,
-    },
-    /// Something else changed (stored groups, or too much at once): fetch the snapshot again.
-    /// Also the first event of every subscription, naming the version now.
-    Reload {
-        /// The snapshot version now.
-        version: u64,
-    },
-}
-
-impl StreamEvent {
-    /// The version the event brings the subscriber to (the SSE event id).
-    pub fn version(&self) -> u64 {
-        match self {
-            StreamEvent::Changed { version, .. } | StreamEvent::Reload { version } => *version,
-        }
-    }
-
-    /// The SSE event name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            StreamEvent::Changed { .. } => "changed",
-            StreamEvent::Reload { .. } => "reload",
-        }
-    }
-
-    /// What changed between two snapshots: features by their versions; any change to stored
-    /// groups (which affect many features at once) asks for a reload.
-    pub(super) fn between(old: &Snapshot, new: &Snapshot) -> Self {
-        if old.groups != new.groups || old.randomize_percentage != new.randomize_percentage {
-            return StreamEvent::Reload {
-                version: new.version,
-            };
-        }
-        let mut features = Vec::new();
-        let mut deleted = Vec::new();
-        let mut old_features = old.features.iter().peekable();
-        for feature in &new.features {
-            while let Some(gone) = old_features.next_if(|old| old.name < feature.name) {
-                deleted.push(gone.name.clone());
-            }
-            match old_features.next_if(|old| old.name == feature.name) {
-                Some(old) if old.version == feature.version && old == feature => {}
-                _ => features.push(feature.clone()),
-            }
-        }
-        deleted.extend(old_features.map(|gone| gone.name.clone()));
-        if features.len() + deleted.len() > MAX_CHANGED_FEATURES {
-            return StreamEvent::Reload {
-                version: new.version,
-            };
-        }
-        StreamEvent::Changed {
-            version: new.version,
-            features,
-            deleted,
-        }
-    }
-}
 
 /// An event as subscribers receive it: its JSON, made once however many subscribers send it.
 /// Only the JSON is kept (not the features it was made from), so the resume buffer's cost is

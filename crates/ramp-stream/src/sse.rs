@@ -3,7 +3,7 @@
 
 /// One dispatched event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SseEvent {
+pub struct SseEvent {
     /// The last `id:` seen (it persists across events, as the specification says).
     pub id: Option<String>,
     /// The `event:` name, `message` when none was given.
@@ -14,7 +14,7 @@ pub(crate) struct SseEvent {
 
 /// The parser's state between chunks.
 #[derive(Debug, Default)]
-pub(crate) struct SseParser {
+pub struct SseParser {
     /// Bytes after the last complete line (a chunk may end mid-line, even mid-character).
     pending: Vec<u8>,
     event: Option<String>,
