@@ -271,6 +271,12 @@ impl Client {
         self.shared.current.with(|loaded| loaded.source)
     }
 
+    /// Whether the background task is following the server (or store) now, and how many of
+    /// its attempts to reach it have failed.
+    pub fn sync_status(&self) -> crate::SyncStatus {
+        self.shared.sync.status()
+    }
+
     /// The version of the current snapshot (0 when there is none).
     pub fn version(&self) -> u64 {
         self.shared.current.with(|loaded| loaded.snapshot.version)

@@ -45,9 +45,11 @@ mod server_sync;
 mod state;
 #[cfg(feature = "direct")]
 mod store_sync;
+mod sync_status;
 
 pub use client::{Client, ClientBuilder};
 pub use error::ClientError;
 pub use policy::RefreshPolicy;
 pub use ramp_core::{Context, Decision, Reason};
 pub use state::{ChangeEvent, Source};
+pub use sync_status::SyncStatus;

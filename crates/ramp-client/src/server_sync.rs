@@ -62,6 +62,7 @@ impl ServerSync {
         let Err(error) = self.fetch().await else {
             return;
         };
+        self.shared.sync.failed();
         tracing::warn!(error = %error, "Ramp server unreachable at start");
         load_backup_file(&self.shared);
     }
@@ -74,6 +75,7 @@ impl ServerSync {
                 result = self.follow_stream() => result,
             };
             self.failures = self.failures.saturating_add(1);
+            self.shared.sync.failed();
             if let Err(error) = result {
                 if self.failures == 1 {
                     tracing::warn!(error = %error, "Ramp stream lost; answering from the last snapshot");
@@ -95,6 +97,7 @@ impl ServerSync {
         let since = self.catch_up().await?;
         self.stream.resume_after(since);
         self.stream.connect().await?;
+        self.shared.sync.connected();
         self.failures = 0;
         self.last_poll_failed = false;
         self.report_code_groups().await;
@@ -185,6 +188,7 @@ impl ServerSync {
                 }
                 Ok(_) => {}
                 Err(error) => {
+                    self.shared.sync.failed();
                     tracing::debug!(error = %error, "Ramp snapshot poll failed");
                     self.last_poll_failed = true;
                 }

@@ -73,6 +73,8 @@ pub(crate) struct Shared {
     /// The version of the snapshot last loaded from the backup file, which need not be
     /// written back.
     backup_loaded: AtomicU64,
+    /// Whether the background task is connected, and its failed attempts.
+    pub sync: crate::sync_status::SyncCounters,
 }
 
 impl Shared {
@@ -90,6 +92,7 @@ impl Shared {
             backup_queued: AtomicBool::new(false),
             backup_written: Mutex::new(None),
             backup_loaded: AtomicU64::new(u64::MAX),
+            sync: crate::sync_status::SyncCounters::default(),
         }
     }
 

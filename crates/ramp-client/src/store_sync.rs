@@ -50,9 +50,12 @@ impl StoreSync {
     /// backup file's, else nothing.
     pub async fn start(&mut self) {
         if let Err(error) = self.reload().await {
+            self.shared.sync.failed();
             self.failures = 1;
             tracing::warn!(error = %error, "Ramp store unreachable at start");
             load_backup_file(&self.shared);
+        } else {
+            self.shared.sync.connected();
         }
     }
 
@@ -116,10 +119,12 @@ impl StoreSync {
             self.drain_notices();
             match self.reload().await {
                 Ok(()) => {
+                    self.shared.sync.connected();
                     self.failures = 0;
                     next_reload = Instant::now() + self.policy.refresh_interval;
                 }
                 Err(error) => {
+                    self.shared.sync.failed();
                     self.failures = self.failures.saturating_add(1);
                     tracing::warn!(error = %error, "could not reload from the Ramp store; answering from the last snapshot");
                     next_reload = Instant::now() + self.policy.backoff(self.failures);

@@ -93,17 +93,22 @@ async fn checks_survive_a_server_restart_and_the_client_catches_up() {
     let user = Context::user("42");
     assert!(client.is_active("chat", &user));
 
+    assert!(eventually(5, || client.sync_status().connected).await);
     server.stop().await;
-    // Down: the last state answers, from memory.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Down: once the client has found out (and failed to reconnect), the last state answers,
+    // from memory.
+    assert!(eventually(5, || client.sync_status().failed_attempts >= 2).await);
+    assert!(!client.sync_status().connected);
     assert!(client.is_active("chat", &user));
     assert_eq!(client.source(), Source::Server);
 
-    // A change made while the server is down, straight into the store.
+    // A change made while the server is down, straight into the store: the client tries again
+    // and still answers from what it had.
     let rollout = Rollout::new(store.clone(), "test");
     rollout.deactivate("chat").await.unwrap();
     rollout.activate_percentage("beta", 100.0).await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let failed = client.sync_status().failed_attempts;
+    assert!(eventually(5, || client.sync_status().failed_attempts >= failed + 2).await);
     assert!(client.is_active("chat", &user));
 
     let server = TestServer::restart(address, store, admin).await;
