@@ -64,6 +64,10 @@ mod tests {
             }
         );
         counters.connected();
-        assert_eq!(counters.status().failed_attempts, 2, "kept after reconnecting");
+        assert_eq!(
+            counters.status().failed_attempts,
+            2,
+            "kept after reconnecting"
+        );
     }
 }

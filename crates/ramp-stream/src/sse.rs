@@ -17,6 +17,9 @@ pub struct SseEvent {
 pub struct SseParser {
     /// Bytes after the last complete line (a chunk may end mid-line, even mid-character).
     pending: Vec<u8>,
+    /// How much of `pending` is known to hold no newline: a long line arriving in many chunks
+    /// is scanned once, not once per chunk.
+    scanned: usize,
     event: Option<String>,
     data: Option<String>,
     id: Option<String>,
@@ -28,8 +31,12 @@ impl SseParser {
         self.pending.extend_from_slice(chunk);
         let mut events = Vec::new();
         let mut start = 0;
-        while let Some(offset) = self.pending[start..].iter().position(|&byte| byte == b'\n') {
-            let end = start + offset;
+        let mut search_from = self.scanned;
+        while let Some(offset) = self.pending[search_from..]
+            .iter()
+            .position(|&byte| byte == b'\n')
+        {
+            let end = search_from + offset;
             let line = &self.pending[start..end];
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             let line = String::from_utf8_lossy(line).into_owned();
@@ -37,9 +44,11 @@ impl SseParser {
                 events.push(event);
             }
             start = end + 1;
+            search_from = start;
         }
         // One drain per chunk, not per line: a `changed` event can be megabytes long.
         self.pending.drain(..start);
+        self.scanned = self.pending.len();
         events
     }
 
@@ -116,6 +125,24 @@ mod tests {
             vec![
                 event(Some("3"), "message", "a\nb"),
                 event(Some("3"), "message", "c")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_long_event_fed_a_byte_at_a_time_comes_out_whole() {
+        let data = "x".repeat(10_000);
+        let text = format!("id: 1\ndata: {data}\n\nid: 2\ndata: y\r\n\r\n");
+        let mut parser = SseParser::default();
+        let mut events = Vec::new();
+        for byte in text.as_bytes() {
+            events.extend(parser.push(std::slice::from_ref(byte)));
+        }
+        assert_eq!(
+            events,
+            vec![
+                event(Some("1"), "message", &data),
+                event(Some("2"), "message", "y")
             ]
         );
     }
