@@ -33,6 +33,9 @@ fn start(
     let printed = (0..2)
         .map(|_| lines.next().expect("a line").expect("UTF-8"))
         .collect();
+    // Keep reading: closing the pipe while the server still prints its banner would make its
+    // write fail with a broken pipe, which `ramp` treats as the reader's choice and exits 0.
+    std::thread::spawn(move || lines.for_each(drop));
     (child, printed)
 }
 
