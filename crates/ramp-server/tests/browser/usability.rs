@@ -191,5 +191,13 @@ pub async fn delete_asks_for_the_name(scene: &Scene) -> Outcome {
         ensure!(status == 404, "GET answered {status}");
         Ok(())
     })
+    .await?;
+    // The page goes back to the list once it has the answer, which can be after the API
+    // already says 404: wait for it, or its navigation could land after the next step's.
+    poll("the page to return to the feature list", || async {
+        let hash = browser.js("return location.hash", vec![]).await?;
+        ensure!(hash == "#/features", "the page is at {hash}");
+        Ok(())
+    })
     .await
 }
