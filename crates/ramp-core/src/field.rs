@@ -1,5 +1,6 @@
-//! The names of a feature's fields as history records them: `percentage`, `stage` and
-//! `data.KEY` (single values), `users`, `excluded_users` and `groups` (lists).
+//! The names of the fields history records: a feature's `percentage`, `stage` and `data.KEY`
+//! (single values), `users`, `excluded_users` and `groups` (lists); a stored group's
+//! `description` and `rules` (single values) and `members` (a list).
 //!
 //! Two enums rather than one string, so that a value change can never name a list and undo can
 //! match every field without an "unknown field" branch. In JSON they are the same strings as
@@ -23,6 +24,10 @@ pub enum ValueField {
     Stage,
     /// One key of the free-form data (any JSON value; `null` means absent).
     Data(String),
+    /// A stored group's description (a string).
+    Description,
+    /// A stored group's rules (an array of rules; `null` means none).
+    Rules,
 }
 
 /// A field holding a list, recorded as the members added and removed.
@@ -34,6 +39,8 @@ pub enum ListField {
     ExcludedUsers,
     /// The groups the feature is on for.
     Groups,
+    /// A stored group's members.
+    Members,
 }
 
 impl ValueField {
@@ -43,6 +50,8 @@ impl ValueField {
             ValueField::Percentage => Cow::Borrowed("percentage"),
             ValueField::Stage => Cow::Borrowed("stage"),
             ValueField::Data(key) => Cow::Owned(format!("{DATA_PREFIX}{key}")),
+            ValueField::Description => Cow::Borrowed("description"),
+            ValueField::Rules => Cow::Borrowed("rules"),
         }
     }
 
@@ -51,6 +60,8 @@ impl ValueField {
         match name {
             "percentage" => Some(ValueField::Percentage),
             "stage" => Some(ValueField::Stage),
+            "description" => Some(ValueField::Description),
+            "rules" => Some(ValueField::Rules),
             _ => name
                 .strip_prefix(DATA_PREFIX)
                 .map(|key| ValueField::Data(key.to_owned())),
@@ -59,11 +70,19 @@ impl ValueField {
 }
 
 impl ListField {
-    /// Every list field, in the order history lists them.
-    pub const ALL: [ListField; 3] = [
+    /// A feature's list fields, in the order history lists them.
+    pub const OF_FEATURES: [ListField; 3] = [
         ListField::Users,
         ListField::ExcludedUsers,
         ListField::Groups,
+    ];
+
+    /// Every list field, features' and then groups'.
+    pub const ALL: [ListField; 4] = [
+        ListField::Users,
+        ListField::ExcludedUsers,
+        ListField::Groups,
+        ListField::Members,
     ];
 
     /// The name history records (`users`, `excluded_users`, `groups`).
@@ -72,6 +91,7 @@ impl ListField {
             ListField::Users => "users",
             ListField::ExcludedUsers => "excluded_users",
             ListField::Groups => "groups",
+            ListField::Members => "members",
         }
     }
 
@@ -110,7 +130,7 @@ impl<'de> Deserialize<'de> for ValueField {
         let name = Cow::<str>::deserialize(deserializer)?;
         ValueField::parse(&name).ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "unknown value field {name:?}: expected percentage, stage or data.KEY"
+                "unknown value field {name:?}: expected percentage, stage, data.KEY, description or rules"
             ))
         })
     }
@@ -121,7 +141,7 @@ impl<'de> Deserialize<'de> for ListField {
         let name = Cow::<str>::deserialize(deserializer)?;
         ListField::parse(&name).ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "unknown list field {name:?}: expected users, excluded_users or groups"
+                "unknown list field {name:?}: expected users, excluded_users, groups or members"
             ))
         })
     }
@@ -138,6 +158,8 @@ mod tests {
             (ValueField::Stage, "\"stage\""),
             (ValueField::Data("color".into()), "\"data.color\""),
             (ValueField::Data("a.b".into()), "\"data.a.b\""),
+            (ValueField::Description, "\"description\""),
+            (ValueField::Rules, "\"rules\""),
         ];
         for (field, json) in values {
             assert_eq!(serde_json::to_string(&field).unwrap(), json);

@@ -1,5 +1,6 @@
 //! History: what each change did (who, when, the fields before and after), and how to compute a
-//! feature's state before a given event, which is what `revert` restores.
+//! feature's state before a given event, which is what `revert` restores. Stored groups have
+//! history too (`group_history.rs`): the same events, with a group as their subject.
 //!
 //! Lists (users, exclusions, groups) are recorded as the members added and removed rather than
 //! whole before/after copies: a feature with a million users must not write megabytes of history
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::field::{ListField, ValueField};
-use crate::{CoreError, FeatureName, FeatureState, GroupName, Percentage, UserId};
+use crate::{CoreError, FeatureName, FeatureState, GroupName, Percentage, Subject, UserId};
 
 /// Who made a change and why; the store adds the time.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -40,21 +41,22 @@ impl Attribution {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
-    /// The feature did not exist before.
+    /// The feature (or group) did not exist before.
     Created,
-    /// An existing feature changed.
+    /// An existing feature (or group) changed.
     Updated,
-    /// The feature was deleted; the changes hold everything it had.
+    /// The feature (or group) was deleted; the changes hold everything it had.
     Deleted,
 }
 
-/// One recorded change to one feature.
+/// One recorded change to one feature or stored group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEvent {
     /// Unique within a store, growing with time.
     pub id: u64,
-    /// The feature that changed.
-    pub feature: FeatureName,
+    /// The feature or group that changed: `"feature": NAME` or `"group": NAME` in JSON.
+    #[serde(flatten)]
+    pub subject: Subject,
     /// Created, updated or deleted.
     pub action: Action,
     /// Who made the change.
@@ -170,6 +172,9 @@ impl FieldChange {
                         state.data.insert(key.clone(), before.clone());
                     }
                 }
+                ValueField::Description | ValueField::Rules => {
+                    return Err(not_of_a_feature(&field.name()));
+                }
             },
             FieldChange::Members {
                 field,
@@ -183,14 +188,24 @@ impl FieldChange {
                 ListField::Groups => {
                     undo_members(&mut state.groups, added, removed, GroupName::new)?
                 }
+                ListField::Members => return Err(not_of_a_feature(field.name())),
             },
         }
         Ok(())
     }
 }
 
+/// The error for a group's field in a feature's event.
+fn not_of_a_feature(field: &str) -> CoreError {
+    CoreError::InvalidHistoryValue {
+        field: field.to_owned(),
+        value: "a change".into(),
+        expected: "a field of a feature",
+    }
+}
+
 /// The error for a recorded value undo cannot use.
-fn wrong_type(field: &ValueField, value: &Value, expected: &'static str) -> CoreError {
+pub(crate) fn wrong_type(field: &ValueField, value: &Value, expected: &'static str) -> CoreError {
     const SHOWN: usize = 100;
     let mut shown = value.to_string();
     if shown.chars().count() > SHOWN {
@@ -256,7 +271,7 @@ impl FieldChange {
     }
 }
 
-fn undo_members<T: AsRef<str>>(
+pub(crate) fn undo_members<T: AsRef<str>>(
     list: &mut Vec<T>,
     added: &[String],
     removed: &[String],
@@ -274,8 +289,28 @@ fn undo_members<T: AsRef<str>>(
 }
 
 impl HistoryEvent {
-    /// Undoes this event on a feature's state (`None`: the feature does not exist).
+    /// The feature this event changed; `None` for a group's event.
+    pub fn feature(&self) -> Option<&FeatureName> {
+        self.subject.feature()
+    }
+
+    /// The stored group this event changed; `None` for a feature's event.
+    pub fn group(&self) -> Option<&GroupName> {
+        self.subject.group()
+    }
+
+    /// Undoes this event on a feature's state (`None`: the feature does not exist). A group's
+    /// event is an error: its changes are not a feature's.
     pub fn undo(&self, state: Option<FeatureState>) -> Result<Option<FeatureState>, CoreError> {
+        if let Subject::Group(group) = &self.subject {
+            return Err(CoreError::InvalidChange {
+                reason: format!(
+                    "event {} changed group {}, not a feature",
+                    self.id,
+                    group.as_str()
+                ),
+            });
+        }
         if self.action == Action::Created {
             return Ok(None);
         }

@@ -7,7 +7,7 @@ use serde_json::json;
 fn event(id: u64, action: Action, changes: Vec<FieldChange>) -> HistoryEvent {
     HistoryEvent {
         id,
-        feature: FeatureName::new("chat").unwrap(),
+        subject: Subject::Feature(FeatureName::new("chat").unwrap()),
         action,
         actor: "ana".into(),
         time: Utc::now(),

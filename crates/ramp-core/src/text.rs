@@ -214,7 +214,7 @@ mod tests {
     fn history_events_with_nul_anywhere_are_refused() {
         let event = |changes: Vec<FieldChange>, comment: Option<&str>| HistoryEvent {
             id: 1,
-            feature: crate::FeatureName::new("chat").unwrap(),
+            subject: crate::Subject::Feature(crate::FeatureName::new("chat").unwrap()),
             action: crate::Action::Updated,
             actor: "ana".into(),
             time: chrono::DateTime::UNIX_EPOCH,

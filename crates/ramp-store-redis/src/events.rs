@@ -217,7 +217,7 @@ fn gem_changes(data: &Map<String, Value>) -> Vec<FieldChange> {
             changes.push(FieldChange::value(ValueField::Percentage, was, is));
         }
     }
-    for field in ListField::ALL {
+    for field in ListField::OF_FEATURES {
         let name = field.name();
         if before.contains_key(name) || after.contains_key(name) {
             let (was, is) = (strings(before.get(name)), strings(after.get(name)));

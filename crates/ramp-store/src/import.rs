@@ -3,12 +3,12 @@
 //! the store already holds). Backends keep only their transaction or script around it: where
 //! they read a stored feature, where they put a prepared write, how they look for an event.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use ramp_core::{Attribution, Change, Feature, FeatureName, HistoryEvent};
+use ramp_core::{Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, StoredGroup};
 
-use crate::prepare::{action_name, prepare_change, PreparedWrite};
+use crate::prepare::{action_name, prepare_change, prepare_group_write, PreparedWrite};
 use crate::{ImportSummary, ImportedFeature, StoreError};
 
 /// Where an import reads and writes features: a transaction, or a working copy committed
@@ -52,10 +52,37 @@ pub fn import_features(
     Ok(summary)
 }
 
-/// Whether two events record the same change (ids differ between stores): same feature,
+/// The events recording an import's groups, in order, each with id 0 for the backend: every
+/// group against the version `stored` reads, or the one imported earlier in the same list.
+/// Groups imported unchanged record nothing. Checks each group and the attribution.
+pub fn group_import_events(
+    groups: &[StoredGroup],
+    attribution: &Attribution,
+    now: DateTime<Utc>,
+    mut stored: impl FnMut(&GroupName) -> Result<Option<StoredGroup>, StoreError>,
+) -> Result<Vec<HistoryEvent>, StoreError> {
+    let mut imported: HashMap<&GroupName, &StoredGroup> = HashMap::new();
+    let mut events = Vec::new();
+    for group in groups {
+        let existing = match imported.get(&group.name) {
+            Some(earlier) => Some((*earlier).clone()),
+            None => stored(&group.name)?,
+        };
+        events.extend(prepare_group_write(
+            existing.as_ref(),
+            group,
+            attribution,
+            now,
+        )?);
+        imported.insert(&group.name, group);
+    }
+    Ok(events)
+}
+
+/// Whether two events record the same change (ids differ between stores): same subject,
 /// action, actor, and time to the microsecond (what every backend can store).
 pub fn same_event(stored: &HistoryEvent, copied: &HistoryEvent) -> bool {
-    stored.feature == copied.feature
+    stored.subject == copied.subject
         && stored.action == copied.action
         && stored.actor == copied.actor
         && stored.time.timestamp_micros() == copied.time.timestamp_micros()
@@ -72,7 +99,7 @@ pub fn events_to_copy(
     let mut added = Vec::new();
     for event in events {
         let key = (
-            event.feature.as_str(),
+            &event.subject,
             action_name(event.action),
             event.actor.as_str(),
             event.time.timestamp_micros(),
@@ -92,7 +119,7 @@ mod tests {
     fn event(feature: &str, actor: &str, micros: i64) -> HistoryEvent {
         HistoryEvent {
             id: 0,
-            feature: FeatureName::new(feature).unwrap(),
+            subject: FeatureName::new(feature).unwrap().into(),
             action: Action::Updated,
             actor: actor.into(),
             time: DateTime::from_timestamp_micros(micros).unwrap(),

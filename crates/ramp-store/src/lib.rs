@@ -25,5 +25,6 @@ pub use log_text::{log_text, LogText, MAX_LOGGED_CHARS};
 pub use memory::MemoryStore;
 pub use redact::redact_url;
 pub use store::{
-    Applied, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store, VersionedGroup,
+    Applied, AppliedGroup, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store,
+    VersionedGroup,
 };

@@ -12,10 +12,15 @@ use ramp_core::{
 };
 use tokio::sync::broadcast;
 
-use crate::import::{events_to_copy, import_features, same_event, ImportTarget};
-use crate::prepare::{check_group_version, deletion_event, prepare_change, PreparedWrite};
+use crate::import::{
+    events_to_copy, group_import_events, import_features, same_event, ImportTarget,
+};
+use crate::prepare::{
+    check_group_version, deletion_event, group_deletion_event, prepare_change, prepare_group_write,
+    PreparedWrite,
+};
 use crate::{
-    Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
+    Applied, AppliedGroup, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
     ImportedFeature, Store, StoreError, VersionedGroup,
 };
 
@@ -188,15 +193,19 @@ impl Store for MemoryStore {
         &self,
         group: &StoredGroup,
         expected_version: Option<u64>,
-    ) -> Result<u64, StoreError> {
-        // NUL and the like: refused the same way by every backend.
-        group.validate()?;
+        attribution: &Attribution,
+    ) -> Result<AppliedGroup, StoreError> {
         let mut state = self.lock();
-        let actual = state
-            .groups
-            .get(&group.name)
-            .map_or(0, |stored| stored.version);
+        let existing = state.groups.get(&group.name);
+        let actual = existing.map_or(0, |stored| stored.version);
         check_group_version(&group.name, actual, expected_version)?;
+        let event = prepare_group_write(
+            existing.map(|stored| &stored.group),
+            group,
+            attribution,
+            Utc::now(),
+        )?;
+        let event = event.map(|event| state.record(event));
         state.version += 1;
         let version = state.version;
         state.groups.insert(
@@ -208,26 +217,28 @@ impl Store for MemoryStore {
         );
         drop(state);
         self.notify(version, None);
-        Ok(version)
+        Ok(AppliedGroup { version, event })
     }
 
     async fn delete_group(
         &self,
         name: &GroupName,
         expected_version: Option<u64>,
-    ) -> Result<(), StoreError> {
+        attribution: &Attribution,
+    ) -> Result<HistoryEvent, StoreError> {
         let mut state = self.lock();
-        let actual = state.groups.get(name).map_or(0, |stored| stored.version);
+        let existing = state.groups.get(name);
+        let actual = existing.map_or(0, |stored| stored.version);
         check_group_version(name, actual, expected_version)?;
-        state
-            .groups
-            .remove(name)
-            .ok_or_else(|| StoreError::group_not_found(name.as_str()))?;
+        let existing = existing.ok_or_else(|| StoreError::group_not_found(name.as_str()))?;
+        let event = group_deletion_event(&existing.group, attribution, Utc::now())?;
+        state.groups.remove(name);
+        let event = state.record(event);
         state.version += 1;
         let version = state.version;
         drop(state);
         self.notify(version, None);
-        Ok(())
+        Ok(event)
     }
 
     async fn import(
@@ -239,7 +250,14 @@ impl Store for MemoryStore {
         let mut state = self.lock();
         // Work on a copy and swap it in at the end: all or nothing.
         let mut next = state.clone();
-        let mut summary = import_features(features, attribution, Utc::now(), &mut next)?;
+        let now = Utc::now();
+        let mut summary = import_features(features, attribution, now, &mut next)?;
+        let group_events = group_import_events(groups, attribution, now, |name| {
+            Ok(next.groups.get(name).map(|stored| stored.group.clone()))
+        })?;
+        for event in group_events {
+            next.record(event);
+        }
         summary.groups = groups.len();
         next.version += 1;
         let version = next.version;
@@ -291,8 +309,11 @@ impl Store for MemoryStore {
             if latest.len() == wanted.len() {
                 break;
             }
-            if wanted.contains(&event.feature) && !latest.contains_key(&event.feature) {
-                latest.insert(event.feature.clone(), event.clone());
+            let Some(feature) = event.feature() else {
+                continue;
+            };
+            if wanted.contains(feature) && !latest.contains_key(feature) {
+                latest.insert(feature.clone(), event.clone());
             }
         }
         Ok(latest)

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use ramp_core::{
     Action, Attribution, Change, Feature, FeatureName, FeatureState, FieldChange, GroupName,
-    HistoryEvent,
+    HistoryEvent, StoredGroup, Subject,
 };
 
 use crate::StoreError;
@@ -78,7 +78,7 @@ pub fn prepare_change(
     } else {
         Action::Updated
     };
-    let event = event(name, action, changes, attribution, now);
+    let event = event(name.clone().into(), action, changes, attribution, now);
     Ok(Some(PreparedWrite { feature, event }))
 }
 
@@ -89,11 +89,61 @@ pub fn deletion_event(
     now: DateTime<Utc>,
 ) -> HistoryEvent {
     let changes = FieldChange::between(&feature.state(), &FeatureState::default());
-    event(&feature.name, Action::Deleted, changes, attribution, now)
+    event(
+        feature.name.clone().into(),
+        Action::Deleted,
+        changes,
+        attribution,
+        now,
+    )
+}
+
+/// Checks a stored group's write (the group and who makes it) and describes its event, with id
+/// 0 for the backend to fill in: `None` when the group already holds exactly this (the write
+/// still happens and gets a version, but there is nothing to record).
+pub fn prepare_group_write(
+    existing: Option<&StoredGroup>,
+    group: &StoredGroup,
+    attribution: &Attribution,
+    now: DateTime<Utc>,
+) -> Result<Option<HistoryEvent>, StoreError> {
+    group.validate()?;
+    attribution.validate()?;
+    let changes = FieldChange::between_groups(existing, Some(group));
+    let action = match existing {
+        None => Action::Created,
+        Some(_) if changes.is_empty() => return Ok(None),
+        Some(_) => Action::Updated,
+    };
+    Ok(Some(event(
+        group.name.clone().into(),
+        action,
+        changes,
+        attribution,
+        now,
+    )))
+}
+
+/// The event recording a stored group's deletion: everything it held, so undo can bring it
+/// back. Checks the attribution.
+pub fn group_deletion_event(
+    group: &StoredGroup,
+    attribution: &Attribution,
+    now: DateTime<Utc>,
+) -> Result<HistoryEvent, StoreError> {
+    attribution.validate()?;
+    let changes = FieldChange::between_groups(Some(group), None);
+    Ok(event(
+        group.name.clone().into(),
+        Action::Deleted,
+        changes,
+        attribution,
+        now,
+    ))
 }
 
 fn event(
-    name: &FeatureName,
+    subject: Subject,
     action: Action,
     changes: Vec<FieldChange>,
     attribution: &Attribution,
@@ -101,7 +151,7 @@ fn event(
 ) -> HistoryEvent {
     HistoryEvent {
         id: 0,
-        feature: name.clone(),
+        subject,
         action,
         actor: attribution.actor.clone(),
         time: now,

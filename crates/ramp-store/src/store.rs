@@ -28,9 +28,13 @@ pub struct Applied {
 /// many exist.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct HistoryQuery {
-    /// One feature's history, or every feature's.
+    /// One feature's history (no group's events).
     #[serde(default)]
     pub feature: Option<FeatureName>,
+    /// One stored group's history (no feature's events). With `feature` too, nothing matches;
+    /// with neither, every feature's and group's events.
+    #[serde(default)]
+    pub group: Option<GroupName>,
     /// Only events by this actor (the exact name).
     #[serde(default)]
     pub actor: Option<String>,
@@ -68,7 +72,11 @@ impl HistoryQuery {
             && self
                 .feature
                 .as_ref()
-                .is_none_or(|feature| &event.feature == feature)
+                .is_none_or(|feature| event.feature() == Some(feature))
+            && self
+                .group
+                .as_ref()
+                .is_none_or(|group| event.group() == Some(group))
             && self
                 .actor
                 .as_deref()
@@ -99,6 +107,15 @@ pub struct VersionedGroup {
     pub group: StoredGroup,
     /// Its version (never 0: 0 means "no such group" in an expectation).
     pub version: u64,
+}
+
+/// What writing a stored group did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppliedGroup {
+    /// The group's new version.
+    pub version: u64,
+    /// The history event recorded; `None` when the group already held exactly this.
+    pub event: Option<HistoryEvent>,
 }
 
 /// One feature of an import: its name and the state to give it.
@@ -161,28 +178,33 @@ pub trait Store: Send + Sync + 'static {
     /// Every stored group with its version, sorted by name.
     async fn groups(&self) -> Result<Vec<VersionedGroup>, StoreError>;
 
-    /// Creates or replaces a stored group and returns its new version. With
+    /// Creates or replaces a stored group, records the edit in history (a group's event:
+    /// what changed, by whom; none when nothing changed) and returns its new version. With
     /// `expected_version`, fails with `Conflict` (see [`StoreError::group_conflict`]) unless the
-    /// group is at that version (0: it must not exist yet). The check and the write are one
-    /// atomic step in the store: of concurrent writers expecting one version, in any
-    /// processes, exactly one succeeds.
+    /// group is at that version (0: it must not exist yet). The check, the write and the event
+    /// are one atomic step in the store: of concurrent writers expecting one version, in any
+    /// processes, exactly one succeeds, and every write's event holds the changes from the
+    /// version it replaced.
     async fn put_group(
         &self,
         group: &StoredGroup,
         expected_version: Option<u64>,
-    ) -> Result<u64, StoreError>;
+        attribution: &Attribution,
+    ) -> Result<AppliedGroup, StoreError>;
 
-    /// Deletes a stored group. With `expected_version`, checked first and atomically as in
-    /// [`Store::put_group`] (a missing group is at version 0, so a version read before someone
-    /// else deleted it is a `Conflict`); then `NotFound` if it does not exist.
+    /// Deletes a stored group and records what it held. With `expected_version`, checked first
+    /// and atomically as in [`Store::put_group`] (a missing group is at version 0, so a version
+    /// read before someone else deleted it is a `Conflict`); then `NotFound` if it does not
+    /// exist.
     async fn delete_group(
         &self,
         name: &GroupName,
         expected_version: Option<u64>,
-    ) -> Result<(), StoreError>;
+        attribution: &Attribution,
+    ) -> Result<HistoryEvent, StoreError>;
 
-    /// Writes many features and groups in one all-or-nothing step; each feature changed gets a
-    /// history event.
+    /// Writes many features and groups in one all-or-nothing step; each feature or group
+    /// changed gets a history event.
     async fn import(
         &self,
         features: &[ImportedFeature],
@@ -192,8 +214,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Appends events copied from another store (oldest first), keeping their actor, time,
     /// comment and changes; each gets an id of this store's (a store whose ids are times, like
-    /// Redis's, keeps the event's time as its id). An event already stored (same feature,
-    /// action, actor and time) is skipped, so copying twice adds nothing. All or nothing;
+    /// Redis's, keeps the event's time as its id). Groups' events are copied too. An event
+    /// already stored (same subject, action, actor and time) is skipped, so copying twice adds nothing. All or nothing;
     /// returns how many were added.
     async fn import_history(&self, events: &[HistoryEvent]) -> Result<usize, StoreError>;
 
@@ -203,7 +225,8 @@ pub trait Store: Send + Sync + 'static {
     /// One history event by id.
     async fn history_event(&self, id: u64) -> Result<Option<HistoryEvent>, StoreError>;
 
-    /// The newest event of each of `features` that has history (the others are absent), in
+    /// The newest event of each of `features` that has history (the others are absent; a
+    /// group of the same name is not the feature), in
     /// one query rather than one per feature: a feature list's "last changed by" column. The
     /// default reads each feature's history in turn; stores override it.
     async fn latest_events(

@@ -14,6 +14,30 @@ fn group(name: &str, description: &str, members: &[&str]) -> StoredGroup {
     }
 }
 
+/// Writes a group as `ana`, returning its new version.
+async fn put(
+    store: &Arc<dyn Store>,
+    group: &StoredGroup,
+    expected_version: Option<u64>,
+) -> Result<u64, StoreError> {
+    store
+        .put_group(group, expected_version, &ana())
+        .await
+        .map(|applied| applied.version)
+}
+
+/// Deletes a group as `ana`.
+async fn delete(
+    store: &Arc<dyn Store>,
+    name: &GroupName,
+    expected_version: Option<u64>,
+) -> Result<(), StoreError> {
+    store
+        .delete_group(name, expected_version, &ana())
+        .await
+        .map(drop)
+}
+
 /// The stored groups without their versions, and the version of `name` (0 when absent).
 async fn groups_and_version(store: &Arc<dyn Store>, name: &str) -> (Vec<StoredGroup>, u64) {
     let groups = store.groups().await.unwrap();
@@ -44,8 +68,8 @@ pub async fn stored_groups_round_trip(store: Arc<dyn Store>) {
         ..group("staff", "Employees", &["1", "2"])
     };
     let beta = group("beta", "", &["7"]);
-    let staff_version = store.put_group(&staff, None).await.unwrap();
-    let beta_version = store.put_group(&beta, None).await.unwrap();
+    let staff_version = put(&store, &staff, None).await.unwrap();
+    let beta_version = put(&store, &beta, None).await.unwrap();
     assert!(staff_version > 0 && beta_version > 0);
     assert_eq!(
         store.groups().await.unwrap(),
@@ -64,7 +88,7 @@ pub async fn stored_groups_round_trip(store: Arc<dyn Store>) {
         description: "All employees".into(),
         ..staff.clone()
     };
-    let renamed_version = store.put_group(&renamed, None).await.unwrap();
+    let renamed_version = put(&store, &renamed, None).await.unwrap();
     assert!(
         renamed_version > staff_version,
         "{renamed_version} after {staff_version}"
@@ -73,8 +97,8 @@ pub async fn stored_groups_round_trip(store: Arc<dyn Store>) {
         store.snapshot().await.unwrap().groups,
         vec![beta.clone(), renamed]
     );
-    store.delete_group(&beta.name, None).await.unwrap();
-    let error = store.delete_group(&beta.name, None).await.unwrap_err();
+    delete(&store, &beta.name, None).await.unwrap();
+    let error = delete(&store, &beta.name, None).await.unwrap_err();
     assert!(
         matches!(error, StoreError::NotFound { kind: "group", .. }),
         "{error:?}"
@@ -95,9 +119,9 @@ pub async fn stored_groups_round_trip(store: Arc<dyn Store>) {
 /// Creating a group "if absent" twice: the second is a `Conflict` and the first stays.
 pub async fn group_create_if_absent_twice_conflicts(store: Arc<dyn Store>) {
     let first = group("beta", "first", &["1"]);
-    let version = store.put_group(&first, Some(0)).await.unwrap();
+    let version = put(&store, &first, Some(0)).await.unwrap();
     let second = group("beta", "second", &["2"]);
-    let error = store.put_group(&second, Some(0)).await.unwrap_err();
+    let error = put(&store, &second, Some(0)).await.unwrap_err();
     assert!(is_group_conflict(&error, "beta", 0, version), "{error:?}");
     assert_eq!(
         groups_and_version(&store, "beta").await,
@@ -108,16 +132,14 @@ pub async fn group_create_if_absent_twice_conflicts(store: Arc<dyn Store>) {
 /// A write at a version that is no longer the group's is a `Conflict` and changes nothing; at
 /// the current version it succeeds.
 pub async fn stale_group_version_is_a_conflict(store: Arc<dyn Store>) {
-    let read = store
-        .put_group(&group("beta", "read", &["1"]), Some(0))
+    let read = put(&store, &group("beta", "read", &["1"]), Some(0))
         .await
         .unwrap();
     let changed = group("beta", "changed by someone else", &["2"]);
-    let current = store.put_group(&changed, Some(read)).await.unwrap();
+    let current = put(&store, &changed, Some(read)).await.unwrap();
     assert!(current > read, "{current} after {read}");
     let store_version = store.snapshot().await.unwrap().version;
-    let error = store
-        .put_group(&group("beta", "stale", &["3"]), Some(read))
+    let error = put(&store, &group("beta", "stale", &["3"]), Some(read))
         .await
         .unwrap_err();
     assert!(
@@ -130,14 +152,13 @@ pub async fn stale_group_version_is_a_conflict(store: Arc<dyn Store>) {
     );
     assert_eq!(store.snapshot().await.unwrap().version, store_version);
     // A version for a group that does not exist is stale too, and creates nothing.
-    let error = store
-        .put_group(&group("gamma", "", &[]), Some(read))
+    let error = put(&store, &group("gamma", "", &[]), Some(read))
         .await
         .unwrap_err();
     assert!(is_group_conflict(&error, "gamma", read, 0), "{error:?}");
     assert_eq!(groups_and_version(&store, "gamma").await.1, 0);
     let fresh = group("beta", "fresh", &["4"]);
-    let next = store.put_group(&fresh, Some(current)).await.unwrap();
+    let next = put(&store, &fresh, Some(current)).await.unwrap();
     assert_eq!(
         groups_and_version(&store, "beta").await,
         (vec![fresh], next)
@@ -147,16 +168,12 @@ pub async fn stale_group_version_is_a_conflict(store: Arc<dyn Store>) {
 /// A delete at a stale version is refused and the group stays; a group deleted and created
 /// again never gets back a version it had, so a version read before the deletion is stale.
 pub async fn group_delete_at_stale_version_is_refused(store: Arc<dyn Store>) {
-    let first = store
-        .put_group(&group("beta", "first", &[]), None)
+    let first = put(&store, &group("beta", "first", &[]), None)
         .await
         .unwrap();
     let kept = group("beta", "second", &["1"]);
-    let second = store.put_group(&kept, None).await.unwrap();
-    let error = store
-        .delete_group(&kept.name, Some(first))
-        .await
-        .unwrap_err();
+    let second = put(&store, &kept, None).await.unwrap();
+    let error = delete(&store, &kept.name, Some(first)).await.unwrap_err();
     assert!(
         is_group_conflict(&error, "beta", first, second),
         "{error:?}"
@@ -165,18 +182,12 @@ pub async fn group_delete_at_stale_version_is_refused(store: Arc<dyn Store>) {
         groups_and_version(&store, "beta").await,
         (vec![kept.clone()], second)
     );
-    store.delete_group(&kept.name, Some(second)).await.unwrap();
-    let error = store
-        .delete_group(&kept.name, Some(second))
-        .await
-        .unwrap_err();
+    delete(&store, &kept.name, Some(second)).await.unwrap();
+    let error = delete(&store, &kept.name, Some(second)).await.unwrap_err();
     assert!(is_group_conflict(&error, "beta", second, 0), "{error:?}");
-    let recreated = store.put_group(&kept, Some(0)).await.unwrap();
+    let recreated = put(&store, &kept, Some(0)).await.unwrap();
     assert!(recreated > second, "{recreated} after {second}");
-    let error = store
-        .delete_group(&kept.name, Some(second))
-        .await
-        .unwrap_err();
+    let error = delete(&store, &kept.name, Some(second)).await.unwrap_err();
     assert!(
         is_group_conflict(&error, "beta", second, recreated),
         "{error:?}"
@@ -195,7 +206,7 @@ pub async fn concurrent_group_creates_have_one_winner(store: Arc<dyn Store>) {
         tasks.push(tokio::spawn(async move {
             let candidate = group("beta", &format!("writer {writer}"), &[]);
             start.wait().await;
-            let outcome = store.put_group(&candidate, Some(0)).await;
+            let outcome = put(&store, &candidate, Some(0)).await;
             (candidate, outcome)
         }));
     }
@@ -221,7 +232,7 @@ pub async fn concurrent_group_creates_have_one_winner(store: Arc<dyn Store>) {
 /// the others would keep) is refused by every store, and nothing is written.
 pub async fn invalid_group_stores_nothing(store: Arc<dyn Store>) {
     let bad = group("nul", "before\0after", &["1"]);
-    let refused = store.put_group(&bad, None).await.unwrap_err();
+    let refused = put(&store, &bad, None).await.unwrap_err();
     assert!(matches!(refused, StoreError::Invalid(_)), "{refused:?}");
     let (groups, version) = groups_and_version(&store, "nul").await;
     assert!(groups.is_empty() && version == 0, "{groups:?}");

@@ -36,7 +36,7 @@ pub async fn history_is_newest_first_and_pages(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(even.len(), 3);
-    assert!(even.iter().all(|event| event.feature.as_str() == "even"));
+    assert!(even.iter().all(|event| event.subject.name() == "even"));
     assert_eq!(
         even[0].changes[0].to_string(),
         "percentage from 40.0 to 60.0"

@@ -5,21 +5,28 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use ramp_core::{FieldChange, HistoryEvent, ValueField};
+use ramp_core::{FieldChange, HistoryEvent, Subject, ValueField};
 use serde_json::Value;
 
 use super::*;
 
 /// Copied events (so their actors and times are chosen) filtered by every filter alone and in
-/// combination, each read in pages of several sizes.
+/// combination, each read in pages of several sizes. Some events are a group's, one of them
+/// named like a feature: a feature's history never shows the group's, nor the other way.
 pub async fn history_filters_match_their_definition(store: Arc<dyn Store>) {
     let start: DateTime<Utc> = "2026-03-01T09:00:00Z".parse().unwrap();
     let actors = ["ana", "bo", "cy"];
-    let features = [name("chat"), name("search")];
+    let group = |name: &str| Subject::Group(GroupName::new(name).unwrap());
+    let subjects = [
+        Subject::Feature(name("chat")),
+        Subject::Feature(name("search")),
+        group("chat"),
+        group("beta"),
+    ];
     let copied: Vec<HistoryEvent> = (0..24)
         .map(|step| HistoryEvent {
             id: 0,
-            feature: features[step % 2].clone(),
+            subject: subjects[step % 4].clone(),
             action: Action::Updated,
             actor: actors[step % 3].into(),
             time: start + Duration::minutes(step as i64 * 7),
@@ -77,6 +84,25 @@ pub async fn history_filters_match_their_definition(store: Arc<dyn Store>) {
         HistoryQuery {
             actor: Some("ana".into()),
             since: Some(time(2) + Duration::seconds(1)),
+            ..HistoryQuery::default()
+        },
+        HistoryQuery {
+            feature: Some(name("chat")),
+            ..HistoryQuery::default()
+        },
+        HistoryQuery {
+            group: Some(GroupName::new("chat").unwrap()),
+            ..HistoryQuery::default()
+        },
+        HistoryQuery {
+            group: Some(GroupName::new("beta").unwrap()),
+            actor: Some("bo".into()),
+            since: Some(time(4)),
+            ..HistoryQuery::default()
+        },
+        HistoryQuery {
+            feature: Some(name("chat")),
+            group: Some(GroupName::new("chat").unwrap()),
             ..HistoryQuery::default()
         },
     ];
@@ -171,6 +197,14 @@ pub async fn latest_events_are_each_features_newest(store: Arc<dyn Store>) {
         .await
         .unwrap();
     store.delete(&name("gone"), None, &ana()).await.unwrap();
+    // A group named like a feature, edited last: its events are not the feature's.
+    let chat_group = StoredGroup {
+        name: GroupName::new("chat").unwrap(),
+        description: "a group, not the feature".into(),
+        members: users(&["1"]),
+        rules: vec![],
+    };
+    store.put_group(&chat_group, None, &ana()).await.unwrap();
     let asked = [name("chat"), name("search"), name("gone"), name("never")];
     let latest = store.latest_events(&asked).await.unwrap();
     let mut expected = HashMap::new();

@@ -36,6 +36,10 @@ macro_rules! conformance_tests {
             group_delete_at_stale_version_is_refused,
             concurrent_group_creates_have_one_winner,
             invalid_group_stores_nothing,
+            group_edits_are_recorded,
+            imported_groups_are_recorded,
+            concurrent_group_writes_chain_their_events,
+            group_history_refuses_and_copies_like_features,
             history_is_newest_first_and_pages,
             history_filters_match_their_definition,
             history_filters_on_live_writes,
@@ -139,6 +143,7 @@ pub(crate) fn ana() -> Attribution {
 
 mod credentials;
 mod features;
+mod group_history;
 mod groups;
 mod history;
 mod history_filters;
@@ -147,6 +152,7 @@ mod unconfirmed;
 
 pub use credentials::*;
 pub use features::*;
+pub use group_history::*;
 pub use groups::*;
 pub use history::*;
 pub use history_filters::*;
