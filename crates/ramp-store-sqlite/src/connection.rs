@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_credentials.sql"),
     include_str!("../migrations/0003_group_versions.sql"),
     include_str!("../migrations/0004_history_filters.sql"),
+    include_str!("../migrations/0005_group_history.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -7,7 +7,7 @@
 
 use ramp_core::{GroupName, StoredGroup};
 use ramp_store::{StoreError, VersionedGroup};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, Row};
 
 use crate::error::{corrupt, sql};
 use crate::rows::text;
@@ -20,48 +20,53 @@ pub(crate) fn read_groups(connection: &Connection) -> Result<Vec<VersionedGroup>
     let mut rows = statement.query([]).map_err(sql("reading groups"))?;
     let mut groups = Vec::new();
     while let Some(row) = rows.next().map_err(sql("reading groups"))? {
-        let name = text(row, 0, "name").map_err(|what| corrupt(format!("a group row: {what}")))?;
-        let group = text(row, 1, "body")
-            .and_then(|body| {
-                serde_json::from_str::<StoredGroup>(body)
-                    .map_err(|error| format!("body is not a stored group: {error}"))
-            })
-            .and_then(|group| {
-                if group.name.as_str() == name {
-                    Ok(group)
-                } else {
-                    Err(format!("body names group {:?}", group.name.as_str()))
-                }
-            })
-            .and_then(|group| {
-                let version = row
-                    .get::<_, i64>(2)
-                    .ok()
-                    .and_then(|version| u64::try_from(version).ok())
-                    .ok_or("version is not a positive integer")?;
-                Ok(VersionedGroup { group, version })
-            })
-            .map_err(|what| corrupt(format!("group {name:?}: {what}")))?;
-        groups.push(group);
+        groups.push(decode_group(row)?);
     }
     Ok(groups)
 }
 
-/// The version of one group, 0 when there is none.
-pub(crate) fn group_version(connection: &Connection, name: &GroupName) -> Result<u64, StoreError> {
-    let version: Option<i64> = connection
-        .prepare_cached("SELECT version FROM groups WHERE name = ?1")
-        .and_then(|mut statement| {
-            statement
-                .query_row([name.as_str()], |row| row.get(0))
-                .optional()
-        })
-        .map_err(sql("reading a group's version"))?;
-    match version {
-        None => Ok(0),
-        Some(version) => u64::try_from(version)
-            .map_err(|_| corrupt(format!("group {:?}: negative version", name.as_str()))),
+/// One group with its version, `None` when there is none: what a write checks its expected
+/// version against and records its changes from.
+pub(crate) fn read_group(
+    connection: &Connection,
+    name: &GroupName,
+) -> Result<Option<VersionedGroup>, StoreError> {
+    let mut statement = connection
+        .prepare_cached("SELECT name, body, version FROM groups WHERE name = ?1")
+        .map_err(sql("reading a group"))?;
+    let mut rows = statement
+        .query([name.as_str()])
+        .map_err(sql("reading a group"))?;
+    match rows.next().map_err(sql("reading a group"))? {
+        Some(row) => decode_group(row).map(Some),
+        None => Ok(None),
     }
+}
+
+/// A `name, body, version` row; a row that does not decode is `Corrupt`, naming the group.
+fn decode_group(row: &Row<'_>) -> Result<VersionedGroup, StoreError> {
+    let name = text(row, 0, "name").map_err(|what| corrupt(format!("a group row: {what}")))?;
+    text(row, 1, "body")
+        .and_then(|body| {
+            serde_json::from_str::<StoredGroup>(body)
+                .map_err(|error| format!("body is not a stored group: {error}"))
+        })
+        .and_then(|group| {
+            if group.name.as_str() == name {
+                Ok(group)
+            } else {
+                Err(format!("body names group {:?}", group.name.as_str()))
+            }
+        })
+        .and_then(|group| {
+            let version = row
+                .get::<_, i64>(2)
+                .ok()
+                .and_then(|version| u64::try_from(version).ok())
+                .ok_or("version is not a positive integer")?;
+            Ok(VersionedGroup { group, version })
+        })
+        .map_err(|what| corrupt(format!("group {name:?}: {what}")))
 }
 
 /// Creates or replaces a stored group at `version`.

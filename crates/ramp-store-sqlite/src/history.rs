@@ -2,11 +2,13 @@
 //! and reading pages of them newest first.
 //!
 //! Ids come from SQLite (`AUTOINCREMENT`), so they grow across processes sharing the file and
-//! are never reused. A row that does not decode is `Corrupt` naming its id and feature.
+//! are never reused. A row that does not decode is `Corrupt` naming its id and subject. The
+//! `feature` column holds the subject's name and `subject` says whether it is a feature's or a
+//! stored group's (migration 0005).
 
 use std::collections::HashMap;
 
-use ramp_core::{FeatureName, FieldChange, HistoryEvent};
+use ramp_core::{FeatureName, FieldChange, HistoryEvent, SubjectKind};
 use ramp_store::prepare::{action_name, parse_action};
 use ramp_store::{HistoryQuery, StoreError};
 use rusqlite::{params, Connection, Row, ToSql};
@@ -21,15 +23,16 @@ pub(crate) fn insert_event(
 ) -> Result<HistoryEvent, StoreError> {
     let changes = serde_json::to_string(&event.changes).map_err(|error| {
         corrupt(format!(
-            "history of feature {:?}: cannot encode the changes: {error}",
-            event.feature.as_str()
+            "history of {}: cannot encode the changes: {error}",
+            event.subject
         ))
     })?;
     connection
-        .prepare_cached("INSERT INTO history (feature, action, actor, time, comment, changes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .prepare_cached("INSERT INTO history (feature, subject, action, actor, time, comment, changes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
         .and_then(|mut statement| {
             statement.execute(params![
-                event.feature.as_str(),
+                event.subject.name(),
+                event.subject.kind().as_str(),
                 action_name(event.action),
                 event.actor,
                 format_time(&event.time),
@@ -43,7 +46,7 @@ pub(crate) fn insert_event(
     Ok(event)
 }
 
-/// Whether an event recording the same change (feature, action, actor, time) is stored; the
+/// Whether an event recording the same change (subject, action, actor, time) is stored; the
 /// time is compared to the microsecond, as `ramp_store::import::same_event` does.
 pub(crate) fn event_exists(
     connection: &Connection,
@@ -51,12 +54,13 @@ pub(crate) fn event_exists(
 ) -> Result<bool, StoreError> {
     let mut statement = connection
         .prepare_cached(
-            "SELECT time FROM history WHERE feature = ?1 AND action = ?2 AND actor = ?3",
+            "SELECT time FROM history WHERE feature = ?1 AND subject = ?2 AND action = ?3 AND actor = ?4",
         )
         .map_err(sql("looking for a copied event"))?;
     let mut rows = statement
         .query(params![
-            event.feature.as_str(),
+            event.subject.name(),
+            event.subject.kind().as_str(),
             action_name(event.action),
             event.actor
         ])
@@ -64,12 +68,7 @@ pub(crate) fn event_exists(
     while let Some(row) = rows.next().map_err(sql("looking for a copied event"))? {
         let time = text(row, 0, "time")
             .and_then(parse_time)
-            .map_err(|reason| {
-                corrupt(format!(
-                    "history of feature {:?}: {reason}",
-                    event.feature.as_str()
-                ))
-            })?;
+            .map_err(|reason| corrupt(format!("history of {}: {reason}", event.subject)))?;
         if time.timestamp_micros() == event.time.timestamp_micros() {
             return Ok(true);
         }
@@ -78,7 +77,7 @@ pub(crate) fn event_exists(
 }
 
 /// The columns `decode_event` reads, in order.
-const EVENT_COLUMNS: &str = "id, feature, action, actor, time, comment, changes";
+const EVENT_COLUMNS: &str = "id, feature, action, actor, time, comment, changes, subject";
 
 /// A page of history, newest first, filtered as `HistoryQuery::keeps` says.
 pub(crate) fn read_events(
@@ -89,13 +88,21 @@ pub(crate) fn read_events(
     let before = query
         .before_id
         .map(|before| i64::try_from(before).unwrap_or(i64::MAX));
+    if query.feature.is_some() && query.group.is_some() {
+        // No event is both a feature's and a group's.
+        return Ok(Vec::new());
+    }
     let limit = i64::try_from(query.effective_limit()).unwrap_or(i64::MAX);
-    let feature = query.feature.as_ref().map(FeatureName::as_str);
+    let subject = query
+        .feature
+        .as_ref()
+        .map(FeatureName::as_str)
+        .or(query.group.as_ref().map(|group| group.as_str()));
     // Stored times are fixed-width text that sorts as the times do (see `format_time`).
     let since = query.since.as_ref().map(format_time);
     let until = query.until.as_ref().map(format_time);
     let values: [Option<&dyn ToSql>; 5] = [
-        feature.as_ref().map(|value| value as &dyn ToSql),
+        subject.as_ref().map(|value| value as &dyn ToSql),
         query.actor.as_ref().map(|value| value as &dyn ToSql),
         since.as_ref().map(|value| value as &dyn ToSql),
         until.as_ref().map(|value| value as &dyn ToSql),
@@ -116,8 +123,8 @@ pub(crate) fn read_events(
     Ok(events)
 }
 
-/// The statement for `query`, its parameters in the order feature, actor, since, until,
-/// before, limit (each only when given). Only the filters given, rather than `?1 IS NULL OR
+/// The statement for `query`, its parameters in the order subject name (the feature's or the
+/// group's), actor, since, until, before, limit (each only when given). Only the filters given, rather than `?1 IS NULL OR
 /// ...`, so that SQLite sees which index fits; one cached statement per combination.
 ///
 /// With `since` and neither a feature nor an actor, the time index is named: left to itself
@@ -126,7 +133,11 @@ pub(crate) fn read_events(
 /// only `until`, walking the primary key is right: it stops after `limit` matches.
 fn select_events(query: &HistoryQuery) -> String {
     let filters = [
-        (query.feature.is_some(), "feature = ?"),
+        (
+            query.feature.is_some(),
+            "feature = ? AND subject = 'feature'",
+        ),
+        (query.group.is_some(), "feature = ? AND subject = 'group'"),
         (query.actor.is_some(), "actor = ?"),
         (query.since.is_some(), "time >= ?"),
         (query.until.is_some(), "time < ?"),
@@ -141,7 +152,10 @@ fn select_events(query: &HistoryQuery) -> String {
     } else {
         format!("WHERE {}", clauses.join(" AND "))
     };
-    let window_only = query.since.is_some() && query.feature.is_none() && query.actor.is_none();
+    let window_only = query.since.is_some()
+        && query.feature.is_none()
+        && query.group.is_none()
+        && query.actor.is_none();
     let index = if window_only {
         "INDEXED BY history_by_time"
     } else {
@@ -162,7 +176,8 @@ pub(crate) fn latest_events(
     let mut statement = connection
         .prepare_cached(&format!(
             "SELECT {EVENT_COLUMNS} FROM history WHERE id IN (
-                 SELECT (SELECT MAX(id) FROM history WHERE feature = names.value)
+                 SELECT (SELECT MAX(id) FROM history
+                         WHERE feature = names.value AND subject = 'feature')
                  FROM json_each(?1) AS names)"
         ))
         .map_err(sql("reading the latest events"))?;
@@ -176,7 +191,9 @@ pub(crate) fn latest_events(
             .map_err(sql("reading the latest events"))?;
         while let Some(row) = rows.next().map_err(sql("reading the latest events"))? {
             let event = decode_event(row)?;
-            latest.insert(event.feature.clone(), event);
+            if let Some(feature) = event.feature().cloned() {
+                latest.insert(feature, event);
+            }
         }
     }
     Ok(latest)
@@ -204,9 +221,10 @@ pub(crate) fn read_event(
 
 fn decode_event(row: &Row<'_>) -> Result<HistoryEvent, StoreError> {
     let id: i64 = row.get(0).map_err(sql("reading history"))?;
-    let feature = text(row, 1, "feature").unwrap_or("?");
+    let name = text(row, 1, "feature").unwrap_or("?");
+    let subject = text(row, 7, "subject").unwrap_or("?");
     parse_event(row, id)
-        .map_err(|what| corrupt(format!("history event {id} of feature {feature:?}: {what}")))
+        .map_err(|what| corrupt(format!("history event {id} of {subject} {name:?}: {what}")))
 }
 
 fn parse_event(row: &Row<'_>, id: i64) -> Result<HistoryEvent, String> {
@@ -216,9 +234,13 @@ fn parse_event(row: &Row<'_>, id: i64) -> Result<HistoryEvent, String> {
         Ok(rusqlite::types::ValueRef::Null) => None,
         _ => Some(text(row, 5, "comment")?.to_owned()),
     };
+    let kind = text(row, 7, "subject")?;
+    let kind = SubjectKind::parse(kind).ok_or_else(|| format!("unknown subject {kind:?}"))?;
     Ok(HistoryEvent {
         id: u64::try_from(id).map_err(|_| "the id is negative")?,
-        feature: FeatureName::new(text(row, 1, "feature")?).map_err(|error| error.to_string())?,
+        subject: kind
+            .subject(text(row, 1, "feature")?)
+            .map_err(|error| error.to_string())?,
         action: parse_action(text(row, 2, "action")?)?,
         actor: text(row, 3, "actor")?.to_owned(),
         time: parse_time(text(row, 4, "time")?)?,
@@ -234,18 +256,20 @@ mod tests {
 
     /// The plan SQLite picks for each combination of filters uses an index (or walks the
     /// primary key backwards, stopping at the limit): none reads the table unordered.
+    /// (`read_events` answers a feature and a group together without a query.)
     #[test]
     fn every_filter_combination_is_served_by_an_index() {
         let directory = tempfile::tempdir().unwrap();
         let connection = crate::connection::open_writer(&directory.path().join("ramp.db")).unwrap();
         let given = |mask: u32, bit: u32| mask & (1 << bit) != 0;
-        for mask in 0..32 {
+        for mask in 0..64 {
             let query = HistoryQuery {
                 feature: given(mask, 0).then(|| FeatureName::new("chat").unwrap()),
                 actor: given(mask, 1).then(|| "ana".to_owned()),
                 since: given(mask, 2).then(Utc::now),
                 until: given(mask, 3).then(Utc::now),
                 before_id: given(mask, 4).then_some(10),
+                group: given(mask, 5).then(|| ramp_core::GroupName::new("beta").unwrap()),
                 limit: 50,
             };
             let statement = select_events(&query);
@@ -260,11 +284,12 @@ mod tests {
                 .map(Result::unwrap)
                 .collect();
             let plan = plan.join("; ");
-            // With both a feature and an actor, either index narrows the read.
-            let expected: &[&str] = match (&query.feature, &query.actor) {
-                (Some(_), Some(_)) => &["history_by_feature", "history_by_actor"],
-                (Some(_), None) => &["history_by_feature"],
-                (None, Some(_)) => &["history_by_actor"],
+            // With both a feature (or group) and an actor, either index narrows the read.
+            let subject = query.feature.is_some() || query.group.is_some();
+            let expected: &[&str] = match (subject, &query.actor) {
+                (true, Some(_)) => &["history_by_subject", "history_by_actor"],
+                (true, None) => &["history_by_subject"],
+                (false, Some(_)) => &["history_by_actor"],
                 _ if query.since.is_some() => &["history_by_time"],
                 _ if query.before_id.is_some() => &["INTEGER PRIMARY KEY"],
                 _ => &["SCAN history"],

@@ -10,18 +10,19 @@ use chrono::Utc;
 use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
 };
-use ramp_store::import::{events_to_copy, import_features, ImportTarget};
+use ramp_store::import::{events_to_copy, group_import_events, import_features, ImportTarget};
 use ramp_store::prepare::{
-    check_group_version, check_version, deletion_event, prepare_change, PreparedWrite,
+    check_group_version, check_version, deletion_event, group_deletion_event, prepare_change,
+    prepare_group_write, PreparedWrite,
 };
 use ramp_store::{
-    Applied, HistoryQuery, ImportSummary, ImportedFeature, StoreError, VersionedGroup,
+    Applied, AppliedGroup, HistoryQuery, ImportSummary, ImportedFeature, StoreError, VersionedGroup,
 };
 use rusqlite::TransactionBehavior;
 
 use crate::connection::store_version;
 use crate::error::sql;
-use crate::groups::{group_version, read_groups, write_group};
+use crate::groups::{read_group, read_groups, write_group};
 use crate::history::{event_exists, insert_event, read_event, read_events};
 use crate::rows::{bump_store_version, delete_feature, read_feature, read_features, write_feature};
 use crate::store::Shared;
@@ -121,45 +122,61 @@ pub(crate) fn delete(
     Ok(event)
 }
 
-/// Checks the group's version and writes it in one `BEGIN IMMEDIATE` transaction, so no other
-/// writer, in any process, can come between the check and the write.
+/// Checks the group's version, writes it and records what changed in one `BEGIN IMMEDIATE`
+/// transaction, so no other writer, in any process, can come between the read the event is
+/// computed from and the write.
 pub(crate) fn put_group(
     shared: &Shared,
     group: &StoredGroup,
     expected_version: Option<u64>,
-) -> Result<u64, StoreError> {
+    attribution: &Attribution,
+) -> Result<AppliedGroup, StoreError> {
     let mut connection = shared.connection();
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql("beginning a write"))?;
-    let actual = group_version(&transaction, &group.name)?;
+    let existing = read_group(&transaction, &group.name)?;
+    let actual = existing.as_ref().map_or(0, |stored| stored.version);
     check_group_version(&group.name, actual, expected_version)?;
+    let event = prepare_group_write(
+        existing.as_ref().map(|stored| &stored.group),
+        group,
+        attribution,
+        Utc::now(),
+    )?;
     let version = bump_store_version(&transaction)?;
     write_group(&transaction, group, version)?;
+    let event = event
+        .map(|event| insert_event(&transaction, event))
+        .transpose()?;
     shared.commit(transaction, version, None)?;
-    Ok(version)
+    Ok(AppliedGroup { version, event })
 }
 
 pub(crate) fn delete_group(
     shared: &Shared,
     name: &GroupName,
     expected_version: Option<u64>,
-) -> Result<(), StoreError> {
+    attribution: &Attribution,
+) -> Result<HistoryEvent, StoreError> {
     let mut connection = shared.connection();
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql("beginning a write"))?;
-    let actual = group_version(&transaction, name)?;
+    let existing = read_group(&transaction, name)?;
+    let actual = existing.as_ref().map_or(0, |stored| stored.version);
     check_group_version(name, actual, expected_version)?;
-    if !crate::groups::delete_group(&transaction, name)? {
-        return Err(StoreError::group_not_found(name.as_str()));
-    }
+    let existing = existing.ok_or_else(|| StoreError::group_not_found(name.as_str()))?;
+    let event = group_deletion_event(&existing.group, attribution, Utc::now())?;
+    crate::groups::delete_group(&transaction, name)?;
     let version = bump_store_version(&transaction)?;
-    shared.commit(transaction, version, None)
+    let event = insert_event(&transaction, event)?;
+    shared.commit(transaction, version, None)?;
+    Ok(event)
 }
 
 /// All or nothing, like `MemoryStore`: one transaction, one store version for the whole
-/// import, one history event per feature that changed.
+/// import, one history event per feature or group that changed.
 pub(crate) fn import(
     shared: &Shared,
     features: &[ImportedFeature],
@@ -170,16 +187,18 @@ pub(crate) fn import(
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql("beginning an import"))?;
-    let mut summary = import_features(
-        features,
-        attribution,
-        Utc::now(),
-        &mut ImportInto(&transaction),
-    )?;
+    let now = Utc::now();
+    let mut summary = import_features(features, attribution, now, &mut ImportInto(&transaction))?;
+    let group_events = group_import_events(groups, attribution, now, |name| {
+        Ok(read_group(&transaction, name)?.map(|stored| stored.group))
+    })?;
     summary.groups = groups.len();
     let version = bump_store_version(&transaction)?;
     for group in groups {
         write_group(&transaction, group, version)?;
+    }
+    for event in group_events {
+        insert_event(&transaction, event)?;
     }
     shared.commit(transaction, version, None)?;
     Ok(summary)

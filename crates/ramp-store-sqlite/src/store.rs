@@ -14,7 +14,7 @@ use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
 };
 use ramp_store::{
-    Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
+    Applied, AppliedGroup, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
     ImportedFeature, Store, StoreError, VersionedGroup,
 };
 use rusqlite::{Connection, Transaction};
@@ -234,22 +234,29 @@ impl Store for SqliteStore {
         &self,
         group: &StoredGroup,
         expected_version: Option<u64>,
-    ) -> Result<u64, StoreError> {
-        // NUL and the like: refused the same way by every backend.
+        attribution: &Attribution,
+    ) -> Result<AppliedGroup, StoreError> {
+        // NUL and the like: refused the same way by every backend, before any transaction.
         group.validate()?;
-        let group = group.clone();
-        self.run(move |shared| operations::put_group(shared, &group, expected_version))
-            .await
+        attribution.validate()?;
+        let (group, attribution) = (group.clone(), attribution.clone());
+        self.run(move |shared| {
+            operations::put_group(shared, &group, expected_version, &attribution)
+        })
+        .await
     }
 
     async fn delete_group(
         &self,
         name: &GroupName,
         expected_version: Option<u64>,
-    ) -> Result<(), StoreError> {
-        let name = name.clone();
-        self.run(move |shared| operations::delete_group(shared, &name, expected_version))
-            .await
+        attribution: &Attribution,
+    ) -> Result<HistoryEvent, StoreError> {
+        let (name, attribution) = (name.clone(), attribution.clone());
+        self.run(move |shared| {
+            operations::delete_group(shared, &name, expected_version, &attribution)
+        })
+        .await
     }
 
     async fn import(

@@ -1,13 +1,14 @@
 //! What only a file-backed store can get wrong about its schema and credentials: credentials
 //! surviving a reopen, being added to a file made before credentials existed (schema version
 //! 1), two stores (as two processes would) creating one credential at once, and a file from
-//! before the history indexes (version 3) gaining them and keeping its history. The shared
+//! before the history indexes and groups' history (version 3) gaining them and keeping its
+//! history as features' events. The shared
 //! behaviour is in the conformance suite; the filters' query plans in `src/history.rs`.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use ramp_core::{Attribution, Change, FeatureName};
+use ramp_core::{Attribution, Change, FeatureName, GroupName, StoredGroup};
 use ramp_store::{Credential, CredentialKind, HistoryQuery, Role, Store, StoreError};
 use ramp_store_sqlite::{SqliteStore, SCHEMA_VERSION};
 
@@ -39,7 +40,7 @@ async fn credentials_survive_close_and_reopen() {
 /// column when opened, and keeps its features, groups (at version 1) and version.
 #[tokio::test]
 async fn a_schema_version_1_file_is_migrated() {
-    assert_eq!(SCHEMA_VERSION, 4);
+    assert_eq!(SCHEMA_VERSION, 5);
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("ramp.db");
     let mut connection = rusqlite::Connection::open(&path).unwrap();
@@ -73,8 +74,11 @@ async fn a_schema_version_1_file_is_migrated() {
         ),
         (1, "staff", 1)
     );
-    let rewritten = store.put_group(&groups[0].group, Some(1)).await.unwrap();
-    assert_eq!(rewritten, 3, "the next store version");
+    let rewritten = store
+        .put_group(&groups[0].group, Some(1), &Attribution::new("ana"))
+        .await
+        .unwrap();
+    assert_eq!(rewritten.version, 3, "the next store version");
     let user_version: usize = rusqlite::Connection::open(&path)
         .unwrap()
         .query_row("PRAGMA user_version", [], |row| row.get(0))
@@ -129,7 +133,7 @@ fn time(text: &str) -> DateTime<Utc> {
 }
 
 #[tokio::test]
-async fn a_schema_version_3_file_gains_the_history_indexes_and_keeps_its_history() {
+async fn a_schema_version_3_file_gains_the_history_indexes_and_subjects_and_keeps_its_history() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("ramp.db");
     let mut connection = rusqlite::Connection::open(&path).unwrap();
@@ -167,13 +171,48 @@ async fn a_schema_version_3_file_gains_the_history_indexes_and_keeps_its_history
         .await
         .unwrap();
     assert_eq!(by_ana, vec![all[2].clone()]);
+    assert!(all.iter().all(|event| event.feature().is_some()));
+    // A group named like a feature gets events of its own, which the feature's never shows.
+    let chat_group = StoredGroup {
+        name: GroupName::new("chat").unwrap(),
+        description: "a group".into(),
+        members: Vec::new(),
+        rules: Vec::new(),
+    };
+    let recorded = store
+        .put_group(&chat_group, None, &Attribution::new("cy"))
+        .await
+        .unwrap()
+        .event
+        .unwrap();
+    let chat = store
+        .history(&HistoryQuery {
+            feature: Some(FeatureName::new("chat").unwrap()),
+            ..HistoryQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(chat, vec![all[1].clone(), all[2].clone()]);
+    let group = store
+        .history(&HistoryQuery {
+            group: Some(chat_group.name.clone()),
+            ..HistoryQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(group, vec![recorded]);
 
     let connection = rusqlite::Connection::open(&path).unwrap();
     let user_version: usize = connection
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .unwrap();
     assert_eq!(user_version, SCHEMA_VERSION);
-    for index in ["history_by_actor", "history_by_time"] {
+    for (index, expected) in [
+        ("history_by_actor", 1),
+        ("history_by_time", 1),
+        ("history_by_subject", 1),
+        ("history_by_feature", 0),
+    ] {
         let found: i64 = connection
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1",
@@ -181,6 +220,6 @@ async fn a_schema_version_3_file_gains_the_history_indexes_and_keeps_its_history
                 |row| row.get(0),
             )
             .unwrap();
-        assert_eq!(found, 1, "{index}");
+        assert_eq!(found, expected, "{index}");
     }
 }
