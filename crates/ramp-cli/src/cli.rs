@@ -147,16 +147,19 @@ pub enum Command {
     Group(GroupCommand),
     /// Recorded changes, newest first
     History(HistoryArgs),
-    /// Put a feature back as it was just before a history event (or, with --only, undo just
-    /// that event's own changes and keep later ones)
+    /// Put a feature (or, with --group, a stored group) back as it was just before a history
+    /// event (or, with --only, undo just that event's own changes and keep later ones)
     Revert {
-        /// The feature
+        /// The feature (or stored group, with --group)
         name: String,
         /// The event's id, as `history` prints it (#12 or 12)
         event: String,
         /// Undo only this event's changes; changes made after it stay
         #[arg(long)]
         only: bool,
+        /// NAME is a stored group
+        #[arg(long)]
+        group: bool,
     },
     /// Write every feature and stored group as one JSON document
     Export {

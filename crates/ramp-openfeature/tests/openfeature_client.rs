@@ -130,6 +130,7 @@ async fn context_attributes_reach_stored_group_rules() {
                 ],
             },
             None,
+            &ramp_core::Attribution::new("test"),
         )
         .await
         .unwrap();

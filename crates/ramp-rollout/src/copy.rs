@@ -115,9 +115,10 @@ fn check_copyable(snapshot: &Snapshot, events: &[HistoryEvent]) -> Result<(), Ro
     }
     for event in events {
         event.validate().map_err(refused(format!(
-            "history event {} of feature {:?}",
+            "history event {} of {} {:?}",
             event.id,
-            event.feature.as_str()
+            event.subject.kind(),
+            event.subject.name()
         )))?;
     }
     Ok(())

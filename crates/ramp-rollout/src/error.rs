@@ -13,14 +13,14 @@ pub enum RolloutError {
     /// The store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// `revert` was given an event of another feature.
-    #[error("history event {event_id} belongs to feature {actual:?}, not {requested:?}")]
-    EventOfAnotherFeature {
+    /// `revert` was given an event of another feature or group.
+    #[error("history event {event_id} belongs to {actual}, not {requested}")]
+    EventOfAnotherSubject {
         /// The event.
         event_id: u64,
-        /// The feature named in the call.
+        /// The feature or group named in the call (`feature chat`).
         requested: String,
-        /// The feature the event belongs to.
+        /// The feature or group the event belongs to (`group beta`).
         actual: String,
     },
     /// Undoing one event that a later undo already took back (and that undo still stands).
@@ -61,7 +61,7 @@ impl RolloutError {
         matches!(
             self,
             RolloutError::Invalid(_)
-                | RolloutError::EventOfAnotherFeature { .. }
+                | RolloutError::EventOfAnotherSubject { .. }
                 | RolloutError::AlreadyUndone { .. }
                 | RolloutError::InvalidImport { .. }
                 | RolloutError::CopyRefused { .. }

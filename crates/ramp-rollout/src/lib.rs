@@ -28,6 +28,7 @@ mod error;
 mod open;
 mod reading;
 mod revert;
+mod revert_group;
 mod rollout;
 mod transfer;
 mod undone;

@@ -101,14 +101,17 @@ impl Rollout {
 
     /// Creates or replaces a stored group, whatever its version.
     pub async fn save_stored_group(&self, group: &StoredGroup) -> Result<(), RolloutError> {
-        self.store.put_group(group, None).await?;
+        self.store.put_group(group, None, &self.attribution).await?;
         Ok(())
     }
 
     /// Deletes a stored group, whatever its version.
     pub async fn delete_stored_group(&self, name: &str) -> Result<(), RolloutError> {
         let name = ramp_core::GroupName::new(name)?;
-        Ok(self.store.delete_group(&name, None).await?)
+        self.store
+            .delete_group(&name, None, &self.attribution)
+            .await?;
+        Ok(())
     }
 
     pub(crate) fn code_groups(&self) -> ramp_core::CodeGroups {

@@ -11,7 +11,7 @@
 //! ([`RolloutError::AlreadyUndone`]): it would change nothing and read as if it had.
 
 use ramp_core::history::state_before;
-use ramp_core::{Attribution, Change, FeatureName, HistoryEvent};
+use ramp_core::{Attribution, Change, FeatureName, HistoryEvent, Subject};
 use ramp_store::{HistoryQuery, StoreError};
 
 use crate::undone::{link_comment, undone_by};
@@ -56,6 +56,25 @@ impl Rollout {
             .await?)
     }
 
+    /// One stored group's history, newest first, paged by `before_id`.
+    pub async fn group_history(
+        &self,
+        group: &str,
+        before_id: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<HistoryEvent>, RolloutError> {
+        let group = ramp_core::GroupName::new(group)?;
+        Ok(self
+            .store
+            .history(&HistoryQuery {
+                group: Some(group),
+                before_id,
+                limit,
+                ..HistoryQuery::default()
+            })
+            .await?)
+    }
+
     /// Restores `feature` to its state just before event `event_id`.
     pub async fn revert(&self, feature: &str, event_id: u64) -> Result<Reverted, RolloutError> {
         self.revert_with(feature, event_id, RevertScope::ToBefore, None)
@@ -74,20 +93,8 @@ impl Rollout {
     ) -> Result<Reverted, RolloutError> {
         let name = FeatureName::new(feature)?;
         let event = self
-            .store
-            .history_event(event_id)
-            .await?
-            .ok_or(StoreError::NotFound {
-                kind: "history event",
-                name: event_id.to_string(),
-            })?;
-        if event.feature != name {
-            return Err(RolloutError::EventOfAnotherFeature {
-                event_id,
-                requested: name.to_string(),
-                actual: event.feature.to_string(),
-            });
-        }
+            .subjects_event(&Subject::Feature(name.clone()), event_id)
+            .await?;
         let current = self.store.feature(&name).await?;
         let version = current.as_ref().map_or(0, |feature| feature.version);
         if let Some(expected) = expected_version.filter(|expected| *expected != version) {
@@ -99,12 +106,13 @@ impl Rollout {
             .into());
         }
         let current = current.map(|feature| feature.state());
+        let subject = Subject::Feature(name.clone());
         let target = match scope {
             RevertScope::ToBefore => {
-                state_before(current, &self.events_since(&name, event_id).await?)?
+                state_before(current, &self.events_since(&subject, event_id).await?)?
             }
             RevertScope::OnlyThisEvent => {
-                let since = self.events_since(&name, event_id).await?;
+                let since = self.events_since(&subject, event_id).await?;
                 if let Some(by) = undone_by(&since).get(&event_id) {
                     return Err(RolloutError::AlreadyUndone {
                         event_id,
@@ -114,16 +122,7 @@ impl Rollout {
                 event.undo(current)?
             }
         };
-        // The link to the event goes first, whatever the person wrote, so that history can
-        // tell which events a revert took back.
-        let attribution = Attribution {
-            actor: self.attribution.actor.clone(),
-            comment: Some(link_comment(
-                scope,
-                event_id,
-                self.attribution.comment.as_deref(),
-            )),
-        };
+        let attribution = self.revert_attribution(scope, event_id);
         match target {
             Some(state) => {
                 let applied = self
@@ -146,10 +145,47 @@ impl Rollout {
         }
     }
 
-    /// The feature's events from the newest down to `event_id`, inclusive.
-    async fn events_since(
+    /// Event `event_id`, which must be `subject`'s.
+    pub(crate) async fn subjects_event(
         &self,
-        name: &FeatureName,
+        subject: &Subject,
+        event_id: u64,
+    ) -> Result<HistoryEvent, RolloutError> {
+        let event = self
+            .store
+            .history_event(event_id)
+            .await?
+            .ok_or(StoreError::NotFound {
+                kind: "history event",
+                name: event_id.to_string(),
+            })?;
+        if &event.subject != subject {
+            return Err(RolloutError::EventOfAnotherSubject {
+                event_id,
+                requested: subject.to_string(),
+                actual: event.subject.to_string(),
+            });
+        }
+        Ok(event)
+    }
+
+    /// Who a revert is recorded as. The link to the event goes first, whatever the person
+    /// wrote, so that history can tell which events a revert took back.
+    pub(crate) fn revert_attribution(&self, scope: RevertScope, event_id: u64) -> Attribution {
+        Attribution {
+            actor: self.attribution.actor.clone(),
+            comment: Some(link_comment(
+                scope,
+                event_id,
+                self.attribution.comment.as_deref(),
+            )),
+        }
+    }
+
+    /// The subject's events from the newest down to `event_id`, inclusive.
+    pub(crate) async fn events_since(
+        &self,
+        subject: &Subject,
         event_id: u64,
     ) -> Result<Vec<HistoryEvent>, RolloutError> {
         const PAGE: usize = 500;
@@ -157,7 +193,8 @@ impl Rollout {
         let mut before_id = None;
         loop {
             let query = HistoryQuery {
-                feature: Some(name.clone()),
+                feature: subject.feature().cloned(),
+                group: subject.group().cloned(),
                 before_id,
                 limit: PAGE,
                 ..HistoryQuery::default()

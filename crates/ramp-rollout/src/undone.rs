@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use ramp_core::HistoryEvent;
+use ramp_core::{HistoryEvent, Subject};
 
 use crate::RevertScope;
 
@@ -67,16 +67,17 @@ pub fn own_comment(event: &HistoryEvent) -> Option<&str> {
     comment.split_once(": ").map(|(_, own)| own)
 }
 
-/// For events given newest first (one feature's or several features'), which of them a later
+/// For events given newest first (one feature's or group's, or several), which of them a later
 /// revert in the same list took back and is still in effect: event id → the revert's id.
 /// An event older than every revert that could take it back must be in the list with them.
 pub fn undone_by(events_newest_first: &[HistoryEvent]) -> HashMap<u64, u64> {
     let mut undone = HashMap::new();
-    // `ToBefore` reverts seen so far: (feature, first event taken back, the revert's id).
-    let mut ranges: Vec<(&str, u64, u64)> = Vec::new();
+    // `ToBefore` reverts seen so far: (feature or group, first event taken back, the revert's
+    // id).
+    let mut ranges: Vec<(&Subject, u64, u64)> = Vec::new();
     for event in events_newest_first {
-        let range = ranges.iter().find(|(feature, from, by)| {
-            *feature == event.feature.as_str() && *from <= event.id && event.id < *by
+        let range = ranges.iter().find(|(subject, from, by)| {
+            *subject == &event.subject && *from <= event.id && event.id < *by
         });
         if let Some((_, _, by)) = range {
             // An undo already seen took it back directly; otherwise the range did.
@@ -96,7 +97,7 @@ pub fn undone_by(events_newest_first: &[HistoryEvent]) -> HashMap<u64, u64> {
             Some(UndoLink {
                 scope: RevertScope::ToBefore,
                 event_id,
-            }) => ranges.push((event.feature.as_str(), event_id, event.id)),
+            }) => ranges.push((&event.subject, event_id, event.id)),
             None => {}
         }
     }
@@ -113,7 +114,7 @@ mod tests {
     fn event(id: u64, feature: &str, comment: Option<String>) -> HistoryEvent {
         HistoryEvent {
             id,
-            feature: FeatureName::new(feature).unwrap(),
+            subject: FeatureName::new(feature).unwrap().into(),
             action: Action::Updated,
             actor: "ana".into(),
             time: Utc::now(),

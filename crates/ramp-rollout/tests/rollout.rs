@@ -240,7 +240,7 @@ async fn reverting_a_creation_deletes_and_reverting_a_deletion_restores() {
         .unwrap();
     assert!(matches!(
         rollout.revert("chat", other.id).await,
-        Err(RolloutError::EventOfAnotherFeature { .. })
+        Err(RolloutError::EventOfAnotherSubject { .. })
     ));
     assert!(rollout.revert("chat", 9_999).await.is_err());
 }

@@ -196,7 +196,7 @@ impl From<RolloutError> for ApiError {
         match error {
             RolloutError::Invalid(core) => core.into(),
             RolloutError::Store(store) => store.into(),
-            RolloutError::EventOfAnotherFeature { .. } => {
+            RolloutError::EventOfAnotherSubject { .. } => {
                 ApiError::invalid(error.to_string()).with_field("event_id")
             }
             RolloutError::InvalidImport { .. } => ApiError::invalid(error.to_string()),

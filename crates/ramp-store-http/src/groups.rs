@@ -1,9 +1,11 @@
 //! Stored groups through the server: listing them with their versions, and writes with the
 //! version expected as `If-Match: "N"` (or `If-None-Match: *` for "must not exist"), which the
-//! server hands to its own store, so the check is that store's, atomic across servers.
+//! server hands to its own store, so the check is that store's, atomic across servers. The
+//! server records each write in history under the token's name, with the comment sent as
+//! `X-Ramp-Comment`, and answers with the event.
 
-use ramp_core::{GroupName, Rule, StoredGroup, UserId};
-use ramp_store::{StoreError, VersionedGroup};
+use ramp_core::{Attribution, GroupName, HistoryEvent, Rule, StoredGroup, UserId};
+use ramp_store::{AppliedGroup, StoreError, VersionedGroup};
 use reqwest::header::{HeaderValue, IF_MATCH, IF_NONE_MATCH};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::{Deserialize, Serialize};
@@ -25,10 +27,13 @@ struct GroupBody<'a> {
     rules: &'a [Rule],
 }
 
-/// What the server answers a group write with (the version is also its `ETag`).
+/// What the server answers a group write with (the version is also its `ETag`), and the
+/// event it recorded (none when nothing changed).
 #[derive(Deserialize)]
 struct Written {
     version: u64,
+    #[serde(default)]
+    event: Option<HistoryEvent>,
 }
 
 fn group_subject(name: &str) -> Subject<'_> {
@@ -38,8 +43,19 @@ fn group_subject(name: &str) -> Subject<'_> {
     }
 }
 
-/// Adds the conditional header for `expected`.
-fn expecting(request: RequestBuilder, expected: Option<u64>) -> RequestBuilder {
+/// Adds the conditional header for `expected` and the comment; the actor is the token's.
+fn expecting(
+    mut request: RequestBuilder,
+    expected: Option<u64>,
+    attribution: &Attribution,
+) -> RequestBuilder {
+    if let Some(comment) = attribution
+        .comment
+        .as_deref()
+        .and_then(crate::writes::comment_header)
+    {
+        request = request.header("X-Ramp-Comment", comment);
+    }
     match expected {
         None => request,
         Some(0) => request.header(IF_NONE_MATCH, HeaderValue::from_static("*")),
@@ -61,7 +77,8 @@ impl HttpStore {
         &self,
         group: &StoredGroup,
         expected: Option<u64>,
-    ) -> Result<u64, StoreError> {
+        attribution: &Attribution,
+    ) -> Result<AppliedGroup, StoreError> {
         let url = self.api.url(&["groups", group.name.as_str()]);
         let body = GroupBody {
             description: &group.description,
@@ -69,11 +86,18 @@ impl HttpStore {
             // As structured rules, not text, so values round-trip exactly.
             rules: &group.rules,
         };
-        let request = expecting(self.api.request(Method::PUT, url).json(&body), expected);
+        let request = expecting(
+            self.api.request(Method::PUT, url).json(&body),
+            expected,
+            attribution,
+        );
         match self.api.send(request).await {
             Ok(response) => {
                 let written: Written = crate::api::Api::json(response).await?;
-                Ok(written.version)
+                Ok(AppliedGroup {
+                    version: written.version,
+                    event: written.event,
+                })
             }
             Err(failure) => Err(self.group_error(&group.name, failure, expected).await),
         }
@@ -83,11 +107,12 @@ impl HttpStore {
         &self,
         name: &GroupName,
         expected: Option<u64>,
-    ) -> Result<(), StoreError> {
+        attribution: &Attribution,
+    ) -> Result<HistoryEvent, StoreError> {
         let url = self.api.url(&["groups", name.as_str()]);
-        let request = expecting(self.api.request(Method::DELETE, url), expected);
+        let request = expecting(self.api.request(Method::DELETE, url), expected, attribution);
         match self.api.send(request).await {
-            Ok(_) => Ok(()),
+            Ok(response) => crate::api::Api::json(response).await,
             Err(failure) => Err(self.group_error(name, failure, expected).await),
         }
     }

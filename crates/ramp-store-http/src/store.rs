@@ -10,7 +10,7 @@ use ramp_core::{
     StoredGroup,
 };
 use ramp_store::{
-    Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
+    Applied, AppliedGroup, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
     ImportedFeature, Store, StoreError, VersionedGroup,
 };
 use reqwest::Method;
@@ -166,18 +166,22 @@ impl Store for HttpStore {
         &self,
         group: &StoredGroup,
         expected_version: Option<u64>,
-    ) -> Result<u64, StoreError> {
+        attribution: &Attribution,
+    ) -> Result<AppliedGroup, StoreError> {
         // NUL and the like: refused the same way by every backend.
         group.validate()?;
-        self.write_group(group, expected_version).await
+        attribution.validate()?;
+        self.write_group(group, expected_version, attribution).await
     }
 
     async fn delete_group(
         &self,
         name: &GroupName,
         expected_version: Option<u64>,
-    ) -> Result<(), StoreError> {
-        self.remove_group(name, expected_version).await
+        attribution: &Attribution,
+    ) -> Result<HistoryEvent, StoreError> {
+        attribution.validate()?;
+        self.remove_group(name, expected_version, attribution).await
     }
 
     async fn import(
@@ -217,6 +221,10 @@ impl Store for HttpStore {
     }
 
     async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEvent>, StoreError> {
+        if query.feature.is_some() && query.group.is_some() {
+            // No event is both; the server refuses the pair rather than answer nothing.
+            return Ok(Vec::new());
+        }
         let mut events = Vec::new();
         let mut before = query.before_id;
         let wanted = query.effective_limit();
@@ -226,6 +234,9 @@ impl Store for HttpStore {
                 let mut pairs = url.query_pairs_mut();
                 if let Some(feature) = &query.feature {
                     pairs.append_pair("feature", feature.as_str());
+                }
+                if let Some(group) = &query.group {
+                    pairs.append_pair("group", group.as_str());
                 }
                 if let Some(actor) = &query.actor {
                     pairs.append_pair("actor", actor);

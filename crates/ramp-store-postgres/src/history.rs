@@ -94,7 +94,9 @@ pub(crate) async fn latest_events(
     let mut latest = HashMap::with_capacity(rows.len());
     for row in &rows {
         let event = decode_event(row)?;
-        latest.insert(event.feature.clone(), event);
+        if let Some(feature) = event.feature().cloned() {
+            latest.insert(feature, event);
+        }
     }
     Ok(latest)
 }
@@ -137,11 +139,12 @@ fn parse_event(row: &Row) -> Result<HistoryEvent, String> {
         .map_err(|error| format!("changes are not readable: {error}"))?;
     Ok(HistoryEvent {
         id: u64::try_from(id).map_err(|_| "the id is negative")?,
-        feature: FeatureName::new(
+        subject: FeatureName::new(
             row.try_get::<_, &str>(1)
                 .map_err(|error| column(1, error))?,
         )
-        .map_err(|error| error.to_string())?,
+        .map_err(|error| error.to_string())?
+        .into(),
         action: parse_action(row.try_get(2).map_err(|error| column(2, error))?)?,
         actor: row.try_get(3).map_err(|error| column(3, error))?,
         time: row.try_get(4).map_err(|error| column(4, error))?,

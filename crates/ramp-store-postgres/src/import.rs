@@ -303,7 +303,7 @@ async fn write_events(
     if events.is_empty() {
         return Ok(0);
     }
-    let features: Vec<&str> = events.iter().map(|event| event.feature.as_str()).collect();
+    let features: Vec<&str> = events.iter().map(|event| event.subject.name()).collect();
     let actions: Vec<&str> = events
         .iter()
         .map(|event| action_name(event.action))

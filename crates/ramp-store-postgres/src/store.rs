@@ -16,7 +16,7 @@ use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
 };
 use ramp_store::{
-    Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
+    Applied, AppliedGroup, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
     ImportedFeature, Store, StoreError, VersionedGroup,
 };
 use tokio::sync::{broadcast, watch};
@@ -265,20 +265,36 @@ impl Store for PostgresStore {
         &self,
         group: &StoredGroup,
         expected_version: Option<u64>,
-    ) -> Result<u64, StoreError> {
-        // NUL and the like: refused the same way by every backend.
+        attribution: &Attribution,
+    ) -> Result<AppliedGroup, StoreError> {
+        // TEMPORARY (replaced on the group-history-pg branch): no event recorded yet.
         group.validate()?;
-        self.timed(groups::put_group(&self.shared, group, expected_version))
-            .await
+        let _ = attribution;
+        let version = self
+            .timed(groups::put_group(&self.shared, group, expected_version))
+            .await?;
+        Ok(AppliedGroup {
+            version,
+            event: None,
+        })
     }
 
     async fn delete_group(
         &self,
         name: &GroupName,
         expected_version: Option<u64>,
-    ) -> Result<(), StoreError> {
+        attribution: &Attribution,
+    ) -> Result<HistoryEvent, StoreError> {
+        // TEMPORARY (replaced on the group-history-pg branch): the event is not stored.
+        let group = StoredGroup {
+            name: name.clone(),
+            description: String::new(),
+            members: Vec::new(),
+            rules: Vec::new(),
+        };
         self.timed(groups::delete_group(&self.shared, name, expected_version))
-            .await
+            .await?;
+        ramp_store::prepare::group_deletion_event(&group, attribution, chrono::Utc::now())
     }
 
     async fn import(

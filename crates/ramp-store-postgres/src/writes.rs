@@ -179,7 +179,7 @@ async fn record(
 ) -> Result<Option<(u64, u64)>, StoreError> {
     let row = feature.map(FeatureRow::new).transpose()?;
     let changes = Json(&event.changes);
-    let (feature_name, action) = (event.feature.as_str(), action_name(event.action));
+    let (feature_name, action) = (event.subject.name(), action_name(event.action));
     let mut parameters: Vec<&(dyn ToSql + Sync)> = vec![
         &feature_name,
         &action,

@@ -58,6 +58,7 @@ impl FullLists {
             ListField::Users => self.users.as_ref(),
             ListField::ExcludedUsers => self.excluded_users.as_ref(),
             ListField::Groups => self.groups.as_ref(),
+            ListField::Members => None,
         }
     }
 }
@@ -108,7 +109,7 @@ pub(crate) fn encode(event: &HistoryEvent, before: &FullLists, after: &FullLists
         "update"
     };
     json!({
-        "feature": event.feature.as_str(),
+        "feature": event.subject.name(),
         "name": name,
         "data": {"before": old, "after": new},
         "context": context,
@@ -159,7 +160,7 @@ pub(crate) fn decode(member: &[u8], score: f64) -> Option<HistoryEvent> {
         .unwrap_or(&empty);
     Some(HistoryEvent {
         id,
-        feature,
+        subject: feature.into(),
         action,
         actor,
         time: id_time,
@@ -185,7 +186,7 @@ fn decode_ramp(
         .unwrap_or(id_time);
     Some(HistoryEvent {
         id,
-        feature: feature.clone(),
+        subject: feature.clone().into(),
         action,
         actor: actor.to_owned(),
         time,

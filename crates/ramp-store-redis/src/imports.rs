@@ -160,16 +160,12 @@ pub(crate) async fn import_history(
     if events.is_empty() {
         return Ok(0);
     }
-    let mut features: Vec<&FeatureName> = events.iter().map(|event| &event.feature).collect();
+    let mut features: Vec<&str> = events.iter().map(|event| event.subject.name()).collect();
     features.sort();
     features.dedup();
     let global = shared.keys.global_events();
     let mut watched: Vec<String> = vec![global.clone()];
-    watched.extend(
-        features
-            .iter()
-            .map(|name| shared.keys.events(name.as_str())),
-    );
+    watched.extend(features.iter().map(|name| shared.keys.events(name)));
     let limit = shared.url.history_limit;
     for attempt in 0..MAX_ATTEMPTS {
         let mut connection = shared.pool.get().await?;
@@ -182,7 +178,7 @@ pub(crate) async fn import_history(
         let reply = connection.first(CONTEXT, Request::Pipeline(&read)).await?;
         let mut stored: Vec<HistoryEvent> = Vec::new();
         // Per feature: the ids its set holds, to know which copies would be trimmed at once.
-        let mut ids: HashMap<&FeatureName, Vec<u64>> = HashMap::new();
+        let mut ids: HashMap<&str, Vec<u64>> = HashMap::new();
         for (index, set) in array(reply, CONTEXT)?.into_iter().enumerate() {
             for (member, score) in scored(set, CONTEXT)? {
                 if let Some(event) = events::decode(&member, score) {
@@ -201,11 +197,11 @@ pub(crate) async fn import_history(
         added.retain(|event| {
             let id = event.time.timestamp_micros().max(0) as u64;
             let newer_stored = ids
-                .get(&event.feature)
+                .get(event.subject.name())
                 .map_or(0, |ids| ids.iter().filter(|other| **other > id).count());
             let newer_copied = events
                 .iter()
-                .filter(|other| other.feature == event.feature && other.time > event.time)
+                .filter(|other| other.subject == event.subject && other.time > event.time)
                 .count();
             newer_stored + newer_copied < limit
         });
@@ -217,7 +213,7 @@ pub(crate) async fn import_history(
             .chain(
                 added
                     .iter()
-                    .map(|event| shared.keys.events(event.feature.as_str())),
+                    .map(|event| shared.keys.events(event.subject.name())),
             )
             .collect::<Vec<_>>();
         let mut script = eval(&shared.scripts.import_history, &keys);

@@ -14,7 +14,7 @@ use ramp_core::{
 };
 use ramp_store::redact_url;
 use ramp_store::{
-    Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
+    Applied, AppliedGroup, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
     ImportedFeature, Store, StoreError, VersionedGroup,
 };
 use tokio::sync::{broadcast, watch, RwLock};
@@ -243,20 +243,34 @@ impl Store for RedisStore {
         &self,
         group: &StoredGroup,
         expected_version: Option<u64>,
-    ) -> Result<u64, StoreError> {
-        // NUL and the like: refused the same way by every backend.
+        attribution: &Attribution,
+    ) -> Result<AppliedGroup, StoreError> {
+        // TEMPORARY (replaced on the group-history-redis branch): no event recorded yet.
         group.validate()?;
-        groups::write_group(&self.shared, &group.name, Some(group), expected_version).await
+        let _ = attribution;
+        let version =
+            groups::write_group(&self.shared, &group.name, Some(group), expected_version).await?;
+        Ok(AppliedGroup {
+            version,
+            event: None,
+        })
     }
 
     async fn delete_group(
         &self,
         name: &GroupName,
         expected_version: Option<u64>,
-    ) -> Result<(), StoreError> {
-        groups::write_group(&self.shared, name, None, expected_version)
-            .await
-            .map(drop)
+        attribution: &Attribution,
+    ) -> Result<HistoryEvent, StoreError> {
+        // TEMPORARY (replaced on the group-history-redis branch): the event is not stored.
+        let group = StoredGroup {
+            name: name.clone(),
+            description: String::new(),
+            members: Vec::new(),
+            rules: Vec::new(),
+        };
+        groups::write_group(&self.shared, name, None, expected_version).await?;
+        ramp_store::prepare::group_deletion_event(&group, attribution, chrono::Utc::now())
     }
 
     async fn import(

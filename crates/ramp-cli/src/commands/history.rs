@@ -1,19 +1,22 @@
-//! `history` (what changed, who changed it, newest first) and `revert` (put a feature back as
-//! it was just before one of those changes).
+//! `history` (what changed, who changed it, newest first) and `revert` (put a feature or a
+//! stored group back as it was just before one of those changes).
 
 use anyhow::anyhow;
 use clap::Args;
-use ramp_core::{Action, FeatureName, HistoryEvent};
+use ramp_core::{Action, FeatureName, GroupName, HistoryEvent};
 use ramp_rollout::{RevertScope, Reverted};
 
 use super::{Deleted, Session};
 use crate::output::time;
 
-/// `ramp history [NAME] [--limit N] [--before ID]`
+/// `ramp history [NAME | --group GROUP] [--limit N] [--before ID]`
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// Only this feature's changes
     name: Option<String>,
+    /// Only this stored group's changes
+    #[arg(long, value_name = "GROUP", conflicts_with = "name")]
+    group: Option<String>,
     /// At most this many events
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
     limit: u64,
@@ -25,10 +28,20 @@ pub struct HistoryArgs {
 /// Runs `ramp history`.
 pub async fn history(session: &Session, arguments: HistoryArgs) -> anyhow::Result<()> {
     let limit = usize::try_from(arguments.limit).unwrap_or(usize::MAX);
-    let events = session
-        .rollout
-        .history(arguments.name.as_deref(), arguments.before, limit)
-        .await?;
+    let events = match &arguments.group {
+        Some(group) => {
+            session
+                .rollout
+                .group_history(group, arguments.before, limit)
+                .await?
+        }
+        None => {
+            session
+                .rollout
+                .history(arguments.name.as_deref(), arguments.before, limit)
+                .await?
+        }
+    };
     let output = session.output;
     if output.is_json() {
         return Ok(output.json(&events)?);
@@ -40,7 +53,8 @@ pub async fn history(session: &Session, arguments: HistoryArgs) -> anyhow::Resul
     Ok(output.text(lines.join("\n"))?)
 }
 
-/// `#12 2026-11-28 10:00:00 UTC ana updated chat: percentage from 10.0 to 25.0 (comment)`.
+/// `#12 2026-11-28 10:00:00 UTC ana updated chat: percentage from 10.0 to 25.0 (comment)`; a
+/// group's event says so: `... ana updated group beta: members +1 (7)`.
 fn event_line(event: &HistoryEvent) -> String {
     let action = match event.action {
         Action::Created => "created",
@@ -52,7 +66,10 @@ fn event_line(event: &HistoryEvent) -> String {
         event.id,
         time(event.time),
         event.actor,
-        event.feature
+        match &event.subject {
+            ramp_core::Subject::Feature(name) => name.to_string(),
+            ramp_core::Subject::Group(name) => format!("group {name}"),
+        }
     );
     if !event.changes.is_empty() {
         let changes: Vec<String> = event.changes.iter().map(ToString::to_string).collect();
@@ -65,9 +82,19 @@ fn event_line(event: &HistoryEvent) -> String {
     line
 }
 
-/// Runs `ramp revert NAME EVENT_ID [--only]`.
-pub async fn revert(session: &Session, name: &str, event: &str, only: bool) -> anyhow::Result<()> {
-    FeatureName::new(name)?;
+/// Runs `ramp revert NAME EVENT_ID [--only] [--group]`.
+pub async fn revert(
+    session: &Session,
+    name: &str,
+    event: &str,
+    only: bool,
+    group: bool,
+) -> anyhow::Result<()> {
+    if group {
+        GroupName::new(name)?;
+    } else {
+        FeatureName::new(name)?;
+    }
     // `#12` is how `history` prints ids, so people paste it.
     let event_id: u64 = event
         .strip_prefix('#')
@@ -79,33 +106,52 @@ pub async fn revert(session: &Session, name: &str, event: &str, only: bool) -> a
     } else {
         RevertScope::ToBefore
     };
-    let reverted = session
-        .rollout
-        .revert_with(name, event_id, scope, None)
-        .await?;
+    let reverted = if group {
+        session
+            .rollout
+            .revert_group_with(name, event_id, scope, None)
+            .await?
+    } else {
+        session
+            .rollout
+            .revert_with(name, event_id, scope, None)
+            .await?
+    };
+    let label = if group {
+        format!("group {name}")
+    } else {
+        name.to_owned()
+    };
     let line = match &reverted {
         Reverted::Restored(Some(recorded)) if only => format!(
-            "{name}: undid event #{event_id}, keeping later changes (recorded as #{})",
+            "{label}: undid event #{event_id}, keeping later changes (recorded as #{})",
             recorded.id
         ),
         Reverted::Restored(None) if only => {
-            format!("{name}: event #{event_id} is already undone; nothing changed")
+            format!("{label}: event #{event_id} is already undone; nothing changed")
         }
         Reverted::Restored(Some(recorded)) => format!(
-            "{name}: restored to its state before event #{event_id} (recorded as #{})",
+            "{label}: restored to its state before event #{event_id} (recorded as #{})",
             recorded.id
         ),
         Reverted::Restored(None) => {
-            format!("{name}: already as it was before event #{event_id}; nothing changed")
+            format!("{label}: already as it was before event #{event_id}; nothing changed")
         }
         Reverted::Deleted(recorded) => format!(
-            "{name}: deleted, as it did not exist before event #{event_id} (recorded as #{})",
+            "{label}: deleted, as it did not exist before event #{event_id} (recorded as #{})",
             recorded.id
         ),
     };
     let output = session.output;
     if !output.is_json() {
         return Ok(output.text(line)?);
+    }
+    if group {
+        let groups = session.rollout.stored_groups().await?;
+        return match groups.iter().find(|stored| stored.name.as_str() == name) {
+            Some(stored) => Ok(output.json(stored)?),
+            None => Ok(output.json(&serde_json::json!({"group": name, "deleted": true}))?),
+        };
     }
     match session.rollout.get(name).await? {
         Some(feature) => Ok(output.json(&feature)?),

@@ -176,9 +176,12 @@ async fn execute(session: &Session, command: Command) -> anyhow::Result<()> {
         Command::States(context) => check::states(session, context).await,
         Command::Group(command) => stored_groups::run(session, command).await,
         Command::History(arguments) => history::history(session, arguments).await,
-        Command::Revert { name, event, only } => {
-            history::revert(session, &name, &event, only).await
-        }
+        Command::Revert {
+            name,
+            event,
+            only,
+            group,
+        } => history::revert(session, &name, &event, only, group).await,
         Command::Export { file } => transfer::export(session, file.as_deref()).await,
         Command::Import { file } => transfer::import(session, &file).await,
         Command::Token(command) => tokens::run(session, command).await,

@@ -3,19 +3,22 @@
 //! Each group has a version kept by the store (its `ETag`, and `version` in its JSON): a write
 //! with `If-Match: "VERSION"` is refused (412) when the group changed since it was read, and one
 //! with `If-None-Match: *` when it already exists. The store checks and writes in one atomic
-//! step, so servers sharing a store cannot both win a race.
+//! step, so servers sharing a store cannot both win a race. Every write is recorded in history
+//! (who, the comment given as `X-Ramp-Comment`, what changed) and answers with its event; the
+//! group's own history and revert are in `history.rs`.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use ramp_core::{Feature, GroupName, Rule, StoredGroup, UserId};
+use axum::{Extension, Json};
+use ramp_core::{Feature, GroupName, HistoryEvent, Rule, StoredGroup, UserId};
 use ramp_store::{StoreError, VersionedGroup};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{etag, ApiJson};
+use crate::extract::{attribution, etag, ApiJson};
 use crate::json_errors::ApiPath;
 use crate::state::AppState;
 
@@ -32,6 +35,11 @@ pub struct GroupView {
     pub used_by: Vec<String>,
     /// Its version in the store (also its `ETag`), for `If-Match` on the next write.
     pub version: u64,
+    /// In the answer to a write: the history event it recorded (absent when the write
+    /// changed nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub event: Option<HistoryEvent>,
 }
 
 impl GroupView {
@@ -47,6 +55,7 @@ impl GroupView {
             group,
             used_by,
             version,
+            event: None,
         }
     }
 
@@ -95,7 +104,7 @@ fn changed(name: &GroupName) -> ApiError {
 }
 
 /// A store `Conflict` as the 412 saying why; anything else maps as usual.
-fn refused_or(error: StoreError, name: &GroupName) -> ApiError {
+pub(crate) fn refused_or(error: StoreError, name: &GroupName) -> ApiError {
     match error {
         StoreError::Conflict { expected: 0, .. } => refusal(format!(
             "a group named {:?} already exists; open it from the list to change it",
@@ -186,6 +195,7 @@ pub struct GroupBody {
         (status = 422, body = ErrorBody)))]
 pub async fn put_group(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiPath(name): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<GroupBody>,
@@ -207,32 +217,38 @@ pub async fn put_group(
         rules,
     };
     let expected = expected_version(&headers, &group.name)?;
-    let version = state
+    let applied = state
         .store
-        .put_group(&group, expected)
+        .put_group(&group, expected, &attribution(&caller, &headers))
         .await
         .map_err(|error| refused_or(error, &group.name))?;
     // The group as this request wrote it, at the version its write got (a later write by
     // someone else shows in the next read, with its own version).
     let snapshot = state.store.snapshot().await?;
-    Ok(GroupView::new(VersionedGroup { group, version }, &snapshot.features).into_response())
+    let version = applied.version;
+    let mut view = GroupView::new(VersionedGroup { group, version }, &snapshot.features);
+    view.event = applied.event;
+    Ok(view.into_response())
 }
 
-/// Deletes a stored group. Honours `If-Match: "VERSION"`.
+/// Deletes a stored group. Honours `If-Match: "VERSION"`. Answers with the history event
+/// recording everything the group held, so it can be undone.
 #[utoipa::path(delete, path = "/api/v1/groups/{name}", tag = "groups",
     params(("name" = String, Path, description = "The group")),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)))]
+    responses((status = 200, description = "The history event recording the deletion", body = serde_json::Value),
+        (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)))]
 pub async fn delete_group(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     ApiPath(name): ApiPath<String>,
     headers: HeaderMap,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Json<HistoryEvent>> {
     let name = GroupName::new(&name)?;
     let expected = expected_version(&headers, &name)?;
-    state
+    let event = state
         .store
-        .delete_group(&name, expected)
+        .delete_group(&name, expected, &attribution(&caller, &headers))
         .await
         .map_err(|error| refused_or(error, &name))?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(event))
 }

@@ -1,5 +1,5 @@
-//! History: the audit log (global or per feature, newest first, paged, each event with its
-//! undo links) and revert.
+//! History: the audit log (global, per feature or per stored group, newest first, paged, each
+//! event with its undo links) and revert of features; groups' revert is `group_history.rs`.
 
 mod links;
 
@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Extension, Json};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use ramp_core::{FeatureName, HistoryEvent};
+use ramp_core::{FeatureName, GroupName, HistoryEvent};
 use ramp_rollout::{RevertScope, Reverted, Rollout, RolloutError};
 use ramp_store::{HistoryQuery, StoreError};
 use serde::{Deserialize, Serialize};
@@ -29,8 +29,10 @@ const MAX_LIMIT: usize = 1000;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryParams {
-    /// Only this feature's events.
+    /// Only this feature's events (not with `group`).
     pub feature: Option<String>,
+    /// Only this stored group's events (not with `feature`).
+    pub group: Option<String>,
     /// Only events older than this id (the previous page's `next_before`).
     pub before: Option<u64>,
     /// At most this many (default 50, at most 1000).
@@ -74,13 +76,20 @@ pub struct HistoryPage {
     pub next_before: Option<u64>,
 }
 
-async fn page(
+/// A page of one feature's events, one group's, or (neither) everyone's.
+pub(crate) async fn page(
     state: &AppState,
     feature: Option<FeatureName>,
+    group: Option<GroupName>,
     params: HistoryParams,
 ) -> ApiResult<Json<HistoryPage>> {
-    let (events, next_before) = matching_events(state, feature.clone(), params).await?;
-    let events = annotate(state, feature.as_ref(), events).await?;
+    let subject = HistoryQuery {
+        feature,
+        group,
+        ..HistoryQuery::default()
+    };
+    let (events, next_before) = matching_events(state, &subject, params).await?;
+    let events = annotate(state, &subject, events).await?;
     Ok(Json(HistoryPage {
         events,
         next_before,
@@ -91,7 +100,7 @@ async fn page(
 /// filter in its own query, so a full page means there may be more.
 async fn matching_events(
     state: &AppState,
-    feature: Option<FeatureName>,
+    subject: &HistoryQuery,
     params: HistoryParams,
 ) -> ApiResult<(Vec<HistoryEvent>, Option<u64>)> {
     let limit = params.limit.unwrap_or(HistoryQuery::DEFAULT_LIMIT);
@@ -107,7 +116,8 @@ async fn matching_events(
             .transpose()
     };
     let query = HistoryQuery {
-        feature,
+        feature: subject.feature.clone(),
+        group: subject.group.clone(),
         actor: params.actor.clone().filter(|actor| !actor.is_empty()),
         since: time(&params.since, "since", false)?,
         until: time(&params.until, "until", true)?,
@@ -129,7 +139,18 @@ pub async fn global_history(
     ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<Json<HistoryPage>> {
     let feature = params.feature.as_deref().map(feature_name).transpose()?;
-    page(&state, feature, params).await
+    let group = params
+        .group
+        .as_deref()
+        .map(|name| GroupName::new(name).map_err(|error| ApiError::from(error).with_field("group")))
+        .transpose()?;
+    if feature.is_some() && group.is_some() {
+        return Err(ApiError::invalid(
+            "give feature or group, not both: an event is one feature's or one group's",
+        )
+        .with_field("group"));
+    }
+    page(&state, feature, group, params).await
 }
 
 /// One feature's history, newest first.
@@ -142,7 +163,12 @@ pub async fn feature_history(
     ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<Json<HistoryPage>> {
     let feature = Some(feature_name(&name)?);
-    page(&state, feature, params).await
+    if params.feature.is_some() || params.group.is_some() {
+        return Err(ApiError::invalid(
+            "the path names the feature: leave out the feature and group parameters",
+        ));
+    }
+    page(&state, feature, None, params).await
 }
 
 /// One history event.
@@ -167,7 +193,7 @@ pub async fn history_event(
 pub struct RevertBody {
     /// The event to undo.
     pub event_id: u64,
-    /// `to_before` (the default): the feature goes back to its state just before the event,
+    /// `to_before` (the default): the feature (or group) goes back to its state just before the event,
     /// undoing every later change too; `only_this_event`: only that event's own changes are
     /// undone.
     #[serde(default)]
@@ -188,7 +214,7 @@ pub enum Scope {
 /// What a revert did.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RevertResult {
-    /// `restored` or `deleted` (reverting a creation deletes the feature).
+    /// `restored` or `deleted` (reverting a creation deletes the feature or group).
     pub outcome: &'static str,
     /// The new history event, if anything changed.
     #[schema(value_type = Option<Object>)]
@@ -213,10 +239,7 @@ pub async fn revert(
     if let Some(comment) = attribution.comment {
         rollout = rollout.with_comment(comment);
     }
-    let scope = match body.scope {
-        Scope::ToBefore => RevertScope::ToBefore,
-        Scope::OnlyThisEvent => RevertScope::OnlyThisEvent,
-    };
+    let scope = body.scope.into();
     let expected = if_match(&headers)?;
     let reverted = match rollout
         .revert_with(&name, body.event_id, scope, expected)
@@ -235,22 +258,36 @@ pub async fn revert(
         }) => return Err(already_undone(&state, event_id, undone_by).await),
         Err(other) => return Err(other.into()),
     };
-    let result = match reverted {
-        Reverted::Restored(event) => RevertResult {
-            outcome: "restored",
-            event,
-        },
-        Reverted::Deleted(event) => RevertResult {
-            outcome: "deleted",
-            event: Some(event),
-        },
-    };
-    Ok(Json(result))
+    Ok(Json(reverted.into()))
+}
+
+impl From<Scope> for RevertScope {
+    fn from(scope: Scope) -> Self {
+        match scope {
+            Scope::ToBefore => RevertScope::ToBefore,
+            Scope::OnlyThisEvent => RevertScope::OnlyThisEvent,
+        }
+    }
+}
+
+impl From<Reverted> for RevertResult {
+    fn from(reverted: Reverted) -> Self {
+        match reverted {
+            Reverted::Restored(event) => RevertResult {
+                outcome: "restored",
+                event,
+            },
+            Reverted::Deleted(event) => RevertResult {
+                outcome: "deleted",
+                event: Some(event),
+            },
+        }
+    }
 }
 
 /// The 409 for undoing an event a later undo already took back: it names who undid it and
 /// when, so the person sees why nothing would change.
-async fn already_undone(state: &AppState, event_id: u64, undone_by: u64) -> ApiError {
+pub(crate) async fn already_undone(state: &AppState, event_id: u64, undone_by: u64) -> ApiError {
     let conflict = |message: String| {
         ApiError::new(StatusCode::CONFLICT, "already_undone", message).with_field("event_id")
     };

@@ -6,6 +6,7 @@ pub mod edits;
 pub mod evaluate;
 pub mod feature_users;
 pub mod features;
+pub mod group_history;
 pub mod groups;
 pub mod history;
 pub mod last_change;
@@ -97,6 +98,8 @@ fn authenticated() -> OpenApiRouter<AppState> {
         .routes(routes!(history::feature_history))
         .routes(routes!(history::history_event))
         .routes(routes!(history::revert))
+        .routes(routes!(group_history::group_history))
+        .routes(routes!(group_history::revert_group))
         .routes(routes!(transfer::export))
         .routes(routes!(transfer::import))
         .routes(routes!(tokens::list_tokens, tokens::create_token))

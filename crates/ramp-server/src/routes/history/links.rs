@@ -4,13 +4,13 @@
 //! instead of showing event numbers.
 //!
 //! Finding undos means reading the events newer than the page: at most `SCAN_LIMIT` of them
-//! (one feature's, or all for the global history), so a page deep in a long history costs a
-//! bounded read and may miss an undo made more than that many events later.
+//! (one feature's or group's, or all for the global history), so a page deep in a long history
+//! costs a bounded read and may miss an undo made more than that many events later.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use ramp_core::{Action, FeatureName, HistoryEvent};
+use ramp_core::{Action, HistoryEvent};
 use ramp_rollout::{undo_link, undone_by, RevertScope};
 use ramp_store::{HistoryQuery, StoreError};
 use serde::Serialize;
@@ -26,7 +26,7 @@ const BATCH: usize = 500;
 /// A history event as a page lists it: the stored event plus its links.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PageEvent {
-    /// The stored event (id, feature, action, actor, time, comment, changes).
+    /// The stored event (id, feature or group, action, actor, time, comment, changes).
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub event: HistoryEvent,
@@ -75,16 +75,17 @@ impl From<&HistoryEvent> for EventReference {
     }
 }
 
-/// The page's events (newest first) with their links.
+/// The page's events (newest first) with their links; `subject` is the page's feature or
+/// group filter (the rest of its filters do not apply: an undo by anyone counts).
 pub async fn annotate(
     state: &AppState,
-    feature: Option<&FeatureName>,
+    subject: &HistoryQuery,
     events: Vec<HistoryEvent>,
 ) -> Result<Vec<PageEvent>, StoreError> {
     let Some(oldest) = events.last().map(|event| event.id) else {
         return Ok(Vec::new());
     };
-    let newer = newer_events(state, feature, oldest).await?;
+    let newer = newer_events(state, subject, oldest).await?;
     let undone = undone_by(&newer);
     let by_id: HashMap<u64, &HistoryEvent> = newer.iter().map(|event| (event.id, event)).collect();
     let mut annotated = Vec::with_capacity(events.len());
@@ -126,7 +127,7 @@ pub async fn annotate(
 /// `SCAN_LIMIT`.
 async fn newer_events(
     state: &AppState,
-    feature: Option<&FeatureName>,
+    subject: &HistoryQuery,
     oldest: u64,
 ) -> Result<Vec<HistoryEvent>, StoreError> {
     let mut events = Vec::new();
@@ -135,7 +136,8 @@ async fn newer_events(
         let read = state
             .store
             .history(&HistoryQuery {
-                feature: feature.cloned(),
+                feature: subject.feature.clone(),
+                group: subject.group.clone(),
                 before_id,
                 limit: BATCH,
                 ..HistoryQuery::default()
