@@ -58,6 +58,8 @@ impl FullLists {
             ListField::Users => self.users.as_ref(),
             ListField::ExcludedUsers => self.excluded_users.as_ref(),
             ListField::Groups => self.groups.as_ref(),
+            // A stored group's field: never in a feature's event, so never shown to the gem.
+            ListField::Members => None,
         }
     }
 }
@@ -66,9 +68,15 @@ fn small<T: AsRef<str>>(list: &[T]) -> Option<Vec<String>> {
     (list.len() <= FULL_LIST_LIMIT).then(|| list.iter().map(|item| item.as_ref().into()).collect())
 }
 
-/// The member recording `event`. `before`/`after` give the whole lists for the gem's view;
+/// The member recording `event`, a change to `feature` (a group's events are never written in
+/// this format: see `group_events`). `before`/`after` give the whole lists for the gem's view;
 /// when either is unknown (copied history) only `context.ramp` has the list changes.
-pub(crate) fn encode(event: &HistoryEvent, before: &FullLists, after: &FullLists) -> String {
+pub(crate) fn encode(
+    feature: &FeatureName,
+    event: &HistoryEvent,
+    before: &FullLists,
+    after: &FullLists,
+) -> String {
     let mut old = Map::new();
     let mut new = Map::new();
     for change in &event.changes {
@@ -108,7 +116,7 @@ pub(crate) fn encode(event: &HistoryEvent, before: &FullLists, after: &FullLists
         "update"
     };
     json!({
-        "feature": event.feature.as_str(),
+        "feature": feature.as_str(),
         "name": name,
         "data": {"before": old, "after": new},
         "context": context,
@@ -159,7 +167,7 @@ pub(crate) fn decode(member: &[u8], score: f64) -> Option<HistoryEvent> {
         .unwrap_or(&empty);
     Some(HistoryEvent {
         id,
-        feature,
+        subject: feature.into(),
         action,
         actor,
         time: id_time,
@@ -185,7 +193,7 @@ fn decode_ramp(
         .unwrap_or(id_time);
     Some(HistoryEvent {
         id,
-        feature: feature.clone(),
+        subject: feature.clone().into(),
         action,
         actor: actor.to_owned(),
         time,
