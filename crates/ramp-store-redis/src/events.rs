@@ -58,6 +58,10 @@ impl FullLists {
             ListField::Users => self.users.as_ref(),
             ListField::ExcludedUsers => self.excluded_users.as_ref(),
             ListField::Groups => self.groups.as_ref(),
+<<<<<<< HEAD
+=======
+            // A stored group's field: never in a feature's event, so never shown to the gem.
+>>>>>>> group-history-redis
             ListField::Members => None,
         }
     }
@@ -67,9 +71,15 @@ fn small<T: AsRef<str>>(list: &[T]) -> Option<Vec<String>> {
     (list.len() <= FULL_LIST_LIMIT).then(|| list.iter().map(|item| item.as_ref().into()).collect())
 }
 
-/// The member recording `event`. `before`/`after` give the whole lists for the gem's view;
+/// The member recording `event`, a change to `feature` (a group's events are never written in
+/// this format: see `group_events`). `before`/`after` give the whole lists for the gem's view;
 /// when either is unknown (copied history) only `context.ramp` has the list changes.
-pub(crate) fn encode(event: &HistoryEvent, before: &FullLists, after: &FullLists) -> String {
+pub(crate) fn encode(
+    feature: &FeatureName,
+    event: &HistoryEvent,
+    before: &FullLists,
+    after: &FullLists,
+) -> String {
     let mut old = Map::new();
     let mut new = Map::new();
     for change in &event.changes {
@@ -109,7 +119,11 @@ pub(crate) fn encode(event: &HistoryEvent, before: &FullLists, after: &FullLists
         "update"
     };
     json!({
+<<<<<<< HEAD
         "feature": event.subject.name(),
+=======
+        "feature": feature.as_str(),
+>>>>>>> group-history-redis
         "name": name,
         "data": {"before": old, "after": new},
         "context": context,

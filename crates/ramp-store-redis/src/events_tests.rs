@@ -12,7 +12,7 @@ fn feature() -> Feature {
 fn event(action: Action, changes: Vec<FieldChange>) -> HistoryEvent {
     HistoryEvent {
         id: 1_700_000_000_000_001,
-        feature: FeatureName::new("chat").unwrap(),
+        subject: FeatureName::new("chat").unwrap().into(),
         action,
         actor: "ana".into(),
         time: DateTime::from_timestamp_micros(1_700_000_000_000_000).unwrap(),
@@ -37,6 +37,7 @@ fn ramp_events_round_trip_and_show_the_gem_whole_lists() {
     .unwrap();
     let recorded = event(Action::Updated, changes);
     let member = encode(
+        &before.name,
         &recorded,
         &FullLists::of(Some(&before)),
         &FullLists::of(Some(&after)),
@@ -65,6 +66,7 @@ fn long_lists_stay_out_of_the_gem_view() {
         removed: vec![],
     }];
     let member = encode(
+        &big.name,
         &event(Action::Updated, changes),
         &FullLists::of(Some(&big)),
         &FullLists::of(Some(&big)),

@@ -3,17 +3,22 @@
 //!
 //! Groups live in `ramp:groups` (name -> JSON) and their versions beside them in
 //! `ramp:group-versions` (name -> the store version of the write that last wrote the group),
-//! both under `ramp:`, which the gem never reads. A write is one script, so the version check
-//! and the write are one atomic step for every process using the Redis server.
+//! both under `ramp:`, which the gem never reads. A write is one script, so the version check,
+//! the write and its history event (in `ramp:group-events`, see `group_events`) are one atomic
+//! step for every process using the Redis server.
 
-use ramp_core::{GroupName, StoredGroup};
+use chrono::{DateTime, Utc};
+use ramp_core::{Attribution, GroupName, HistoryEvent, StoredGroup};
+use ramp_store::prepare::{check_group_version, group_deletion_event, prepare_group_write};
 use ramp_store::{StoreError, VersionedGroup};
 use redis::Value;
 
-use crate::pool::Request;
+use crate::group_events;
+use crate::pool::{Connection, Request};
 use crate::reply::{array, bytes, count, unexpected};
 use crate::scripts::eval;
-use crate::store::Shared;
+use crate::store::{contention, now, off_runtime, Shared};
+use crate::writes::{back_off, MAX_ATTEMPTS};
 
 /// The version of a group written before Ramp kept versions.
 const UNRECORDED_VERSION: u64 = 1;
@@ -85,15 +90,21 @@ pub(crate) fn parse_groups(
     Ok(read)
 }
 
-/// Writes (`Some`) or deletes (`None`) a stored group if it is at `expected_version`; returns
-/// the new store version, which is the group's new version.
+/// Writes (`Some`) or deletes (`None`) a stored group if it is at `expected_version`, and
+/// records the edit; returns the new store version (the group's new version) and the event
+/// (`None` when a write changed nothing).
+///
+/// The event is a diff, computed here from the group as read; the script then writes only if
+/// the group is still at the version read, so the event always starts from the version it
+/// replaces. A group changed in between (another process: this one's writers of a group take
+/// turns) means reading again, a bounded number of times.
 pub(crate) async fn write_group(
     shared: &Shared,
     name: &GroupName,
     group: Option<&StoredGroup>,
     expected_version: Option<u64>,
-) -> Result<u64, StoreError> {
-    const CONTEXT: &str = "writing a stored group";
+    attribution: &Attribution,
+) -> Result<(u64, Option<HistoryEvent>), StoreError> {
     let json = match group {
         Some(group) => serde_json::to_string(group).map_err(|error| StoreError::Corrupt {
             backend: crate::error::BACKEND,
@@ -101,40 +112,178 @@ pub(crate) async fn write_group(
         })?,
         None => String::new(),
     };
+    // Not the bare name: a feature of the same name is a different thing to take turns on.
+    let _turn = shared
+        .writer_lock(&format!("group:{}", name.as_str()))
+        .lock()
+        .await;
+    for attempt in 0..MAX_ATTEMPTS {
+        let mut connection = shared.pool.get().await?;
+        let (read_version, existing) = read_group(shared, &mut connection, name).await?;
+        check_group_version(name, read_version, expected_version)?;
+        if group.is_none() && read_version == 0 {
+            return Err(StoreError::group_not_found(name.as_str()));
+        }
+        let now = now();
+        let (owned_name, owned_group, owned_attribution) =
+            (name.clone(), group.cloned(), attribution.clone());
+        let size = existing.len() + json.len();
+        let mut event = off_runtime(size, move || {
+            describe(
+                &owned_name,
+                &existing,
+                owned_group.as_ref(),
+                &owned_attribution,
+                now,
+            )
+        })
+        .await??;
+        let member = event.as_ref().map(group_events::encode);
+        let commit = Commit {
+            name,
+            json: &json,
+            expected_version,
+            read_version,
+            member: member.as_deref(),
+            now,
+        };
+        match commit.run(shared, &mut connection).await? {
+            Committed::Written { version, id } => {
+                if let Some(event) = event.as_mut() {
+                    event.id = id;
+                }
+                return Ok((version, event));
+            }
+            Committed::Changed => back_off(attempt).await,
+        }
+    }
+    Err(contention(
+        &format!("group {}", name.as_str()),
+        MAX_ATTEMPTS,
+    ))
+}
+
+/// The version and JSON of one stored group (version 0 and no bytes: no such group), read at
+/// one moment.
+async fn read_group(
+    shared: &Shared,
+    connection: &mut Connection<'_>,
+    name: &GroupName,
+) -> Result<(u64, Vec<u8>), StoreError> {
+    const CONTEXT: &str = "reading a stored group to change it";
     let keys = &shared.keys;
     let mut script = eval(
-        &shared.scripts.write_group,
-        &[keys.groups(), keys.version(), keys.group_versions()],
+        &shared.scripts.read_group,
+        &[keys.groups(), keys.group_versions()],
     );
-    script
-        .arg(name.as_str())
-        .arg(json)
-        .arg(keys.channel())
-        .arg(&shared.origin)
-        .arg(expected_version.map_or_else(String::new, |version| version.to_string()));
-    let mut connection = shared.pool.get().await?;
-    // A write must not be retried blindly (it may have run): check the connection first.
-    let ping = redis::cmd("PING");
-    connection.first(CONTEXT, Request::Command(&ping)).await?;
-    let _gate = shared.gate.read().await;
-    let reply = connection
-        .commit(CONTEXT, Request::Command(&script))
-        .await?;
-    let [outcome, number]: [Value; 2] = array(reply, CONTEXT)?
+    script.arg(name.as_str());
+    let reply = connection.first(CONTEXT, Request::Command(&script)).await?;
+    let [version, json]: [Value; 2] = array(reply, CONTEXT)?
         .try_into()
         .map_err(|_| unexpected(CONTEXT))?;
-    let number = count(&number, CONTEXT)?;
-    match count(&outcome, CONTEXT)? {
-        0 => {
-            shared.announce(number, None);
-            Ok(number)
+    Ok((count(&version, CONTEXT)?, bytes(json, CONTEXT)?))
+}
+
+/// The event of writing `group` (`None`: deleting) over the stored JSON `existing`. Stored JSON
+/// that cannot be read counts as no group for a write (the group is not listed either) and as
+/// an empty one for a deletion, so that it can still be replaced or deleted.
+fn describe(
+    name: &GroupName,
+    existing: &[u8],
+    group: Option<&StoredGroup>,
+    attribution: &Attribution,
+    now: DateTime<Utc>,
+) -> Result<Option<HistoryEvent>, StoreError> {
+    let stored = serde_json::from_slice::<StoredGroup>(existing).ok();
+    match group {
+        Some(group) => prepare_group_write(stored.as_ref(), group, attribution, now),
+        None => {
+            let held = stored.unwrap_or_else(|| StoredGroup {
+                name: name.clone(),
+                description: String::new(),
+                members: Vec::new(),
+                rules: Vec::new(),
+            });
+            group_deletion_event(&held, attribution, now).map(Some)
         }
-        1 => Err(StoreError::group_conflict(
-            name.as_str(),
-            expected_version.unwrap_or(0),
-            number,
-        )),
-        2 => Err(StoreError::group_not_found(name.as_str())),
-        _ => Err(unexpected(CONTEXT)),
+    }
+}
+
+/// The commit of one group write (`json`) or deletion (empty `json`) with its event.
+struct Commit<'a> {
+    name: &'a GroupName,
+    json: &'a str,
+    expected_version: Option<u64>,
+    read_version: u64,
+    member: Option<&'a str>,
+    now: DateTime<Utc>,
+}
+
+/// What the commit script did.
+enum Committed {
+    Written {
+        version: u64,
+        id: u64,
+    },
+    /// The group changed since it was read: nothing was written.
+    Changed,
+}
+
+impl Commit<'_> {
+    async fn run(
+        &self,
+        shared: &Shared,
+        connection: &mut Connection<'_>,
+    ) -> Result<Committed, StoreError> {
+        const CONTEXT: &str = "writing a stored group";
+        let keys = &shared.keys;
+        let mut script = eval(
+            &shared.scripts.write_group,
+            &[
+                keys.groups(),
+                keys.version(),
+                keys.group_versions(),
+                keys.global_events(),
+                keys.group_events(),
+            ],
+        );
+        script
+            .arg(self.name.as_str())
+            .arg(self.json)
+            .arg(keys.channel())
+            .arg(&shared.origin)
+            .arg(
+                self.expected_version
+                    .map_or_else(String::new, |version| version.to_string()),
+            )
+            .arg(self.read_version)
+            .arg(self.member.unwrap_or_default())
+            .arg(self.now.timestamp_micros())
+            .arg(shared.url.history_limit);
+        let _gate = shared.gate.read().await;
+        let reply = connection
+            .commit(CONTEXT, Request::Command(&script))
+            .await?;
+        let [outcome, number, id]: [Value; 3] = array(reply, CONTEXT)?
+            .try_into()
+            .map_err(|_| unexpected(CONTEXT))?;
+        let (number, id) = (count(&number, CONTEXT)?, count(&id, CONTEXT)?);
+        match count(&outcome, CONTEXT)? {
+            0 => {
+                shared.announce(number, None);
+                Ok(Committed::Written {
+                    version: number,
+                    id,
+                })
+            }
+            1 => Err(StoreError::group_conflict(
+                self.name.as_str(),
+                self.expected_version.unwrap_or(0),
+                number,
+            )),
+            2 => Err(StoreError::group_not_found(self.name.as_str())),
+            3 => Ok(Committed::Changed),
+            _ => Err(unexpected(CONTEXT)),
+        }
     }
 }

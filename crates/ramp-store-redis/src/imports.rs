@@ -1,23 +1,24 @@
-//! The all-or-nothing operations: `import` (features and groups) and `import_history` (events
-//! copied from another store).
+//! The all-or-nothing `import` of features and groups (copied history: `history_copies.rs`).
 //!
-//! Both WATCH every key they read, compute everything in Rust, then commit in one script inside
-//! MULTI/EXEC: either all of it is written or, when a watched key changed meanwhile, none of it
-//! is and the operation starts again.
+//! It WATCHes every key it reads, computes everything in Rust (payloads, and the events of the
+//! features and groups it changes), then commits in one script inside MULTI/EXEC: either all of
+//! it is written or, when a watched key changed meanwhile, none of it is and the import starts
+//! again.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use ramp_core::{Attribution, Feature, FeatureName, HistoryEvent, StoredGroup};
-use ramp_store::import::{events_to_copy, import_features, same_event, ImportTarget};
+use ramp_core::{Attribution, Feature, FeatureName, GroupName, StoredGroup};
+use ramp_store::import::{group_import_events, import_features, ImportTarget};
 use ramp_store::prepare::PreparedWrite;
 use ramp_store::{ImportSummary, ImportedFeature, StoreError};
 use redis::Value;
 
 use crate::events::{self, FullLists};
+use crate::group_events;
 use crate::payload;
 use crate::pool::Request;
-use crate::reply::{array, count, scored, unexpected, Stored};
+use crate::reply::{array, count, unexpected, Stored};
 use crate::scripts::eval;
 use crate::store::{contention, now, off_runtime, Shared};
 use crate::writes::{back_off, MAX_ATTEMPTS};
@@ -42,10 +43,18 @@ pub(crate) async fn import(
         .collect();
     names.sort();
     names.dedup();
-    let keys: Vec<String> = names
+    let mut watched: Vec<String> = names
         .iter()
         .map(|name| shared.keys.feature(name.as_str()))
         .collect();
+    let feature_count = watched.len();
+    if !groups.is_empty() {
+        // The groups' events are diffs against what is stored: any group write in between
+        // (whose event would start from the same version) makes the import start again.
+        watched.push(shared.keys.groups());
+        watched.push(shared.keys.group_versions());
+    }
+    let group_names: Vec<&str> = groups.iter().map(|group| group.name.as_str()).collect();
     let group_json = groups
         .iter()
         .map(|group| serde_json::to_string(group).map(|json| (group.name.as_str(), json)))
@@ -57,20 +66,32 @@ pub(crate) async fn import(
     for attempt in 0..MAX_ATTEMPTS {
         let mut connection = shared.pool.get().await?;
         let mut read = redis::pipe();
-        if keys.is_empty() {
-            // Only groups: nothing to watch, but the first request still checks the connection.
+        if watched.is_empty() {
+            // Nothing to watch, but the first request still checks the connection.
             read.cmd("PING").ignore();
         } else {
-            read.cmd("WATCH").arg(&keys).ignore();
-            for key in &keys {
+            read.cmd("WATCH").arg(&watched).ignore();
+            for key in &watched[..feature_count] {
                 read.get(key);
             }
+        }
+        if !groups.is_empty() {
+            read.cmd("HMGET")
+                .arg(shared.keys.groups())
+                .arg(&group_names);
         }
         read.ignore_errors();
         connection.set_watching(true);
         let reply = connection.first(CONTEXT, Request::Pipeline(&read)).await?;
+        let mut replies = array(reply, CONTEXT)?;
+        let stored_groups = if groups.is_empty() {
+            HashMap::new()
+        } else {
+            let values = array(replies.pop().ok_or_else(|| unexpected(CONTEXT))?, CONTEXT)?;
+            stored_groups(groups, values)
+        };
         let mut entries = Vec::with_capacity(names.len());
-        for (name, value) in names.iter().zip(array(reply, CONTEXT)?) {
+        for (name, value) in names.iter().zip(replies) {
             entries.push((name.clone(), Stored::from_reply(value, CONTEXT)?));
         }
         let now = now();
@@ -81,17 +102,24 @@ pub(crate) async fn import(
             + features
                 .iter()
                 .map(|feature| feature.state.users.len() * 16)
-                .sum::<usize>();
-        let (owned, attribution_owned) = (features.to_vec(), attribution.clone());
+                .sum::<usize>()
+            + group_json.iter().map(|(_, json)| json.len()).sum::<usize>();
+        let (owned, owned_groups, attribution_owned) =
+            (features.to_vec(), groups.to_vec(), attribution.clone());
         let computed = off_runtime(size, move || {
             let current = entries
                 .iter()
                 .map(|(name, stored)| (name.clone(), stored.feature(name)))
                 .collect();
-            prepare_all(&owned, current, &attribution_owned, now)
+            let (summary, prepared) = prepare_all(&owned, current, &attribution_owned, now)?;
+            let events = group_import_events(&owned_groups, &attribution_owned, now, |name| {
+                Ok(stored_groups.get(name).cloned().flatten())
+            })?;
+            let members: Vec<String> = events.iter().map(group_events::encode).collect();
+            Ok::<_, StoreError>((summary, prepared, members))
         })
         .await?;
-        let (mut summary, prepared) = match computed {
+        let (mut summary, prepared, group_members) = match computed {
             Ok(computed) => computed,
             Err(error) => {
                 connection.unwatch().await;
@@ -106,6 +134,7 @@ pub(crate) async fn import(
             shared.keys.global_events(),
             shared.keys.groups(),
             shared.keys.group_versions(),
+            shared.keys.group_events(),
         ]
         .into_iter()
         .chain(prepared.iter().flat_map(|write| {
@@ -121,7 +150,9 @@ pub(crate) async fn import(
             .arg(shared.url.history_limit)
             .arg(shared.keys.channel())
             .arg(&shared.origin)
-            .arg(group_json.len());
+            .arg(group_json.len())
+            .arg(group_members.len())
+            .arg(now.timestamp_micros());
         for write in &prepared {
             script
                 .arg(write.name.as_str())
@@ -131,6 +162,9 @@ pub(crate) async fn import(
         }
         for (name, json) in &group_json {
             script.arg(*name).arg(json);
+        }
+        for member in &group_members {
+            script.arg(member);
         }
         let mut transaction = redis::pipe();
         transaction.atomic().add_command(script);
@@ -152,89 +186,23 @@ pub(crate) async fn import(
     Err(contention("the imported features", MAX_ATTEMPTS))
 }
 
-pub(crate) async fn import_history(
-    shared: &Shared,
-    events: &[HistoryEvent],
-) -> Result<usize, StoreError> {
-    const CONTEXT: &str = "importing history";
-    if events.is_empty() {
-        return Ok(0);
-    }
-    let mut features: Vec<&str> = events.iter().map(|event| event.subject.name()).collect();
-    features.sort();
-    features.dedup();
-    let global = shared.keys.global_events();
-    let mut watched: Vec<String> = vec![global.clone()];
-    watched.extend(features.iter().map(|name| shared.keys.events(name)));
-    let limit = shared.url.history_limit;
-    for attempt in 0..MAX_ATTEMPTS {
-        let mut connection = shared.pool.get().await?;
-        let mut read = redis::pipe();
-        read.cmd("WATCH").arg(&watched).ignore();
-        for key in &watched {
-            read.cmd("ZRANGE").arg(key).arg(0).arg(-1).arg("WITHSCORES");
-        }
-        connection.set_watching(true);
-        let reply = connection.first(CONTEXT, Request::Pipeline(&read)).await?;
-        let mut stored: Vec<HistoryEvent> = Vec::new();
-        // Per feature: the ids its set holds, to know which copies would be trimmed at once.
-        let mut ids: HashMap<&str, Vec<u64>> = HashMap::new();
-        for (index, set) in array(reply, CONTEXT)?.into_iter().enumerate() {
-            for (member, score) in scored(set, CONTEXT)? {
-                if let Some(event) = events::decode(&member, score) {
-                    if index > 0 {
-                        ids.entry(features[index - 1]).or_default().push(event.id);
-                    }
-                    stored.push(event);
-                }
-            }
-        }
-        let mut added = events_to_copy(events, |event| {
-            Ok(stored.iter().any(|other| same_event(other, event)))
-        })?;
-        // A copy older than the newest `limit` events of its feature would be trimmed as soon
-        // as it is added (the gem keeps only those): skip it, so copying twice adds nothing.
-        added.retain(|event| {
-            let id = event.time.timestamp_micros().max(0) as u64;
-            let newer_stored = ids
-                .get(event.subject.name())
-                .map_or(0, |ids| ids.iter().filter(|other| **other > id).count());
-            let newer_copied = events
-                .iter()
-                .filter(|other| other.subject == event.subject && other.time > event.time)
-                .count();
-            newer_stored + newer_copied < limit
-        });
-        if added.is_empty() {
-            connection.unwatch().await;
-            return Ok(0);
-        }
-        let keys = std::iter::once(global.clone())
-            .chain(
-                added
-                    .iter()
-                    .map(|event| shared.keys.events(event.subject.name())),
-            )
-            .collect::<Vec<_>>();
-        let mut script = eval(&shared.scripts.import_history, &keys);
-        script.arg(added.len()).arg(limit);
-        for event in &added {
-            let member = events::encode(event, &FullLists::default(), &FullLists::default());
-            script.arg(event.time.timestamp_micros().max(1)).arg(member);
-        }
-        let mut transaction = redis::pipe();
-        transaction.atomic().add_command(script);
-        let reply = connection
-            .commit(CONTEXT, Request::Pipeline(&transaction))
-            .await?;
-        connection.set_watching(false);
-        if reply == Value::Nil {
-            back_off(attempt).await;
-            continue;
-        }
-        return Ok(added.len());
-    }
-    Err(contention("the history", MAX_ATTEMPTS))
+/// The stored version of each imported group, from the `HMGET` of their names (`None`: no
+/// such group, or JSON that cannot be read, which `groups()` does not list either).
+fn stored_groups(
+    groups: &[StoredGroup],
+    values: Vec<Value>,
+) -> HashMap<GroupName, Option<StoredGroup>> {
+    groups
+        .iter()
+        .zip(values)
+        .map(|(group, value)| {
+            let stored = match value {
+                Value::BulkString(json) => serde_json::from_slice(&json).ok(),
+                _ => None,
+            };
+            (group.name.clone(), stored)
+        })
+        .collect()
 }
 
 /// Applies every imported state in order to what is stored (a name imported twice sees its
@@ -274,7 +242,7 @@ impl ImportTarget for Encoding {
         self.prepared.push(Prepared {
             name: write.feature.name.clone(),
             payload: payload::encode(&write.feature),
-            member: events::encode(&write.event, &self.before, &after),
+            member: events::encode(&write.feature.name, &write.event, &self.before, &after),
         });
         self.current
             .insert(write.feature.name.clone(), Some(write.feature));

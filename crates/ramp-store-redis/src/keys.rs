@@ -42,6 +42,15 @@ impl Keys {
         format!("{}feature:_global_:logging:events", self.prefix)
     }
 
+    /// `{prefix}ramp:group-events`: stored groups' history, a sorted set like the gem's (score
+    /// minus the event id, trimmed to `history_limit`) whose members are Ramp's own event JSON
+    /// without the id. Kept apart from the gem's sets because the gem would read a group's
+    /// event as a feature's (or fail on its unknown keys), and under `ramp:`, which it never
+    /// reads; ids are unique across this set and the gem's global set.
+    pub(crate) fn group_events(&self) -> String {
+        format!("{}ramp:group-events", self.prefix)
+    }
+
     /// `{prefix}ramp:version`: the store version, a counter every change increments.
     pub(crate) fn version(&self) -> String {
         format!("{}ramp:version", self.prefix)

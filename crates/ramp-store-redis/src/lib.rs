@@ -12,7 +12,8 @@
 //! - Every write is atomic over all the keys it touches (WATCH on the payload it read, then one
 //!   script in MULTI/EXEC), so Ramp writers never lose updates, to each other or to Ruby ones.
 //! - History is the gem's logging format (`logging: { global: true }`), so the gem's tools list
-//!   Ramp's changes and Ramp lists the gem's.
+//!   Ramp's changes and Ramp lists the gem's. Stored groups' edits, which the gem has no notion
+//!   of, are recorded apart in `{prefix}ramp:group-events`, with ids unique across both.
 //! - Subscribers hear of this process's changes at once, of other Ramp processes' through Pub/Sub,
 //!   and of Ruby applications' within `POLL_INTERVAL`.
 //!
@@ -33,7 +34,10 @@ mod credentials;
 mod error;
 mod events;
 pub mod gem_format;
+mod group_events;
 mod groups;
+mod history_copies;
+mod history_reads;
 mod imports;
 mod keys;
 mod payload;

@@ -89,16 +89,22 @@ local function registry_remove(registry_key, name)
   if found then redis.call('SET', registry_key, table.concat(kept, ',')) end
 end
 
--- An id no event in either set has; with `after_newest`, also above every global id, so new
--- events always page after older ones whatever the writers' clocks say.
-local function allocate_id(global_key, feature_key, wanted, after_newest)
+-- An id no event has in the gem's global set, Ramp's group set or `own_key` (the event's
+-- feature set), so `history_event(id)` finds one event; with `after_newest`, also above every
+-- id in the global and group sets, so new events always page after older ones whatever the
+-- writers' clocks say.
+local function allocate_id(global_key, group_key, own_key, wanted, after_newest)
   local id = wanted
   if after_newest then
-    local newest = redis.call('ZRANGE', global_key, 0, 0, 'WITHSCORES')
-    if newest[2] and -tonumber(newest[2]) >= id then id = -tonumber(newest[2]) + 1 end
+    for _, key in ipairs({global_key, group_key}) do
+      local newest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+      if newest[2] and -tonumber(newest[2]) >= id then id = -tonumber(newest[2]) + 1 end
+    end
   end
-  while redis.call('ZCOUNT', global_key, integer(-id), integer(-id)) > 0
-    or redis.call('ZCOUNT', feature_key, integer(-id), integer(-id)) > 0 do
+  local function taken(key)
+    return redis.call('ZCOUNT', key, integer(-id), integer(-id)) > 0
+  end
+  while taken(global_key) or taken(group_key) or taken(own_key) do
     id = id + 1
   end
   return id
@@ -111,6 +117,12 @@ local function add_event(global_key, feature_key, member, id, limit)
   redis.call('ZREMRANGEBYRANK', feature_key, limit, -1)
   redis.call('ZADD', global_key, score, member)
   redis.call('ZREMRANGEBYRANK', global_key, limit, -1)
+end
+
+-- A group's event: only in Ramp's group set (never where the gem reads), trimmed likewise.
+local function add_group_event(group_key, member, id, limit)
+  redis.call('ZADD', group_key, integer(-id), member)
+  redis.call('ZREMRANGEBYRANK', group_key, limit, -1)
 end
 
 local function publish(channel, version, feature, origin)
@@ -165,7 +177,8 @@ end
 "#;
 
 /// Completes one feature write or deletion, right after the SET or DEL of its payload in the
-/// same MULTI/EXEC. KEYS: payload, registry, version, digests, feature events, global events.
+/// same MULTI/EXEC. KEYS: payload, registry, version, digests, feature events, global events,
+/// group events (read only, for unique ids).
 /// ARGV: name, mode (`set`|`delete`), member, wanted id, history limit, channel, origin.
 /// Returns `{version, event id}`.
 const WRITE_FEATURE: &str = r#"
@@ -178,7 +191,7 @@ else
   redis.call('HSET', KEYS[4], name, digest(KEYS[1]))
 end
 local version = redis.call('INCR', KEYS[3])
-local id = allocate_id(KEYS[6], KEYS[5], tonumber(ARGV[4]), true)
+local id = allocate_id(KEYS[6], KEYS[7], KEYS[5], tonumber(ARGV[4]), true)
 add_event(KEYS[6], KEYS[5], ARGV[3], id, ARGV[5])
 publish(ARGV[6], version, name, ARGV[7])
 return {version, id}
@@ -213,20 +226,26 @@ end
 return {version, changed, features, redis.call('HGETALL', KEYS[4])}
 "#;
 
-/// Checks a stored group's version and writes or deletes it, as one atomic step. KEYS:
-/// groups, version, group versions. ARGV: name, JSON (empty to delete), channel, origin,
-/// expected version (empty: any). A group without a recorded version (written before Ramp kept
-/// them) is at version 1. Returns `{0, new version}`, `{1, actual version}` when the expected
-/// version is not the group's, or `{2, 0}` when deleting a missing group.
+/// Checks a stored group's version, writes or deletes it and records its event, as one atomic
+/// step. The event was computed in Rust from the group at `version read`: the script writes
+/// only if the group is still at that version, so every event starts where the previous ended.
+/// KEYS: groups, version, group versions, global events, group events. ARGV: name, JSON (empty
+/// to delete), channel, origin, expected version (empty: any), version read, event member
+/// (empty: nothing to record), wanted id, history limit. A group without a recorded version
+/// (written before Ramp kept them) is at version 1. Returns `{0, new version, event id (0:
+/// none)}`, `{1, actual version, 0}` when the expected version is not the group's, `{2, 0, 0}`
+/// when deleting a missing group, or `{3, actual version, 0}` when the group changed since it
+/// was read (read again and retry).
 const WRITE_GROUP: &str = r#"
 local name, json = ARGV[1], ARGV[2]
 local actual = 0
 if redis.call('HEXISTS', KEYS[1], name) == 1 then
   actual = tonumber(redis.call('HGET', KEYS[3], name) or '1') or 1
 end
-if ARGV[5] ~= '' and tonumber(ARGV[5]) ~= actual then return {1, actual} end
+if ARGV[5] ~= '' and tonumber(ARGV[5]) ~= actual then return {1, actual, 0} end
+if tonumber(ARGV[6]) ~= actual then return {3, actual, 0} end
 if json == '' then
-  if actual == 0 then return {2, 0} end
+  if actual == 0 then return {2, 0, 0} end
   redis.call('HDEL', KEYS[1], name)
   redis.call('HDEL', KEYS[3], name)
 end
@@ -235,8 +254,13 @@ if json ~= '' then
   redis.call('HSET', KEYS[1], name, json)
   redis.call('HSET', KEYS[3], name, integer(version))
 end
+local id = 0
+if ARGV[7] ~= '' then
+  id = allocate_id(KEYS[4], KEYS[5], KEYS[5], tonumber(ARGV[8]), true)
+  add_group_event(KEYS[5], ARGV[7], id, ARGV[9])
+end
 publish(ARGV[3], version, nil, ARGV[4])
-return {0, version}
+return {0, version, id}
 "#;
 
 /// Reads every stored group and the group versions at one moment. KEYS: groups, group
@@ -245,41 +269,66 @@ const READ_GROUPS: &str = r#"
 return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}
 "#;
 
+/// Reads one stored group and its version at one moment. KEYS: groups, group versions. ARGV:
+/// name. Returns `{version, JSON}`: `{0, ''}` when there is no such group; a group without a
+/// recorded version is at 1, as in `WRITE_GROUP`.
+const READ_GROUP: &str = r#"
+local json = redis.call('HGET', KEYS[1], ARGV[1])
+if not json then return {0, ''} end
+return {tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '1') or 1, json}
+"#;
+
 /// Commits an import. KEYS: registry, version, digests, global events, groups, group versions,
-/// then a payload key and an events key per feature. ARGV: feature count, history limit, channel, origin,
-/// group count, then name, payload, member, wanted id per feature, then name, JSON per group.
-/// Returns `{version, {event ids}}`.
+/// group events, then a payload key and an events key per feature. ARGV: feature count, history
+/// limit, channel, origin, group count, group event count, wanted id of the groups' events,
+/// then name, payload, member, wanted id per feature, then name, JSON per group, then the
+/// member of each group event. Returns `{version, {feature event ids}, {group event ids}}`.
 const IMPORT: &str = r#"
 local count, limit, groups = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[5])
-local names, ids = {}, {}
+local group_events, group_wanted = tonumber(ARGV[6]), tonumber(ARGV[7])
+local names, ids, group_ids = {}, {}, {}
 for i = 0, count - 1 do
-  local payload_key, events_key = KEYS[7 + 2 * i], KEYS[8 + 2 * i]
-  local name = ARGV[6 + 4 * i]
-  redis.call('SET', payload_key, ARGV[7 + 4 * i])
+  local payload_key, events_key = KEYS[8 + 2 * i], KEYS[9 + 2 * i]
+  local name = ARGV[8 + 4 * i]
+  redis.call('SET', payload_key, ARGV[9 + 4 * i])
   redis.call('HSET', KEYS[3], name, digest(payload_key))
   names[#names + 1] = name
-  local id = allocate_id(KEYS[4], events_key, tonumber(ARGV[9 + 4 * i]), true)
-  add_event(KEYS[4], events_key, ARGV[8 + 4 * i], id, limit)
+  local id = allocate_id(KEYS[4], KEYS[7], events_key, tonumber(ARGV[11 + 4 * i]), true)
+  add_event(KEYS[4], events_key, ARGV[10 + 4 * i], id, limit)
   ids[#ids + 1] = id
 end
 registry_add(KEYS[1], names)
 local version = redis.call('INCR', KEYS[2])
-local base = 6 + 4 * count
+local base = 8 + 4 * count
 for j = 0, groups - 1 do
   redis.call('HSET', KEYS[5], ARGV[base + 2 * j], ARGV[base + 2 * j + 1])
   redis.call('HSET', KEYS[6], ARGV[base + 2 * j], integer(version))
 end
+base = base + 2 * groups
+for k = 0, group_events - 1 do
+  local id = allocate_id(KEYS[4], KEYS[7], KEYS[7], group_wanted, true)
+  add_group_event(KEYS[7], ARGV[base + k], id, limit)
+  group_ids[#group_ids + 1] = id
+end
 publish(ARGV[3], version, nil, ARGV[4])
-return {version, ids}
+return {version, ids, group_ids}
 "#;
 
-/// Appends copied events at their own times. KEYS: global events, then the events key of each
-/// event. ARGV: event count, history limit, then wanted id and member per event. Returns ids.
+/// Appends copied events at their own times. KEYS: global events, group events, then the events
+/// key of each feature event (the group events key again for a group's). ARGV: event count,
+/// history limit, then kind (`f`: a feature's, `g`: a group's), wanted id and member per event.
+/// Returns ids.
 const IMPORT_HISTORY: &str = r#"
 local ids = {}
 for i = 1, tonumber(ARGV[1]) do
-  local id = allocate_id(KEYS[1], KEYS[1 + i], tonumber(ARGV[1 + 2 * i]), false)
-  add_event(KEYS[1], KEYS[1 + i], ARGV[2 + 2 * i], id, ARGV[2])
+  local kind, wanted, member = ARGV[3 * i], tonumber(ARGV[3 * i + 1]), ARGV[3 * i + 2]
+  local own_key = KEYS[2 + i]
+  local id = allocate_id(KEYS[1], KEYS[2], own_key, wanted, false)
+  if kind == 'g' then
+    add_group_event(KEYS[2], member, id, ARGV[2])
+  else
+    add_event(KEYS[1], own_key, member, id, ARGV[2])
+  end
   ids[#ids + 1] = id
 end
 return ids
@@ -292,6 +341,7 @@ pub(crate) struct Scripts {
     pub(crate) snapshot: String,
     pub(crate) write_group: String,
     pub(crate) read_groups: String,
+    pub(crate) read_group: String,
     pub(crate) import: String,
     pub(crate) import_history: String,
 }
@@ -304,6 +354,7 @@ impl Scripts {
             snapshot: with_common(SNAPSHOT),
             write_group: with_common(WRITE_GROUP),
             read_groups: with_common(READ_GROUPS),
+            read_group: with_common(READ_GROUP),
             import: with_common(IMPORT),
             import_history: with_common(IMPORT_HISTORY),
         }

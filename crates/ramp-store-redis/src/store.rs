@@ -24,7 +24,9 @@ use crate::error::{gave_up, BACKEND};
 use crate::keys::Keys;
 use crate::pool::Pool;
 use crate::scripts::Scripts;
-use crate::{credentials, groups, imports, reads, watcher, writes, RedisUrl};
+use crate::{
+    credentials, groups, history_copies, history_reads, imports, reads, watcher, writes, RedisUrl,
+};
 
 /// A store in Redis, in the rollout gem's format, shareable with Ruby applications and with
 /// other Ramp processes.
@@ -245,15 +247,18 @@ impl Store for RedisStore {
         expected_version: Option<u64>,
         attribution: &Attribution,
     ) -> Result<AppliedGroup, StoreError> {
-        // TEMPORARY (replaced on the group-history-redis branch): no event recorded yet.
+        // NUL and the like: refused the same way by every backend, before any I/O.
         group.validate()?;
-        let _ = attribution;
-        let version =
-            groups::write_group(&self.shared, &group.name, Some(group), expected_version).await?;
-        Ok(AppliedGroup {
-            version,
-            event: None,
-        })
+        attribution.validate()?;
+        let (version, event) = groups::write_group(
+            &self.shared,
+            &group.name,
+            Some(group),
+            expected_version,
+            attribution,
+        )
+        .await?;
+        Ok(AppliedGroup { version, event })
     }
 
     async fn delete_group(
@@ -262,15 +267,11 @@ impl Store for RedisStore {
         expected_version: Option<u64>,
         attribution: &Attribution,
     ) -> Result<HistoryEvent, StoreError> {
-        // TEMPORARY (replaced on the group-history-redis branch): the event is not stored.
-        let group = StoredGroup {
-            name: name.clone(),
-            description: String::new(),
-            members: Vec::new(),
-            rules: Vec::new(),
-        };
-        groups::write_group(&self.shared, name, None, expected_version).await?;
-        ramp_store::prepare::group_deletion_event(&group, attribution, chrono::Utc::now())
+        attribution.validate()?;
+        let (_, event) =
+            groups::write_group(&self.shared, name, None, expected_version, attribution).await?;
+        // A deletion always records what the group held.
+        event.ok_or_else(|| crate::reply::unexpected("deleting a stored group"))
     }
 
     async fn import(
@@ -283,22 +284,22 @@ impl Store for RedisStore {
     }
 
     async fn import_history(&self, events: &[HistoryEvent]) -> Result<usize, StoreError> {
-        imports::import_history(&self.shared, events).await
+        history_copies::import_history(&self.shared, events).await
     }
 
     async fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEvent>, StoreError> {
-        reads::history(&self.shared, query).await
+        history_reads::history(&self.shared, query).await
     }
 
     async fn history_event(&self, id: u64) -> Result<Option<HistoryEvent>, StoreError> {
-        reads::history_event(&self.shared, id).await
+        history_reads::history_event(&self.shared, id).await
     }
 
     async fn latest_events(
         &self,
         features: &[FeatureName],
     ) -> Result<HashMap<FeatureName, HistoryEvent>, StoreError> {
-        reads::latest_events(&self.shared, features).await
+        history_reads::latest_events(&self.shared, features).await
     }
 
     async fn credentials(&self) -> Result<Vec<Credential>, StoreError> {

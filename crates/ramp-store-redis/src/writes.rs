@@ -118,7 +118,12 @@ fn compute(
         return Ok(Outcome::Unchanged(feature));
     };
     let payload = payload::encode(&write.feature);
-    let member = events::encode(&write.event, &before, &FullLists::of(Some(&write.feature)));
+    let member = events::encode(
+        name,
+        &write.event,
+        &before,
+        &FullLists::of(Some(&write.feature)),
+    );
     Ok(Outcome::Write {
         feature: write.feature,
         event: write.event,
@@ -145,8 +150,12 @@ pub(crate) async fn delete(
                 .ok_or_else(|| StoreError::feature_not_found(owned_name.as_str()))?;
             check_version(&owned_name, Some(&feature), expected_version)?;
             let event = deletion_event(&feature, &owned_attribution, now);
-            let member =
-                events::encode(&event, &FullLists::of(Some(&feature)), &FullLists::empty());
+            let member = events::encode(
+                &owned_name,
+                &event,
+                &FullLists::of(Some(&feature)),
+                &FullLists::empty(),
+            );
             Ok::<_, StoreError>((event, member))
         })
         .await?;
@@ -223,6 +232,7 @@ impl Commit<'_> {
                 keys.digests(),
                 keys.events(name),
                 keys.global_events(),
+                keys.group_events(),
             ],
         );
         script

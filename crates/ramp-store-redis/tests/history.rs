@@ -200,7 +200,7 @@ async fn gem_events_are_listed_paged_and_found() {
         .await
         .unwrap()
         .expect("found in its feature's set");
-    assert_eq!(found.feature, name("quiet"));
+    assert_eq!(found.feature(), Some(&name("quiet")));
     assert!(store
         .history_event(base as u64 + 5)
         .await
