@@ -58,10 +58,7 @@ impl FullLists {
             ListField::Users => self.users.as_ref(),
             ListField::ExcludedUsers => self.excluded_users.as_ref(),
             ListField::Groups => self.groups.as_ref(),
-<<<<<<< HEAD
-=======
             // A stored group's field: never in a feature's event, so never shown to the gem.
->>>>>>> group-history-redis
             ListField::Members => None,
         }
     }
@@ -119,11 +116,7 @@ pub(crate) fn encode(
         "update"
     };
     json!({
-<<<<<<< HEAD
-        "feature": event.subject.name(),
-=======
         "feature": feature.as_str(),
->>>>>>> group-history-redis
         "name": name,
         "data": {"before": old, "after": new},
         "context": context,
