@@ -14,6 +14,7 @@ mod common;
 mod browser {
     pub mod chromedriver;
     pub mod editing;
+    pub mod group_history;
     pub mod harness;
     pub mod owners;
     pub mod rollout;
@@ -28,7 +29,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use browser::harness::{Browser, Outcome, Scene};
-use browser::{editing, owners, rollout, screens, security, sorting, usability};
+use browser::{editing, group_history, owners, rollout, screens, security, sorting, usability};
 use common::TestServer;
 use futures::FutureExt;
 use reqwest::Method;
@@ -133,6 +134,12 @@ async fn the_ui_in_a_real_browser() {
         .run(
             "group name read-only when editing",
             owners::group_name_is_read_only_when_editing(s),
+        )
+        .await;
+    steps
+        .run(
+            "group edits read in history and undo",
+            group_history::group_edits_read_in_history_and_undo(s),
         )
         .await;
     steps

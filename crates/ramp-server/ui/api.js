@@ -203,6 +203,12 @@ export async function revert(name, eventId, version) {
   return (await request('POST', `${featurePath(name)}/revert`, { json, ifMatch: version })).data;
 }
 
+// Undoes only that event of a stored group, like `revert` for a feature.
+export async function revertGroup(name, eventId) {
+  const json = { event_id: eventId, scope: 'only_this_event' };
+  return (await request('POST', `/api/v1/groups/${encodeURIComponent(name)}/revert`, { json })).data;
+}
+
 // Groups
 
 export async function listGroups() {

@@ -1,5 +1,6 @@
 // History events in plain words ("alice changed percentage from 10 to 25"), shared by the
-// feature page's timeline and the global history, so both read the same.
+// feature page's timeline and the global history, so both read the same. A stored group's
+// events (`event.group` instead of `event.feature`) read the same way: "bo added 2 members".
 
 import { h, timeStamp, featureHref, formatCount, stageLabel, absoluteTime } from '../dom.js';
 import { showValue } from '../parse.js';
@@ -21,6 +22,9 @@ function membersWords(field, added, removed) {
   } else if (field === 'excluded_users') {
     if (added.length) words.push(`excluded ${count(added, 'user', 'users')}`);
     if (removed.length) words.push(`stopped excluding ${count(removed, 'user', 'users')}`);
+  } else if (field === 'members') {
+    if (added.length) words.push(`added ${count(added, 'member', 'members')}`);
+    if (removed.length) words.push(`removed ${count(removed, 'member', 'members')}`);
   } else if (field === 'groups') {
     if (added.length) words.push(`added ${added.length === 1 ? 'group' : 'groups'} ${added.join(', ')}`);
     if (removed.length) words.push(`removed ${removed.length === 1 ? 'group' : 'groups'} ${removed.join(', ')}`);
@@ -30,9 +34,25 @@ function membersWords(field, added, removed) {
   return words;
 }
 
+// A stored rule as people write it: `plan in [pro, team]`, `age >= 18`.
+function ruleText({ attribute, operator, value }) {
+  const symbol = { at_least: '>=', below: '<' }[operator] || operator;
+  return `${attribute} ${symbol} ${Array.isArray(value) ? `[${value.join(', ')}]` : value}`;
+}
+
+function rulesText(rules) {
+  return Array.isArray(rules) && rules.length ? rules.map(ruleText).join('; ') : 'none';
+}
+
 function valueWords({ field, before, after }) {
   if (field === 'percentage') return `changed percentage from ${before ?? 0} to ${after ?? 0}`;
   if (field === 'stage') return `moved stage from ${stageLabel(before)} to ${stageLabel(after)}`;
+  if (field === 'rules') return `changed rules from ${rulesText(before)} to ${rulesText(after)}`;
+  if (field === 'description') {
+    if (!before) return `set description to ${quote(after)}`;
+    if (!after) return `removed description (was ${quote(before)})`;
+    return `changed description from ${quote(before)} to ${quote(after)}`;
+  }
   const key = field.startsWith('data.') ? field.slice(5) : field;
   if (before === null || before === undefined) return `set ${key} to ${quote(after)}`;
   if (after === null || after === undefined) return `removed ${key} (was ${quote(before)})`;
@@ -44,10 +64,17 @@ function joinWords(parts) {
   return `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
 }
 
+/** What an event changed: `feature` or `group`. */
+export const subjectNoun = (event) => (event.group !== undefined ? 'group' : 'feature');
+
+/** The name of the feature or group an event changed. */
+export const subjectName = (event) => event.group ?? event.feature;
+
 // "alice's change of 29 Nov 2025, 10:04", or "their own change ..." when the same person.
 function whoseChange(event, undone) {
   const whose = undone.actor === event.actor ? 'their own' : `${undone.actor}’s`;
-  const what = { created: 'creation of the feature', deleted: 'deletion of the feature' }[undone.action] || 'change';
+  const noun = subjectNoun(event);
+  const what = { created: `creation of the ${noun}`, deleted: `deletion of the ${noun}` }[undone.action] || 'change';
   return `${whose} ${what} of ${absoluteTime(undone.time)}`;
 }
 
@@ -59,12 +86,13 @@ function changeWords(event) {
 /** The event as one sentence, starting with who did it. */
 export function describeEvent(event) {
   const undone = event.undoes;
+  const noun = subjectNoun(event);
   if (event.action === 'created') {
     // A feature re-created by undoing its deletion is restored, not new.
-    return undone ? `${event.actor} restored the feature (undid ${whoseChange(event, undone)})` : `${event.actor} created the feature`;
+    return undone ? `${event.actor} restored the ${noun} (undid ${whoseChange(event, undone)})` : `${event.actor} created the ${noun}`;
   }
   if (event.action === 'deleted') {
-    return undone ? `${event.actor} deleted the feature (undid ${whoseChange(event, undone)})` : `${event.actor} deleted the feature`;
+    return undone ? `${event.actor} deleted the ${noun} (undid ${whoseChange(event, undone)})` : `${event.actor} deleted the ${noun}`;
   }
   const parts = changeWords(event);
   const changed = parts.length ? joinWords(parts) : 'saved without changing anything';
@@ -89,7 +117,7 @@ function memberDetails(event) {
   const lists = (event.changes || []).filter((change) => change.kind === 'members' && change.field !== 'groups');
   const shown = [];
   for (const change of lists) {
-    const label = change.field === 'users' ? ['Added', 'Removed'] : ['Excluded', 'No longer excluded'];
+    const label = change.field === 'excluded_users' ? ['Excluded', 'No longer excluded'] : ['Added', 'Removed'];
     if (change.added.length) shown.push([label[0], change.added]);
     if (change.removed.length) shown.push([label[1], change.removed]);
   }
@@ -116,7 +144,7 @@ export function eventItem(event, { showFeature = false, onRevert = null } = {}) 
   },
     h('div', { class: 'event-body' },
       h('p', { class: 'event-text' },
-        showFeature ? h('a', { href: featureHref(event.feature), class: 'event-feature', text: event.feature }) : null,
+        showFeature ? subjectLink(event) : null,
         showFeature ? ': ' : null,
         h('span', { text: sentence })),
       h('p', { class: 'event-meta' }, timeStamp(event.time),
@@ -133,12 +161,24 @@ export function eventItem(event, { showFeature = false, onRevert = null } = {}) 
     }) : null);
 }
 
+// The feature's page, or (a group has no page of its own) the group's history.
+function subjectLink(event) {
+  if (event.group === undefined) {
+    return h('a', { href: featureHref(event.feature), class: 'event-feature', text: event.feature });
+  }
+  return h('a', {
+    href: `#/history?group=${encodeURIComponent(event.group)}`, class: 'event-feature event-group', text: `group ${event.group}`,
+  });
+}
+
 /** What reverting an event will do, for the confirmation question. */
 export function revertQuestion(event, sentence) {
+  const noun = subjectNoun(event);
+  const name = subjectName(event);
   if (event.action === 'created') {
-    return `Undo “${sentence}”? Reverting the creation deletes the feature “${event.feature}” (its history is kept).`;
+    return `Undo “${sentence}”? Reverting the creation deletes the ${noun} “${name}” (its history is kept).`;
   }
-  if (event.action === 'deleted') return `Undo “${sentence}”? The feature “${event.feature}” comes back as it was.`;
+  if (event.action === 'deleted') return `Undo “${sentence}”? The ${noun} “${name}” comes back as it was.`;
   if (event.undoes) return `Undo “${sentence}”? That change comes back; changes made after it stay.`;
   return `Undo “${sentence}”? Only this change is undone; changes made after it stay.`;
 }

@@ -31,7 +31,7 @@ export function mount(root, { canEdit }) {
 
   function render(groups) {
     if (!groups.length) {
-      replaceChildren(tbody, h('tr', { class: 'empty' }, h('td', { colspan: 6, text: 'No stored groups yet.' })));
+      replaceChildren(tbody, h('tr', { class: 'empty' }, h('td', { colspan: 7, text: 'No stored groups yet.' })));
       return;
     }
     replaceChildren(tbody, groups.map((group) => h('tr', { dataset: { group: group.name } },
@@ -45,6 +45,10 @@ export function mount(root, { canEdit }) {
       tableCell('Used by', group.used_by.length
         ? h('ul', { class: 'plain-list' }, group.used_by.map((name) => h('li', {}, h('a', { href: featureHref(name), text: name }))))
         : h('span', { class: 'muted', text: 'No feature' })),
+      tableCell('History', h('a', {
+        class: 'group-history small-text', href: `#/history?group=${encodeURIComponent(group.name)}`,
+        text: 'History', 'aria-label': `History of group ${group.name}`,
+      })),
       canEdit ? tableCell('Actions', h('div', { class: 'row-actions' },
         h('button', { type: 'button', class: 'edit-group secondary small', text: 'Edit', 'aria-label': `Edit group ${group.name}`,
           onclick: () => form.edit(group) }),
@@ -75,7 +79,7 @@ export function mount(root, { canEdit }) {
     error,
     h('div', { class: 'table-scroll' }, h('table', { id: 'groups-table', class: 'data-table stack-on-phone' },
       h('caption', { class: 'visually-hidden', text: 'Stored groups' }),
-      h('thead', {}, h('tr', {}, ['Name', 'Description', 'Members', 'Rules', 'Used by', canEdit ? 'Actions' : null]
+      h('thead', {}, h('tr', {}, ['Name', 'Description', 'Members', 'Rules', 'Used by', 'History', canEdit ? 'Actions' : null]
         .filter(Boolean).map((title) => h('th', { scope: 'col', text: title })))),
       tbody)),
     form?.element,

@@ -1,11 +1,11 @@
-// The global audit log in plain words, filtered by feature, actor and date range, with
-// "Load more" paging and (for admins) revert.
+// The global audit log in plain words, filtered by feature (or stored group), actor and date
+// range, with "Load more" paging and (for admins) revert.
 
 import * as api from '../api.js';
 import {
   h, appendChildren, replaceChildren, field, errorBox, showError, clearError, confirmAction, notify, debounce, whileBusy,
 } from '../dom.js';
-import { eventItem, revertQuestion } from './event-words.js';
+import { eventItem, revertQuestion, subjectName, subjectNoun } from './event-words.js';
 
 const PAGE_SIZE = 50;
 
@@ -23,6 +23,7 @@ export function mount(root, { canEdit, query }) {
 
   const feature = h('input', { id: 'history-feature', list: 'history-feature-names', autocomplete: 'off', value: query.get('feature') || '' });
   const names = h('datalist', { id: 'history-feature-names' });
+  const group = h('input', { id: 'history-group', autocomplete: 'off', value: query.get('group') || '' });
   const actor = h('input', { id: 'history-actor', autocomplete: 'off', value: query.get('actor') || '' });
   const since = h('input', { id: 'history-since', type: 'date' });
   const until = h('input', { id: 'history-until', type: 'date' });
@@ -30,10 +31,10 @@ export function mount(root, { canEdit, query }) {
   const error = errorBox('history-error');
   const list = h('ol', { id: 'global-history', class: 'timeline' });
   const more = h('button', { id: 'history-more', type: 'button', class: 'secondary', text: 'Load more', hidden: true });
-  const inputs = { feature, actor, since, until };
+  const inputs = { feature, group, actor, since, until };
 
   function filters() {
-    const chosen = { feature: feature.value.trim(), actor: actor.value.trim() };
+    const chosen = { feature: feature.value.trim(), group: group.value.trim(), actor: actor.value.trim() };
     if (since.value) chosen.since = dayStart(since.value).toISOString();
     if (until.value) chosen.until = new Date(dayStart(until.value, 1).getTime() - 1).toISOString();
     return chosen;
@@ -79,10 +80,14 @@ export function mount(root, { canEdit, query }) {
     if (!await confirmAction(revertQuestion(event, sentence), { okLabel: 'Undo', danger: event.action === 'created' })) return;
     clearError(error, inputs);
     await whileBusy(button, async () => {
+      const name = subjectName(event);
+      const subject = subjectNoun(event) === 'group' ? `group ${name}` : name;
       try {
-        const result = await api.revert(event.feature, event.id);
-        if (result.outcome === 'deleted') notify(`Undone: ${event.feature} no longer exists.`);
-        else notify(result.event ? `Undone on ${event.feature}.` : `Nothing to undo: ${event.feature} already matches.`);
+        const result = event.group !== undefined
+          ? await api.revertGroup(event.group, event.id)
+          : await api.revert(event.feature, event.id);
+        if (result.outcome === 'deleted') notify(`Undone: ${subject} no longer exists.`);
+        else notify(result.event ? `Undone on ${subject}.` : `Nothing to undo: ${subject} already matches.`);
       } catch (failure) {
         showError(error, failure);
       }
@@ -95,6 +100,7 @@ export function mount(root, { canEdit, query }) {
     // The filters go into the address, so a filtered history can be bookmarked or shared.
     const params = new URLSearchParams();
     if (feature.value.trim()) params.set('feature', feature.value.trim());
+    if (group.value.trim()) params.set('group', group.value.trim());
     if (actor.value.trim()) params.set('actor', actor.value.trim());
     history.replaceState(null, '', `#/history${params.size ? `?${params}` : ''}`);
     load();
@@ -115,6 +121,7 @@ export function mount(root, { canEdit, query }) {
     h('div', { class: 'page-heading' }, h('h1', { text: 'History' })),
     h('form', { class: 'toolbar history-filters', onsubmit: submit },
       field('Feature', feature), names,
+      field('Group', group),
       field('Changed by', actor),
       field('From', since),
       field('To', until),
