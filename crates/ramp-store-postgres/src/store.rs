@@ -16,7 +16,7 @@ use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
 };
 use ramp_store::{
-    Applied, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
+    Applied, AppliedGroup, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
     ImportedFeature, Store, StoreError, VersionedGroup,
 };
 use tokio::sync::{broadcast, watch};
@@ -265,20 +265,33 @@ impl Store for PostgresStore {
         &self,
         group: &StoredGroup,
         expected_version: Option<u64>,
-    ) -> Result<u64, StoreError> {
-        // NUL and the like: refused the same way by every backend.
+        attribution: &Attribution,
+    ) -> Result<AppliedGroup, StoreError> {
+        // NUL and the like: refused the same way by every backend, before taking a connection
+        // (the write checks the group and the attribution again, as every backend does).
         group.validate()?;
-        self.timed(groups::put_group(&self.shared, group, expected_version))
-            .await
+        self.timed(groups::put_group(
+            &self.shared,
+            group,
+            expected_version,
+            attribution,
+        ))
+        .await
     }
 
     async fn delete_group(
         &self,
         name: &GroupName,
         expected_version: Option<u64>,
-    ) -> Result<(), StoreError> {
-        self.timed(groups::delete_group(&self.shared, name, expected_version))
-            .await
+        attribution: &Attribution,
+    ) -> Result<HistoryEvent, StoreError> {
+        self.timed(groups::delete_group(
+            &self.shared,
+            name,
+            expected_version,
+            attribution,
+        ))
+        .await
     }
 
     async fn import(
