@@ -1,5 +1,6 @@
-//! Writes of many features at once: `import` (features and stored groups, all or nothing) and
-//! `import_history` (events copied from another store, each kept once).
+//! Writes of many features at once: `import` (features and stored groups, all or nothing, with
+//! an event for each one changed; the groups' part is in `group_import.rs`) and
+//! `import_history` (events copied from another store, features' and groups', each kept once).
 //!
 //! Both send whole columns as arrays (`unnest`), so 10,000 features cost a handful of round
 //! trips rather than 10,000. They take their locks in the same order as single writes (feature
@@ -15,7 +16,7 @@ use ramp_store::{ImportSummary, ImportedFeature, StoreError};
 use tokio_postgres::types::{Json, ToSql};
 
 use crate::error::{commit_error, sql, unavailable};
-use crate::groups::stamp_imported_groups;
+use crate::group_import::{stamp_imported_groups, write_groups, WrittenGroups};
 use crate::rows::{decode_features, now, FEATURE_COLUMNS};
 use crate::store::Shared;
 use crate::writes::version_of;
@@ -27,9 +28,11 @@ const ROWS: &str = "unnest($1::text[], $2::float8[], $3::text[], $4::text[], $5:
     AS new (name, percentage, users, excluded_users, groups, data, stage, created_at,
         updated_at, version)";
 
-/// Events from column arrays, numbered in the order given.
-const EVENTS: &str = "unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],
-    $6::jsonb[]) WITH ORDINALITY AS event (feature, action, actor, time, comment, changes, position)";
+/// Events from column arrays, numbered in the order given. `feature` is the subject's name,
+/// whichever its kind (as in the table).
+const EVENTS: &str = "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+    $6::text[], $7::jsonb[])
+    WITH ORDINALITY AS event (subject, feature, action, actor, time, comment, changes, position)";
 
 /// How many times an import starts again because other writers created some of its new
 /// features first.
@@ -89,12 +92,13 @@ async fn import_once(
         changed: HashSet::new(),
         events: Vec::new(),
     };
-    let mut summary = import_features(features, attribution, now(), &mut working)?;
+    let now = now();
+    let mut summary = import_features(features, attribution, now, &mut working)?;
     summary.groups = groups.len();
     let WorkingCopy {
         stored,
         changed,
-        events,
+        mut events,
     } = working;
 
     let (updated, created): (Vec<&Feature>, Vec<&Feature>) = stored
@@ -116,7 +120,15 @@ async fn import_once(
     if inserted < created.len() as u64 {
         return Ok(None);
     }
-    let group_names = write_groups(&transaction, groups).await?;
+    let Some(WrittenGroups {
+        names: group_names,
+        events: group_events,
+    }) = write_groups(&transaction, groups, attribution, now).await?
+    else {
+        return Ok(None);
+    };
+    // Features' events first, then groups', as the memory store records them.
+    events.extend(group_events);
     // The version last among the locks, and before the history rows, so their ids follow
     // commit order.
     let bumped = transaction
@@ -132,8 +144,9 @@ async fn import_once(
     let version = version_of(bumped.try_get(0))?;
     stamp_imported_groups(&transaction, &group_names, version).await?;
     let insert_events = format!(
-        "INSERT INTO history (feature, action, actor, time, comment, changes)
-         SELECT feature, action, actor, time, comment, changes FROM {EVENTS} ORDER BY position"
+        "INSERT INTO history (subject, feature, action, actor, time, comment, changes)
+         SELECT subject, feature, action, actor, time, comment, changes FROM {EVENTS}
+         ORDER BY position"
     );
     write_events(&transaction, &insert_events, &events).await?;
     transaction
@@ -165,7 +178,7 @@ impl ImportTarget for WorkingCopy {
     }
 }
 
-/// Copied events, oldest first, in one transaction; those already here (same feature, action,
+/// Copied events, oldest first, in one transaction; those already here (same subject, action,
 /// actor and time to the microsecond) are skipped, as are repeats within `events`.
 pub(crate) async fn import_history(
     shared: &Shared,
@@ -183,15 +196,16 @@ pub(crate) async fn import_history(
         .await
         .map_err(sql("locking the store for a history import"))?;
     let statement = format!(
-        "INSERT INTO history (feature, action, actor, time, comment, changes)
-         SELECT feature, action, actor, time, comment, changes FROM (
-             SELECT DISTINCT ON (feature, action, actor, time) * FROM {EVENTS}
-             ORDER BY feature, action, actor, time, position
+        "INSERT INTO history (subject, feature, action, actor, time, comment, changes)
+         SELECT subject, feature, action, actor, time, comment, changes FROM (
+             SELECT DISTINCT ON (subject, feature, action, actor, time) * FROM {EVENTS}
+             ORDER BY subject, feature, action, actor, time, position
          ) AS copied
          WHERE NOT EXISTS (
              SELECT FROM history AS stored
-             WHERE stored.feature = copied.feature AND stored.action = copied.action
-                 AND stored.actor = copied.actor AND stored.time = copied.time)
+             WHERE stored.subject = copied.subject AND stored.feature = copied.feature
+                 AND stored.action = copied.action AND stored.actor = copied.actor
+                 AND stored.time = copied.time)
          ORDER BY position"
     );
     let added = write_events(&transaction, &statement, events).await?;
@@ -265,35 +279,6 @@ async fn write_features(
         .map_err(sql("writing imported features"))
 }
 
-/// Creates or replaces `groups`; when a name comes twice the last one wins, as in memory.
-/// Returns the names written, whose rows this transaction now holds locked, for
-/// `stamp_imported_groups` once the store version is bumped.
-async fn write_groups<'group>(
-    transaction: &deadpool_postgres::Transaction<'_>,
-    groups: &'group [StoredGroup],
-) -> Result<Vec<&'group str>, StoreError> {
-    if groups.is_empty() {
-        return Ok(Vec::new());
-    }
-    // Sorted by name (the lock order) and without repeats (one statement may not upsert a row
-    // twice).
-    let last: BTreeMap<&str, &StoredGroup> = groups
-        .iter()
-        .map(|group| (group.name.as_str(), group))
-        .collect();
-    let names: Vec<&str> = last.keys().copied().collect();
-    let bodies: Vec<Json<&StoredGroup>> = last.values().map(|group| Json(*group)).collect();
-    transaction
-        .execute(
-            "INSERT INTO groups (name, body) SELECT * FROM unnest($1::text[], $2::jsonb[])
-             ON CONFLICT (name) DO UPDATE SET body = excluded.body",
-            &[&names, &bodies],
-        )
-        .await
-        .map_err(sql("writing imported groups"))?;
-    Ok(names)
-}
-
 /// Runs `statement` over `events` as the column arrays of `EVENTS`; how many rows it wrote.
 async fn write_events(
     transaction: &deadpool_postgres::Transaction<'_>,
@@ -303,7 +288,11 @@ async fn write_events(
     if events.is_empty() {
         return Ok(0);
     }
-    let features: Vec<&str> = events.iter().map(|event| event.subject.name()).collect();
+    let subjects: Vec<&str> = events
+        .iter()
+        .map(|event| event.subject.kind().as_str())
+        .collect();
+    let names: Vec<&str> = events.iter().map(|event| event.subject.name()).collect();
     let actions: Vec<&str> = events
         .iter()
         .map(|event| action_name(event.action))
@@ -322,7 +311,9 @@ async fn write_events(
     transaction
         .execute(
             statement,
-            &[&features, &actions, &actors, &times, &comments, &changes],
+            &[
+                &subjects, &names, &actions, &actors, &times, &comments, &changes,
+            ],
         )
         .await
         .map_err(sql("recording history"))

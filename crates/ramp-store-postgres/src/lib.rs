@@ -5,8 +5,9 @@
 //! - The schema (default `ramp`, or `?schema=NAME`) is created and migrated when the store
 //!   opens, under an advisory lock so that processes opening it together do not race; a schema
 //!   migrated by a newer Ramp is refused with `StoreError::Corrupt`.
-//! - Every write is one transaction that locks the feature's row, applies the core's rules,
-//!   bumps the store version and records history: concurrent writers never lose updates.
+//! - Every write is one transaction that locks the feature's (or stored group's) row, applies
+//!   the core's rules, bumps the store version and records history: concurrent writers never
+//!   lose updates, and each event starts from the version its write replaced.
 //! - A feature's user lists are single text columns: a million ids load and save as one value.
 //! - Commits notify `ramp_changes_<schema>`; subscribers hear of every process's writes through
 //!   a `LISTEN`ing connection that reconnects by itself.
@@ -16,8 +17,11 @@
 //!
 //! The schema's tables (`migrations/V1__initial.sql` says why each looks as it does): `meta`
 //! (one row: the store version), `features` (one row per feature, user lists as comma-joined
-//! text, data as `jsonb`), `groups` (name and `jsonb` body), `history` (`bigint` identity ids,
-//! indexed by `(feature, id DESC)` and by its primary key for global pages), `credentials`
+//! text, data as `jsonb`), `groups` (name, `jsonb` body and version), `history` (`bigint`
+//! identity ids; `subject` is `feature` or `group` and the `feature` column holds that
+//! feature's or group's name, `migrations/V5__group_history.sql`; indexed by
+//! `(subject, feature, id DESC)` for one feature's or group's pages, by actor, by time, and by
+//! its primary key for global pages), `credentials`
 //! (API credentials, keyed by kind and name, outside the store version;
 //! `migrations/V2__credentials.sql`), and `ramp_schema_history` (the migrations applied).
 //!
@@ -38,6 +42,7 @@
 mod connection;
 mod credentials;
 mod error;
+mod group_import;
 mod groups;
 mod history;
 mod import;

@@ -267,16 +267,16 @@ impl Store for PostgresStore {
         expected_version: Option<u64>,
         attribution: &Attribution,
     ) -> Result<AppliedGroup, StoreError> {
-        // TEMPORARY (replaced on the group-history-pg branch): no event recorded yet.
+        // NUL and the like: refused the same way by every backend, before taking a connection
+        // (the write checks the group and the attribution again, as every backend does).
         group.validate()?;
-        let _ = attribution;
-        let version = self
-            .timed(groups::put_group(&self.shared, group, expected_version))
-            .await?;
-        Ok(AppliedGroup {
-            version,
-            event: None,
-        })
+        self.timed(groups::put_group(
+            &self.shared,
+            group,
+            expected_version,
+            attribution,
+        ))
+        .await
     }
 
     async fn delete_group(
@@ -285,16 +285,13 @@ impl Store for PostgresStore {
         expected_version: Option<u64>,
         attribution: &Attribution,
     ) -> Result<HistoryEvent, StoreError> {
-        // TEMPORARY (replaced on the group-history-pg branch): the event is not stored.
-        let group = StoredGroup {
-            name: name.clone(),
-            description: String::new(),
-            members: Vec::new(),
-            rules: Vec::new(),
-        };
-        self.timed(groups::delete_group(&self.shared, name, expected_version))
-            .await?;
-        ramp_store::prepare::group_deletion_event(&group, attribution, chrono::Utc::now())
+        self.timed(groups::delete_group(
+            &self.shared,
+            name,
+            expected_version,
+            attribution,
+        ))
+        .await
     }
 
     async fn import(

@@ -37,8 +37,10 @@ macro_rules! recorded_write {
                 UPDATE meta SET version = version + 1 WHERE EXISTS (SELECT FROM written)
                 RETURNING version
             ), recorded AS (
-                INSERT INTO history (feature, action, actor, time, comment, changes)
-                SELECT $1::text, $2::text, $3::text, $4::timestamptz, $5::text, $6::jsonb FROM bumped
+                INSERT INTO history (subject, feature, action, actor, time, comment, changes)
+                SELECT 'feature', $1::text, $2::text, $3::text, $4::timestamptz, $5::text,
+                    $6::jsonb
+                FROM bumped
                 RETURNING id
             ), notified AS (
                 SELECT pg_notify($7::text, json_build_object(
@@ -179,6 +181,7 @@ async fn record(
 ) -> Result<Option<(u64, u64)>, StoreError> {
     let row = feature.map(FeatureRow::new).transpose()?;
     let changes = Json(&event.changes);
+    // The statements name the subject's kind themselves: every event here is a feature's.
     let (feature_name, action) = (event.subject.name(), action_name(event.action));
     let mut parameters: Vec<&(dyn ToSql + Sync)> = vec![
         &feature_name,

@@ -1,15 +1,21 @@
 //! What only PostgreSQL can get wrong about its schema and credentials: a schema migrated
 //! before credentials existed (version 1) gains the table when opened; one from before the
-//! history indexes (version 3) gains them and keeps its history; times keep microseconds (the
-//! rest is truncated, not rounded); and a row Ramp cannot read is `Corrupt`, not skipped. The
-//! shared behaviour is in the conformance suite.
+//! history indexes (version 3) gains them and keeps its history; one from before groups had
+//! history (version 4) gains the subject column, and its events stay features'; times keep
+//! microseconds (the rest is truncated, not rounded); and a row Ramp cannot read is `Corrupt`,
+//! not skipped. The shared behaviour is in the conformance suite.
 
 use chrono::{DateTime, Utc};
-use ramp_core::{Attribution, Change, FeatureName};
+use ramp_core::{Attribution, Change, FeatureName, GroupName, StoredGroup, Subject};
 use ramp_store::{Credential, CredentialKind, HistoryQuery, Role, Store, StoreError};
 use ramp_store_postgres::{schema_version, PostgresStore, MIGRATION_TABLE};
 
 mod common;
+
+/// Undoes `V5__group_history.sql` on a schema that has it (dropping the column drops
+/// `history_by_subject` with it), leaving the history table as version 4 had it.
+const UNDO_V5: &str = "ALTER TABLE history DROP COLUMN subject;
+    CREATE INDEX history_by_feature ON history (feature, id DESC);";
 
 fn token(name: &str) -> Credential {
     Credential {
@@ -27,7 +33,7 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 4);
+    assert_eq!(schema_version(), 5);
     store
         .apply(
             &FeatureName::new("chat").unwrap(),
@@ -43,9 +49,9 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
         &guard.schema,
         &format!(
             r#"DROP TABLE credentials; ALTER TABLE groups DROP COLUMN version;
-            DROP INDEX history_by_actor; DROP INDEX history_by_time;
+            DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V5}
             INSERT INTO groups VALUES ('staff', '{{"name":"staff","members":["7"]}}');
-            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4);"#
+            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4, 5);"#
         ),
     )
     .await;
@@ -66,8 +72,12 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
         ),
         (1, "staff", 1)
     );
-    let rewritten = store.put_group(&groups[0].group, Some(1)).await.unwrap();
-    assert_eq!(rewritten, 2, "the next store version");
+    let rewritten = store
+        .put_group(&groups[0].group, Some(1), &Attribution::new("ana"))
+        .await
+        .unwrap();
+    assert_eq!(rewritten.version, 2, "the next store version");
+    assert_eq!(rewritten.event, None, "the group is unchanged");
 }
 
 #[tokio::test]
@@ -105,7 +115,7 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 4);
+    assert_eq!(schema_version(), 5);
     let chat = FeatureName::new("chat").unwrap();
     for actor in ["ana", "bo", "ana"] {
         store
@@ -123,8 +133,8 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
     common::tamper(
         &guard.schema,
         &format!(
-            "DROP INDEX history_by_actor; DROP INDEX history_by_time;
-             DELETE FROM {MIGRATION_TABLE} WHERE version = 4;"
+            "DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V5}
+             DELETE FROM {MIGRATION_TABLE} WHERE version IN (4, 5);"
         ),
     )
     .await;
@@ -153,4 +163,94 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
     .await;
     let names: Vec<String> = indexes.iter().map(|row| row.get(0)).collect();
     assert_eq!(names, ["history_by_actor", "history_by_time"]);
+}
+
+#[tokio::test]
+async fn a_version_4_schema_gains_subjects_and_its_events_stay_features() {
+    let Some((store, guard)) = common::temporary_store().await else {
+        return;
+    };
+    assert_eq!(schema_version(), 5);
+    let chat = FeatureName::new("chat").unwrap();
+    let ana = Attribution::new("ana");
+    store
+        .apply(&chat, &Change::Activate, None, &ana)
+        .await
+        .unwrap();
+    store.delete(&chat, None, &ana).await.unwrap();
+    let before = store.history(&HistoryQuery::default()).await.unwrap();
+    drop(store);
+    // As a Ramp from before group history left the schema.
+    common::tamper(
+        &guard.schema,
+        &format!("{UNDO_V5} DELETE FROM {MIGRATION_TABLE} WHERE version = 5;"),
+    )
+    .await;
+
+    let store = PostgresStore::open_url(&common::url(&guard.schema))
+        .await
+        .unwrap();
+    let after = store.history(&HistoryQuery::default()).await.unwrap();
+    assert_eq!(after, before);
+    assert!(after
+        .iter()
+        .all(|event| event.subject == Subject::Feature(chat.clone())));
+    let by_feature = store
+        .history(&HistoryQuery {
+            feature: Some(chat.clone()),
+            ..HistoryQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_feature, before);
+    let chat_group = HistoryQuery {
+        group: Some(GroupName::new("chat").unwrap()),
+        ..HistoryQuery::default()
+    };
+    assert!(store.history(&chat_group).await.unwrap().is_empty());
+    // A server of the previous Ramp, still running, records a feature's event without naming
+    // the column: the default makes it the feature's.
+    common::tamper(
+        &guard.schema,
+        "INSERT INTO history (feature, action, actor, time, changes)
+         VALUES ('chat', 'created', 'old-server', now(), '[]')",
+    )
+    .await;
+    let latest = store
+        .latest_events(std::slice::from_ref(&chat))
+        .await
+        .unwrap();
+    assert_eq!(latest[&chat].actor, "old-server");
+    // Groups are recorded from now on, apart from the feature of the same name.
+    let group = StoredGroup {
+        name: GroupName::new("chat").unwrap(),
+        description: "testers".into(),
+        members: vec![],
+        rules: vec![],
+    };
+    let created = store.put_group(&group, Some(0), &ana).await.unwrap();
+    assert_eq!(
+        store.history(&chat_group).await.unwrap(),
+        vec![created.event.unwrap()]
+    );
+    let indexes = common::query(
+        &guard.schema,
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()
+         AND tablename = 'history' ORDER BY indexname",
+    )
+    .await;
+    let definitions: Vec<String> = indexes.iter().map(|row| row.get(0)).collect();
+    assert!(
+        definitions
+            .iter()
+            .any(|index| index.contains("history_by_subject")
+                && index.contains("(subject, feature, id DESC)")),
+        "{definitions:?}"
+    );
+    assert!(
+        !definitions
+            .iter()
+            .any(|index| index.contains("history_by_feature")),
+        "{definitions:?}"
+    );
 }

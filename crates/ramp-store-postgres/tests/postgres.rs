@@ -67,7 +67,7 @@ async fn data_survives_close_and_reopen() {
         members: vec![UserId::new("7").unwrap()],
         rules: vec!["score >= 0.30000000000000004".parse().unwrap()],
     };
-    store.put_group(&group, None).await.unwrap();
+    store.put_group(&group, None, &ana()).await.unwrap();
     let before = store.snapshot().await.unwrap();
     let history = store.history(&HistoryQuery::default()).await.unwrap();
     drop(store);
