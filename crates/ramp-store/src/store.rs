@@ -215,8 +215,8 @@ pub trait Store: Send + Sync + 'static {
     /// Appends events copied from another store (oldest first), keeping their actor, time,
     /// comment and changes; each gets an id of this store's (a store whose ids are times, like
     /// Redis's, keeps the event's time as its id). Groups' events are copied too. An event
-    /// already stored (same subject, action, actor and time) is skipped, so copying twice adds nothing. All or nothing;
-    /// returns how many were added.
+    /// already stored (same subject, action, actor and time) is skipped, so copying twice adds
+    /// nothing. All or nothing; returns how many were added.
     async fn import_history(&self, events: &[HistoryEvent]) -> Result<usize, StoreError>;
 
     /// History, newest first.
