@@ -87,6 +87,7 @@ through_a_server!(
     concurrent_group_creates_have_one_winner,
     history_is_newest_first_and_pages,
     history_filters_on_live_writes,
+    concurrent_group_writes_chain_their_events,
     latest_events_are_each_features_newest,
     import_is_all_or_nothing,
     large_user_lists_round_trip,
@@ -186,6 +187,48 @@ async fn the_token_is_the_actor_and_the_applied_event_is_the_recorded_one() {
         ),
         "{error:?}"
     );
+    server.stop().await;
+}
+
+/// A stored group's write and deletion come back with the event the server recorded (the
+/// token as actor, the comment as given), which its history then lists.
+#[tokio::test]
+async fn group_writes_answer_with_their_recorded_events() {
+    let server = Running::start().await;
+    let store = server.store();
+    let group = ramp_core::StoredGroup {
+        name: ramp_core::GroupName::new("beta").unwrap(),
+        description: "testers".into(),
+        members: vec![ramp_core::UserId::new("7").unwrap()],
+        rules: vec![],
+    };
+    let written = store
+        .put_group(&group, Some(0), &ana("opening the beta"))
+        .await
+        .unwrap();
+    let created = written.event.unwrap();
+    assert_eq!(
+        (
+            created.action,
+            created.actor.as_str(),
+            created.comment.as_deref()
+        ),
+        (Action::Created, "admin", Some("opening the beta"))
+    );
+    assert_eq!(created.group(), Some(&group.name));
+    let deleted = store
+        .delete_group(&group.name, Some(written.version), &ana("closing it"))
+        .await
+        .unwrap();
+    assert_eq!(deleted.action, Action::Deleted);
+    let history = store
+        .history(&ramp_store::HistoryQuery {
+            group: Some(group.name.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(history, vec![deleted, created]);
     server.stop().await;
 }
 
