@@ -48,8 +48,9 @@ fn copy_moves_everything_and_is_safe_to_run_twice() {
     ]);
     assert_eq!(first["features"]["created"], 2);
     assert_eq!(first["features"]["groups"], 1);
-    assert_eq!(first["history_read"], 6);
-    assert_eq!(first["history_copied"], 6);
+    // Five feature changes and the stored group's creation.
+    assert_eq!(first["history_read"], 7);
+    assert_eq!(first["history_copied"], 7);
     assert!(first["answers_checked"].as_u64().unwrap() > 2_000);
     assert_eq!(states(&destination), states(&source));
     assert_eq!(
@@ -62,6 +63,16 @@ fn copy_moves_everything_and_is_safe_to_run_twice() {
         .unwrap()
         .iter()
         .any(|event| event["changes"][0]["field"] == "excluded_users"));
+    // The group's own history came along, and reads apart from the features'.
+    let group_history = destination.json(&["history", "--group", "staff"]);
+    let group_events = group_history.as_array().unwrap();
+    assert!(
+        group_events.iter().all(|event| event["group"] == "staff")
+            && group_events
+                .iter()
+                .any(|event| event["action"] == "created"),
+        "{group_history}"
+    );
 
     let second = source.json(&[
         "copy",

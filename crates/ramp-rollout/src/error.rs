@@ -18,9 +18,9 @@ pub enum RolloutError {
     EventOfAnotherSubject {
         /// The event.
         event_id: u64,
-        /// The feature or group named in the call (`feature chat`).
+        /// The feature or group named in the call (`feature "chat"`).
         requested: String,
-        /// The feature or group the event belongs to (`group beta`).
+        /// The feature or group the event belongs to (`group "beta"`).
         actual: String,
     },
     /// Undoing one event that a later undo already took back (and that undo still stands).

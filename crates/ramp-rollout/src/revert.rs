@@ -160,10 +160,11 @@ impl Rollout {
                 name: event_id.to_string(),
             })?;
         if &event.subject != subject {
+            let named = |subject: &Subject| format!("{} {:?}", subject.kind(), subject.name());
             return Err(RolloutError::EventOfAnotherSubject {
                 event_id,
-                requested: subject.to_string(),
-                actual: event.subject.to_string(),
+                requested: named(subject),
+                actual: named(&event.subject),
             });
         }
         Ok(event)

@@ -318,7 +318,13 @@ async fn group_writes_honour_their_store_version() {
         .send()
         .await
         .unwrap();
-    assert_eq!(delete.status(), 204);
+    // The answer is the deletion's history event, so it can be undone.
+    let (status, deleted) = common::json_of(delete).await;
+    assert_eq!(
+        (status, &deleted["action"]),
+        (200, &json!("deleted")),
+        "{deleted}"
+    );
     let (status, body) = common::json_of(put(Some(first), false, &["5"]).await.unwrap()).await;
     assert_eq!(status, 412, "{body}");
     assert!(body["message"].as_str().unwrap().contains("was deleted"));
