@@ -9,12 +9,13 @@ use ramp_rollout::{Rollout, RolloutError};
 use ramp_store::StoreError;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{attribution, if_match, ApiJson};
 use crate::json_errors::{ApiPath, ApiQuery};
 use crate::routes::groups::refused_or;
 use crate::routes::history::{
-    already_undone, page, HistoryPage, HistoryParams, RevertBody, RevertResult,
+    already_undone, page, path_names_the_subject, HistoryPage, HistoryParams, RevertBody,
+    RevertResult,
 };
 use crate::state::AppState;
 
@@ -28,11 +29,7 @@ pub async fn group_history(
     ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<Json<HistoryPage>> {
     let group = GroupName::new(&name)?;
-    if params.feature.is_some() || params.group.is_some() {
-        return Err(ApiError::invalid(
-            "the path names the group: leave out the feature and group parameters",
-        ));
-    }
+    path_names_the_subject(&params, "group")?;
     page(&state, None, Some(group), params).await
 }
 

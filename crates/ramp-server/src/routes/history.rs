@@ -163,12 +163,19 @@ pub async fn feature_history(
     ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<Json<HistoryPage>> {
     let feature = Some(feature_name(&name)?);
-    if params.feature.is_some() || params.group.is_some() {
-        return Err(ApiError::invalid(
-            "the path names the feature: leave out the feature and group parameters",
-        ));
-    }
+    path_names_the_subject(&params, "feature")?;
     page(&state, feature, None, params).await
+}
+
+/// A feature's or group's own history names its subject in the path: a `feature` or `group`
+/// parameter would name another, so it is refused rather than ignored.
+pub(crate) fn path_names_the_subject(params: &HistoryParams, noun: &str) -> ApiResult<()> {
+    if params.feature.is_some() || params.group.is_some() {
+        return Err(ApiError::invalid(format!(
+            "the path names the {noun}: leave out the feature and group parameters"
+        )));
+    }
+    Ok(())
 }
 
 /// One history event.

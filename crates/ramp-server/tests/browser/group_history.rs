@@ -44,15 +44,7 @@ pub async fn group_edits_read_in_history_and_undo(scene: &Scene) -> Outcome {
     browser.click(&format!("{entry} button.revert")).await?;
     // Undoing asks first: accept the confirmation whenever it shows.
     poll("the API's group to lose the added member", || async {
-        let asking = browser
-            .js(
-                "return !!document.querySelector('#confirm-dialog')?.open",
-                vec![],
-            )
-            .await?;
-        if asking == true {
-            browser.click("#confirm-ok").await?;
-        }
+        browser.accept_confirmation().await?;
         let (status, now) = scene.server.get_json(&path).await;
         ensure!(status == 200, "GET {path} answered {status}");
         ensure!(

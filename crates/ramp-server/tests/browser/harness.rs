@@ -285,6 +285,21 @@ impl Browser {
         .await
     }
 
+    /// Accepts the page's confirmation dialog if it is open: call it while polling for what an
+    /// action that may ask first ("Undo") should do.
+    pub async fn accept_confirmation(&self) -> Outcome {
+        let asking = self
+            .js(
+                "return !!document.querySelector('#confirm-dialog')?.open",
+                vec![],
+            )
+            .await?;
+        if asking == true {
+            self.click("#confirm-ok").await?;
+        }
+        Ok(())
+    }
+
     /// Runs a script in the page; a returned promise is awaited by the WebDriver.
     pub async fn js(&self, script: &str, args: Vec<Value>) -> Outcome<Value> {
         let first_line = script.trim().lines().next().unwrap_or_default();

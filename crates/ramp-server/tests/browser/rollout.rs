@@ -236,15 +236,7 @@ pub async fn history_and_revert(scene: &Scene) -> Outcome {
     browser.click(&undo).await?;
     // Undoing may ask first: accept the confirmation whenever it shows.
     let feature = poll("the API's percentage to be 0 again", || async {
-        let asking = browser
-            .js(
-                "return !!document.querySelector('#confirm-dialog')?.open",
-                vec![],
-            )
-            .await?;
-        if asking == true {
-            browser.click("#confirm-ok").await?;
-        }
+        browser.accept_confirmation().await?;
         let feature = scene.api_feature().await?;
         ensure!(
             feature["percentage"] == 0.0,
