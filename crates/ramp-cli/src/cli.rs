@@ -9,6 +9,7 @@ use crate::commands::check::{CheckArgs, ContextArgs};
 use crate::commands::data::DataCommand;
 use crate::commands::groups::GroupsCommand;
 use crate::commands::history::HistoryArgs;
+use crate::commands::scan::ScanArgs;
 use crate::commands::serve::ServeArgs;
 use crate::commands::stored_groups::GroupCommand;
 use crate::commands::tokens::TokenCommand;
@@ -161,6 +162,9 @@ pub enum Command {
         #[arg(long)]
         group: bool,
     },
+    /// Find references to flags in source code (Rust, Ruby, OpenFeature SDKs), and which
+    /// flags code names but nobody defined, or nobody names any more
+    Scan(ScanArgs),
     /// Write every feature and stored group as one JSON document
     Export {
         /// Write here instead of to standard output

@@ -1,5 +1,5 @@
 //! Whole-binary tests of the everyday commands: percentages and bucketing, exclusions, groups,
-//! data, stages, states, history and revert.
+//! data, stages, states, history and revert, and `scan` against the defined flags.
 
 mod common;
 
@@ -282,4 +282,46 @@ fn global_flags_work_before_and_after_the_command() {
         .expect("ramp runs")
         .stdout;
     assert!(String::from_utf8_lossy(&stdout).starts_with("{\"name\":\"chat\""));
+}
+
+/// `ramp scan` sets the code's references against the store: a defined flag named in code is
+/// found with its line, a typo is "not defined" (and fails `--check`), a defined flag nobody
+/// names is listed, a graduated flag still named fails `--check`, and `--offline` only lists.
+#[test]
+fn scan_sets_code_against_the_defined_flags() {
+    let ramp = Ramp::new();
+    ramp.run(&["activate", "new-checkout"]);
+    ramp.run(&["activate", "retired"]);
+    let code = ramp.path("code");
+    std::fs::create_dir_all(code.join("app")).unwrap();
+    std::fs::write(
+        code.join("app/pay.rb"),
+        "if $rollout.active?(:new_checkout, user)\nend\nif $rollout.active?(\"new-checkout\", user)\n",
+    )
+    .unwrap();
+    let code = code.to_str().unwrap();
+    let report = ramp.json(&["scan", code]);
+    assert_eq!(report["files_scanned"], 1);
+    assert_eq!(report["referenced"]["new-checkout"], 1);
+    assert_eq!(report["undefined"]["new_checkout"], 1, "{report}");
+    assert_eq!(report["unreferenced"], serde_json::json!(["retired"]));
+    let line = &report["references"][1];
+    assert_eq!(
+        (line["feature"].as_str(), line["line"].as_u64()),
+        (Some("new-checkout"), Some(3))
+    );
+    let text = ramp.run(&["scan", code]);
+    assert!(text.contains("not defined (a typo"), "{text}");
+    let error = ramp.fails(&["scan", code, "--check"], None);
+    assert!(error.contains("not defined: new_checkout"), "{error}");
+
+    ramp.run(&["activate", "new_checkout"]);
+    ramp.run(&["scan", code, "--check"]);
+    ramp.run(&["stage", "new-checkout", "graduated"]);
+    ramp.run(&["scan", code, "--check"]);
+    let error = ramp.fails(&["scan", code, "--check", "--graduated-days", "0"], None);
+    assert!(error.contains("graduated more than 0 days ago"), "{error}");
+    let offline = ramp.json(&["scan", code, "--offline"]);
+    assert!(offline.get("undefined").is_none(), "{offline}");
+    assert_eq!(offline["references"].as_array().unwrap().len(), 2);
 }

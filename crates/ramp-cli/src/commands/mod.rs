@@ -9,6 +9,7 @@ pub mod data;
 pub mod features;
 pub mod groups;
 pub mod history;
+pub mod scan;
 pub mod serve;
 pub mod stored_groups;
 pub mod tokens;
@@ -78,6 +79,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Serve(arguments) = cli.command {
         return serve::serve(cli.store, arguments).await;
     }
+    if let Command::Scan(arguments) = cli.command {
+        if arguments.offline {
+            // Only the code: no store to open, so it runs anywhere (a CI job without access).
+            return scan::scan(None, Output::new(cli.json), arguments).await;
+        }
+        let cli = Cli {
+            command: Command::Scan(arguments),
+            ..cli
+        };
+        return run_in_session(cli).await;
+    }
+    run_in_session(cli).await
+}
+
+/// Opens the store (or server) and runs a command that needs one.
+async fn run_in_session(cli: Cli) -> anyhow::Result<()> {
     let output = Output::new(cli.json);
     let actor = actor(cli.actor.clone());
     match target(&cli)? {
@@ -186,6 +203,7 @@ async fn execute(session: &Session, command: Command) -> anyhow::Result<()> {
         Command::Import { file } => transfer::import(session, &file).await,
         Command::Token(command) => tokens::run(session, command).await,
         Command::Account(command) => accounts::run(session, command).await,
+        Command::Scan(arguments) => scan::scan(Some(session), session.output, arguments).await,
         Command::Copy { .. } | Command::Serve(_) => {
             unreachable!("handled before the store is opened")
         }
