@@ -325,3 +325,30 @@ fn scan_sets_code_against_the_defined_flags() {
     assert!(offline.get("undefined").is_none(), "{offline}");
     assert_eq!(offline["references"].as_array().unwrap().len(), 2);
 }
+
+/// `ramp features` and `ramp show` mark a stage the state contradicts, and `--json` says why.
+#[test]
+fn features_mark_a_stage_that_contradicts_the_state() {
+    let ramp = Ramp::new();
+    ramp.run(&["percentage", "form", "25"]);
+    ramp.run(&["stage", "form", "everyone"]);
+    ramp.run(&["activate", "done"]);
+    ramp.run(&["stage", "done", "everyone"]);
+    let table = ramp.run(&["features"]);
+    assert!(table.contains("everyone (!)"), "{table}");
+    assert!(
+        table.contains("(!) form: at Everyone, but below 100 %"),
+        "{table}"
+    );
+    assert!(!table.contains("(!) done"), "{table}");
+    let shown = ramp.run(&["show", "form"]);
+    assert!(shown.contains("(!) at Everyone"), "{shown}");
+    let listed = ramp.json(&["features"]);
+    let form = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "form")
+        .unwrap();
+    assert_eq!(form["stage_mismatch"]["kind"], "everyone_below_full");
+}

@@ -406,3 +406,58 @@ async fn export_then_import_into_another_server() {
     first.stop().await;
     second.stop().await;
 }
+
+/// A stage the state contradicts is said by the list, the feature and every write's answer
+/// (`stage_mismatch: {kind, message}`), and goes once they agree.
+#[tokio::test]
+async fn a_stage_that_contradicts_the_state_is_flagged() {
+    let server = TestServer::memory().await;
+    let (status, _) = server
+        .send_json(
+            Method::POST,
+            "/api/v1/features",
+            json!({"name": "form", "percentage": 25}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, moved) = server
+        .send_json(
+            Method::PUT,
+            "/api/v1/features/form/stage",
+            json!({"stage": "everyone"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    let moved = if moved.get("feature").is_some() {
+        moved["feature"].clone()
+    } else {
+        moved
+    };
+    assert_eq!(
+        moved["stage_mismatch"]["kind"], "everyone_below_full",
+        "{moved}"
+    );
+    let (_, shown) = server.get_json("/api/v1/features/form").await;
+    assert_eq!(shown["stage_mismatch"]["kind"], "everyone_below_full");
+    assert!(shown["stage_mismatch"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("100 %"));
+    let (_, list) = server.get_json("/api/v1/features").await;
+    assert_eq!(
+        list["features"][0]["stage_mismatch"]["kind"],
+        "everyone_below_full"
+    );
+    let (status, _) = server
+        .send_json(
+            Method::PUT,
+            "/api/v1/features/form/percentage",
+            json!({"percentage": 100}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, shown) = server.get_json("/api/v1/features/form").await;
+    assert!(shown.get("stage_mismatch").is_none(), "{shown}");
+    let (_, list) = server.get_json("/api/v1/features").await;
+    assert!(list["features"][0].get("stage_mismatch").is_none());
+}

@@ -144,6 +144,12 @@ async fn the_ui_in_a_real_browser() {
         .await;
     steps
         .run(
+            "stage mismatch is badged",
+            owners::stage_mismatch_is_badged(s),
+        )
+        .await;
+    steps
+        .run(
             "Everyone and Off look dangerous",
             owners::quick_actions_look_dangerous(s),
         )

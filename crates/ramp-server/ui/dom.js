@@ -196,6 +196,15 @@ export const stageLabel = (stage) => STAGES.find(([value]) => value === stage)?.
 
 export const stagePill = (stage) => h('span', { class: `pill stage-${stage}`, text: stageLabel(stage) });
 
+/**
+ * A "stage mismatch" badge when the server says the feature's state contradicts its stage
+ * (`stage_mismatch: {kind, message}`), else null; the message is its title.
+ */
+export const mismatchBadge = (feature) => (feature.stage_mismatch ? h('span', {
+  class: 'badge badge-mismatch', title: feature.stage_mismatch.message, text: 'stage mismatch',
+  dataset: { mismatch: feature.stage_mismatch.kind },
+}) : null);
+
 /** A select of the five stages with `selected` chosen. */
 export function stageOptions(selected) {
   return STAGES.map(([value, label]) => h('option', { value, text: label, selected: value === selected }));

@@ -17,7 +17,21 @@ pub async fn list(session: &Session) -> anyhow::Result<()> {
     let features = session.rollout.store().snapshot().await?.features;
     let output = session.output;
     if output.is_json() {
-        return Ok(output.json(&features)?);
+        // Each feature as stored, plus `stage_mismatch` when its state contradicts its stage.
+        let rows: Vec<Value> = features
+            .iter()
+            .map(|feature| {
+                let mut row = serde_json::to_value(feature)?;
+                if let (Some(mismatch), Value::Object(fields)) = (feature.stage_mismatch(), &mut row) {
+                    fields.insert(
+                        "stage_mismatch".into(),
+                        serde_json::json!({"kind": mismatch.as_str(), "message": mismatch.message()}),
+                    );
+                }
+                Ok(row)
+            })
+            .collect::<Result<_, serde_json::Error>>()?;
+        return Ok(output.json(&rows)?);
     }
     if features.is_empty() {
         return Ok(output.text("no features")?);
@@ -42,11 +56,26 @@ pub async fn list(session: &Session) -> anyhow::Result<()> {
             } else {
                 joined(&feature.groups)
             },
-            feature.stage.to_string(),
+            match feature.stage_mismatch() {
+                // Marked in the column, explained under the table.
+                Some(_) => format!("{} (!)", feature.stage),
+                None => feature.stage.to_string(),
+            },
             feature.description().unwrap_or_default().to_owned(),
         ]);
     }
-    Ok(output.table(&rows)?)
+    output.table(&rows)?;
+    let notes: Vec<String> = features
+        .iter()
+        .filter_map(|feature| {
+            let mismatch = feature.stage_mismatch()?;
+            Some(format!("(!) {}: {}", feature.name, mismatch.message()))
+        })
+        .collect();
+    if !notes.is_empty() {
+        output.text(notes.join("\n"))?;
+    }
+    Ok(())
 }
 
 /// `ramp show NAME`.
@@ -67,7 +96,10 @@ fn describe(feature: &Feature) -> String {
         format!("users:       {}", users(&feature.users)),
         format!("excluded:    {}", users(&feature.excluded_users)),
         format!("groups:      {}", joined(&feature.groups)),
-        format!("stage:       {}", feature.stage),
+        match feature.stage_mismatch() {
+            Some(mismatch) => format!("stage:       {} (!) {}", feature.stage, mismatch.message()),
+            None => format!("stage:       {}", feature.stage),
+        },
     ];
     if feature.data.is_empty() {
         lines.push("data:        none".into());

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use ramp_core::{Change, Feature, FeatureName, FeatureState, Stage};
+use ramp_core::{Change, Feature, FeatureName, FeatureState, Stage, StageMismatch};
 use ramp_store::StoreError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -49,6 +49,36 @@ pub struct FeatureSummary {
     /// whole list, but still a query, so it is asked for rather than always paid).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_change: Option<LastChange>,
+    /// How the state contradicts the stage, if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage_mismatch: Option<MismatchView>,
+}
+
+/// A stage the state contradicts: `{"kind": "everyone_below_full", "message": "..."}`.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct MismatchView {
+    /// `development_reaches_users`, `everyone_below_full` or `graduated_not_fully_on`.
+    pub kind: &'static str,
+    /// The same, for people.
+    pub message: &'static str,
+}
+
+impl From<StageMismatch> for MismatchView {
+    fn from(mismatch: StageMismatch) -> Self {
+        Self {
+            kind: mismatch.as_str(),
+            message: mismatch.message(),
+        }
+    }
+}
+
+/// A feature as the API shows it: every stored field, plus the stage mismatch if any.
+#[derive(Serialize)]
+struct FeatureView<'a> {
+    #[serde(flatten)]
+    feature: &'a Feature,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stage_mismatch: Option<MismatchView>,
 }
 
 impl From<&Feature> for FeatureSummary {
@@ -66,6 +96,7 @@ impl From<&Feature> for FeatureSummary {
             version: feature.version,
             damaged: feature.damaged.clone(),
             last_change: None,
+            stage_mismatch: feature.stage_mismatch().map(MismatchView::from),
         }
     }
 }
@@ -144,14 +175,13 @@ pub async fn list_features(
     }))
 }
 
-/// A feature with its version as ETag.
+/// A feature (with its stage mismatch, if any) with its version as ETag.
 pub fn feature_response(status: StatusCode, feature: &Feature) -> Response {
-    (
-        status,
-        [(header::ETAG, etag(feature.version))],
-        Json(feature),
-    )
-        .into_response()
+    let view = FeatureView {
+        feature,
+        stage_mismatch: feature.stage_mismatch().map(MismatchView::from),
+    };
+    (status, [(header::ETAG, etag(feature.version))], Json(view)).into_response()
 }
 
 pub(crate) fn feature_name(name: &str) -> ApiResult<FeatureName> {

@@ -3,7 +3,8 @@
 //! "undid NAME's change of TIME", a restore as "restored the feature", stages by their labels;
 //! the reach under the percentage counts listed users, group members and excluded users;
 //! excluded users are marked in the users list; Everyone and Off look dangerous; data values
-//! that are web addresses are links (a `javascript:` one is not). Each checks what the page
+//! that are web addresses are links (a `javascript:` one is not); a stage the state
+//! contradicts is badged on the list, the board and the feature page. Each checks what the page
 //! shows against the API. (Sorting the features list is in `sorting.rs`.)
 
 use reqwest::Method;
@@ -11,6 +12,59 @@ use serde_json::{json, Value};
 
 use super::editing::{open_feature, EXCLUDED};
 use super::harness::{ensure, poll, Context, Outcome, Scene};
+
+/// A feature at Everyone but 25 % shows a "stage mismatch" badge on the list and the board,
+/// and says why on its page; at 100 % the badge goes.
+pub async fn stage_mismatch_is_badged(scene: &Scene) -> Outcome {
+    let browser = &scene.browser;
+    let name = "half-everyone";
+    let (status, body) = scene
+        .server
+        .send_json(
+            Method::POST,
+            "/api/v1/features",
+            json!({"name": name, "percentage": 25, "stage": "everyone"}),
+        )
+        .await;
+    ensure!(status == 201, "creating {name} answered {status}: {body}");
+    let badge = ".badge-mismatch[data-mismatch=\"everyone_below_full\"]";
+    browser.open("#/features").await?;
+    poll("the list's badge", || async {
+        let count = browser
+            .count(&format!("tr[data-feature=\"{name}\"] {badge}"))
+            .await?;
+        ensure!(count == 1, "{count} badges");
+        Ok(())
+    })
+    .await?;
+    browser.open("#/board").await?;
+    poll("the board card's badge", || async {
+        let count = browser
+            .count(&format!("li.board-card[data-feature=\"{name}\"] {badge}"))
+            .await?;
+        ensure!(count == 1, "{count} badges");
+        Ok(())
+    })
+    .await?;
+    browser.open(&format!("#/features/{name}")).await?;
+    browser.wait_text("#stage-mismatch", "below 100 %").await?;
+    let path = format!("/api/v1/features/{name}/percentage");
+    let (status, _) = scene
+        .server
+        .send_json(Method::PUT, &path, json!({"percentage": 100}))
+        .await;
+    ensure!(status == 200, "PUT {path} answered {status}");
+    browser.open("#/features").await?;
+    poll("the badge to go at 100 %", || async {
+        let rows = browser
+            .count(&format!("tr[data-feature=\"{name}\"]"))
+            .await?;
+        let badges = browser.count(badge).await?;
+        ensure!(rows == 1 && badges == 0, "{rows} rows, {badges} badges");
+        Ok(())
+    })
+    .await
+}
 
 /// Every page's visible text holds neither "null" nor "undefined" as a word.
 pub async fn no_null_or_undefined(scene: &Scene) -> Outcome {

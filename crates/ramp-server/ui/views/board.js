@@ -3,7 +3,7 @@
 
 import * as api from '../api.js';
 import {
-  h, appendChildren, replaceChildren, errorBox, showError, clearError, debounce, notify, STAGES, stageLabel, stageOptions,
+  h, appendChildren, replaceChildren, errorBox, showError, clearError, debounce, notify, STAGES, stageLabel, stageOptions, mismatchBadge,
   featureHref, formatPercentage, formatCount,
 } from '../dom.js';
 
@@ -75,7 +75,8 @@ export function mount(root, { canEdit }) {
     const item = h('li', { class: 'board-card', dataset: { feature: feature.name } },
       h('a', { href: featureHref(feature.name), class: 'feature-link', text: feature.name }),
       feature.description ? h('p', { class: 'description', text: feature.description }) : null,
-      h('p', { class: 'muted small-text', text: `${formatPercentage(feature.percentage)} · ${formatCount(feature.user_count)} users` }));
+      h('p', { class: 'muted small-text', text: `${formatPercentage(feature.percentage)} · ${formatCount(feature.user_count)} users` },
+        mismatchBadge(feature)));
     if (!canEdit) return item;
     const selectId = `move-${feature.name}`;
     const select = h('select', { id: selectId, class: 'move-stage' }, stageOptions(feature.stage));

@@ -5,7 +5,7 @@
 
 import * as api from '../api.js';
 import {
-  h, appendChildren, replaceChildren, errorBox, showError, showMessage, clearError, notify, whileBusy, stagePill, timeStamp, plural,
+  h, appendChildren, replaceChildren, errorBox, showError, showMessage, clearError, notify, whileBusy, stagePill, mismatchBadge, timeStamp, plural,
 } from '../dom.js';
 import { detailsSection, percentageSection } from './feature-settings.js';
 import { userListSection } from './feature-users.js';
@@ -43,9 +43,11 @@ export function mount(root, { canEdit, params }) {
   function renderHeading(feature) {
     replaceChildren(headingMeta,
       stagePill(feature.stage),
+      mismatchBadge(feature),
       h('span', { class: 'muted' }, 'Created ', timeStamp(feature.created_at)),
       h('span', { class: 'muted' }, 'Last changed ', timeStamp(feature.updated_at)),
-      feature.damaged ? h('p', { class: 'warning', text: `The stored feature could not be read: ${feature.damaged}` }) : null);
+      feature.damaged ? h('p', { class: 'warning', text: `The stored feature could not be read: ${feature.damaged}` }) : null,
+      feature.stage_mismatch ? h('p', { id: 'stage-mismatch', class: 'warning', text: `The stage does not match who gets it: ${feature.stage_mismatch.message}.` }) : null);
   }
 
   /**

@@ -4,7 +4,7 @@
 import * as api from '../api.js';
 import {
   h, appendChildren, tableCell, replaceChildren, field, errorBox, showError, clearError, confirmAction, notify, debounce, whileBusy,
-  stagePill, stageOptions, featureHref, formatCount, formatPercentage, relativeTimeElement, STAGES,
+  stagePill, mismatchBadge, stageOptions, featureHref, formatCount, formatPercentage, relativeTimeElement, STAGES,
 } from '../dom.js';
 
 // Kept between visits, so coming back from a feature shows the same filtered, sorted list.
@@ -101,7 +101,7 @@ export function mount(root, { canEdit }) {
     return h('tr', { dataset: { feature: feature.name } },
       tableCell('Name', h('a', { href: featureHref(feature.name), class: 'feature-link', text: feature.name })),
       tableCell('Description', feature.description ? h('span', { class: 'description', text: feature.description }) : null),
-      tableCell('Stage', stagePill(feature.stage)),
+      tableCell('Stage', stagePill(feature.stage), mismatchBadge(feature)),
       tableCell('Percentage', formatPercentage(feature.percentage)),
       tableCell('Users', formatCount(feature.user_count),
         feature.excluded_count ? h('span', { class: 'muted', text: ` (${formatCount(feature.excluded_count)} excluded)` }) : null),
