@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod key_value;
 mod output;
+mod time_input;
 mod user_id_input;
 
 use std::process::ExitCode;

@@ -23,6 +23,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod as_of;
 pub mod bucket;
 mod change;
 mod code_groups;
@@ -48,6 +49,7 @@ mod text;
 mod user_id;
 mod user_set;
 
+pub use as_of::snapshot_at;
 pub use change::Change;
 pub use code_groups::{CodeGroups, GroupPredicate};
 pub use compiled::CompiledSnapshot;

@@ -47,6 +47,21 @@ pub enum RolloutError {
         /// The rule it breaks.
         reason: CoreError,
     },
+    /// Answering as of a time would replay more history than one answer may.
+    #[error("more than {limit} history events were recorded after {at}: too many to replay for one answer; ask about a later time")]
+    HistoryTooLong {
+        /// The time asked about.
+        at: chrono::DateTime<chrono::Utc>,
+        /// The most events one answer replays.
+        limit: usize,
+    },
+    /// The store changed between reading its snapshot and its history, every time it was
+    /// read; a past answer from the two would not be trustworthy.
+    #[error("the store kept changing while its history was read ({attempts} attempts); try again")]
+    StoreKeptChanging {
+        /// How many times the reads were made.
+        attempts: usize,
+    },
     /// An export file that cannot be imported; nothing was imported.
     #[error("invalid import file: {reason}")]
     InvalidImport {
@@ -65,6 +80,7 @@ impl RolloutError {
                 | RolloutError::AlreadyUndone { .. }
                 | RolloutError::InvalidImport { .. }
                 | RolloutError::CopyRefused { .. }
+                | RolloutError::HistoryTooLong { .. }
                 | RolloutError::Store(
                     StoreError::Invalid(_)
                         | StoreError::InvalidUrl { .. }

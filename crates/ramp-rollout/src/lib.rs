@@ -23,6 +23,7 @@
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod as_of;
 mod copy;
 mod error;
 mod open;
@@ -33,6 +34,7 @@ mod rollout;
 mod transfer;
 mod undone;
 
+pub use as_of::MAX_REPLAYED_EVENTS;
 pub use copy::{copy_store, CopyReport, CopyStep};
 pub use error::RolloutError;
 pub use open::{open_server, open_store, DEFAULT_STORE_URL};

@@ -200,6 +200,14 @@ impl From<RolloutError> for ApiError {
                 ApiError::invalid(error.to_string()).with_field("event_id")
             }
             RolloutError::InvalidImport { .. } => ApiError::invalid(error.to_string()),
+            RolloutError::HistoryTooLong { .. } => ApiError::invalid(error.to_string())
+                .with_error("history_too_long")
+                .with_field("at"),
+            RolloutError::StoreKeptChanging { .. } => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_busy",
+                error.to_string(),
+            ),
             other => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

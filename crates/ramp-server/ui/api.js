@@ -182,8 +182,9 @@ export async function checkUser(name, context) {
   return (await request('POST', `${featurePath(name)}/check`, { json: context })).data;
 }
 
-export async function userStates(context) {
-  return (await request('POST', '/api/v1/states', { json: context })).data;
+/** Every feature for a context; with `at` (an ISO instant), as of that time. */
+export async function userStates(context, at) {
+  return (await request('POST', '/api/v1/states', { json: context, query: { at } })).data;
 }
 
 // History

@@ -47,7 +47,7 @@ pub struct HistoryParams {
 
 /// A time filter: an RFC 3339 time, or a date meaning its first instant (`end_of_day` false)
 /// or the first instant of the next day (true, so "until 2026-11-29" includes that day).
-fn parse_time(text: &str, field: &str, end_of_day: bool) -> ApiResult<DateTime<Utc>> {
+pub(crate) fn parse_time(text: &str, field: &str, end_of_day: bool) -> ApiResult<DateTime<Utc>> {
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Ok(time.with_timezone(&Utc));
     }

@@ -110,6 +110,18 @@ pub async fn tour(scene: &Scene) -> Outcome {
         .find(&format!("#lookup-results tr[data-feature=\"{feature}\"]"))
         .await?;
     browser.screenshot("lookup").await?;
+    // As of a time before any history, no feature existed yet; emptied, the answer is now's.
+    let set_at = "document.querySelector('#lookup-at').value = arguments[0];";
+    browser.js(set_at, vec!["2001-01-01T10:00".into()]).await?;
+    browser.click("#lookup-submit").await?;
+    browser
+        .wait_text("#lookup-results", "No feature to show")
+        .await?;
+    browser.js(set_at, vec!["".into()]).await?;
+    browser.click("#lookup-submit").await?;
+    browser
+        .find(&format!("#lookup-results tr[data-feature=\"{feature}\"]"))
+        .await?;
 
     // The global history, filtered by the feature.
     browser.open("#/history").await?;

@@ -1,18 +1,31 @@
-// User lookup: one user (id and attributes) against every feature, active or not, and why.
+// User lookup: one user (id and attributes) against every feature, active or not, and why;
+// with "As of", as the features and groups were at that time (the server replays history).
 
 import * as api from '../api.js';
 import {
-  h, appendChildren, tableCell, replaceChildren, field, errorBox, showError, whileBusy, debounce, featureHref, formatCount,
+  h, appendChildren, tableCell, replaceChildren, field, errorBox, showError, showMessage, whileBusy, debounce, featureHref, formatCount,
 } from '../dom.js';
 import { explanation, readContext } from './feature-check.js';
 
 // The last lookup survives navigation, so going to a feature and back keeps the answer.
 let lastContext = null;
+// The "As of" field as typed (local time), and the instant it means; null: now.
+let lastAtText = '';
+let lastAt = null;
+
+// A datetime-local value (`2026-11-03T10:00`) is the browser's local time: `new Date` reads it
+// so, and the server gets the instant in UTC. Returns undefined for text that is no time.
+function instantOf(text) {
+  if (!text) return null;
+  const time = new Date(text);
+  return Number.isNaN(time.getTime()) ? undefined : time.toISOString();
+}
 
 export function mount(root) {
   let alive = true;
   const user = h('input', { id: 'lookup-user', autocomplete: 'off', placeholder: '42' });
   const attributes = h('textarea', { id: 'lookup-attributes', rows: 3, spellcheck: 'false', placeholder: 'plan=pro\ncountry=fr' });
+  const at = h('input', { id: 'lookup-at', type: 'datetime-local', step: 1 });
   const submit = h('button', { id: 'lookup-submit', type: 'submit', text: 'Look up' });
   const onlyActive = h('input', { id: 'lookup-only-active', type: 'checkbox' });
   const error = errorBox('lookup-error');
@@ -27,22 +40,24 @@ export function mount(root) {
   if (lastContext) {
     user.value = lastContext.user_id || '';
     attributes.value = Object.entries(lastContext.attributes).map(([key, value]) => `${key}=${value}`).join('\n');
+    at.value = lastAtText;
   }
 
   async function run(context) {
     try {
-      const answer = await api.userStates(context);
+      const answer = await api.userStates(context, lastAt);
       if (!alive) return;
       states = answer.states;
       render();
     } catch (failure) {
-      if (alive) showError(error, failure, { user_id: user, attributes });
+      if (alive) showError(error, failure, { user_id: user, attributes, at });
     }
   }
 
   function render() {
     const active = states.filter((state) => state.active).length;
-    summary.textContent = `On in ${formatCount(active)} of ${formatCount(states.length)} features for ${lastContext.user_id ? `user ${lastContext.user_id}` : 'a visitor without a user id'}.`;
+    const when = lastAt ? ` as of ${new Date(lastAt).toLocaleString()}` : '';
+    summary.textContent = `On in ${formatCount(active)} of ${formatCount(states.length)} features for ${lastContext.user_id ? `user ${lastContext.user_id}` : 'a visitor without a user id'}${when}.`;
     const shown = onlyActive.checked ? states.filter((state) => state.active) : states;
     table.hidden = false;
     replaceChildren(tbody, shown.length ? shown.map((state) => h('tr', { dataset: { feature: state.feature } },
@@ -57,11 +72,21 @@ export function mount(root) {
     event.preventDefault();
     const context = readContext(user, attributes, error);
     if (!context) return;
+    const instant = instantOf(at.value);
+    at.removeAttribute('aria-invalid');
+    if (instant === undefined) {
+      at.setAttribute('aria-invalid', 'true');
+      showMessage(error, '"As of" is not a date and time.');
+      return;
+    }
     lastContext = context;
+    lastAtText = at.value;
+    lastAt = instant;
     await whileBusy(submit, () => run(lastContext));
   }
 
-  const rerunSoon = debounce(() => { if (lastContext && states.length) run(lastContext); }, 300);
+  // A past answer does not change when features do; only answers for now are asked again.
+  const rerunSoon = debounce(() => { if (lastContext && !lastAt && states.length) run(lastContext); }, 300);
   onlyActive.addEventListener('change', () => { if (states.length) render(); });
 
   appendChildren(root, 
@@ -71,7 +96,8 @@ export function mount(root) {
       h('form', { class: 'lookup-form', onsubmit: lookUp },
         h('div', { class: 'field-row' },
           field('User id', user),
-          field('Attributes', attributes, { hint: 'One key=value per line, like plan=pro. Numbers and true/false are typed.' })),
+          field('Attributes', attributes, { hint: 'One key=value per line, like plan=pro. Numbers and true/false are typed.' }),
+          field('As of', at, { hint: 'Optional, your local time: the features as they were then, from the history. Empty: now.' })),
         error,
         h('div', { class: 'form-actions' }, submit))),
     h('div', { class: 'results-head' }, summary,
