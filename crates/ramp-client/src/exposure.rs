@@ -98,7 +98,8 @@ pub struct ExposureBatch {
     pub to: DateTime<Utc>,
     /// Per feature and reason; unknown names have the reason `not_found`.
     pub counts: Vec<ExposureCount>,
-    /// Checks of unknown names past the client's table of them (not counted by name).
+    /// Checks not counted by name: unknown names past the client's table of them (and, in a
+    /// client nobody drained through many snapshot changes, keys past its bound).
     #[serde(default)]
     pub unknown_overflow: u64,
     /// Checks whose counts the client dropped (the server was unreachable for longer than
@@ -177,6 +178,9 @@ pub(crate) struct Exposures {
     /// Tables of replaced snapshots. A thread may still count into one until it notices the
     /// swap, so each is drained until this is its last reference, then once more and freed.
     replaced: Mutex<Vec<Arc<CounterTable>>>,
+    /// Counts of tables freed at a swap before anyone drained them (a client that nobody
+    /// drains, in direct mode, must not keep every old table): bounded by `CARRIED_KEYS`.
+    carried: Mutex<Carried>,
     /// Serializes drains and holds the start of the next batch's period.
     since: Mutex<DateTime<Utc>>,
     /// A random number per client, so two clients (or a restart reusing a PID) never share a
@@ -195,6 +199,7 @@ impl Exposures {
         Self {
             settings,
             replaced: Mutex::new(Vec::new()),
+            carried: Mutex::new(Carried::default()),
             since: Mutex::new(start),
             nonce: std::collections::hash_map::RandomState::new()
                 .build_hasher()
@@ -213,8 +218,20 @@ impl Exposures {
     }
 
     /// Keeps a replaced snapshot's table until it is drained for the last time.
+    /// Tables nothing can count into any more are folded into `carried` and freed here.
     pub fn retire(&self, table: Arc<CounterTable>) {
-        lock(&self.replaced).push(table);
+        let mut replaced = lock(&self.replaced);
+        replaced.push(table);
+        let mut drained = Drained::default();
+        let mut kept = Vec::new();
+        for table in replaced.drain(..) {
+            match Arc::try_unwrap(table) {
+                Ok(table) => table.drain(&mut drained),
+                Err(table) => kept.push(table),
+            }
+        }
+        *replaced = kept;
+        lock(&self.carried).add(drained);
     }
 
     /// A new batch id.
@@ -257,6 +274,14 @@ impl Exposures {
             }
         }
         lock(&self.replaced).extend(kept);
+        let carried = std::mem::take(&mut *lock(&self.carried));
+        drained.overflow += carried.overflow;
+        drained.counts.extend(
+            carried
+                .counts
+                .into_iter()
+                .map(|((feature, reason), count)| (feature, reason, count)),
+        );
         if let Some(table) = &current.counters {
             table.drain(&mut drained);
         }
@@ -271,6 +296,33 @@ impl Exposures {
             counts: merge(drained.counts),
             unknown_overflow: drained.overflow,
             dropped: 0,
+        }
+    }
+}
+
+/// The most (feature, reason) entries `Carried` holds; further checks only add to overflow.
+const CARRIED_KEYS: usize = 100_000;
+
+/// Counts of freed tables, merged per (feature, reason) so they take memory per key, not per
+/// table.
+#[derive(Debug, Default)]
+struct Carried {
+    counts: BTreeMap<(String, ReasonKind), u64>,
+    overflow: u64,
+}
+
+impl Carried {
+    fn add(&mut self, drained: Drained) {
+        self.overflow += drained.overflow;
+        for (feature, reason, count) in drained.counts {
+            let key = (feature, reason);
+            if let Some(total) = self.counts.get_mut(&key) {
+                *total += count;
+            } else if self.counts.len() < CARRIED_KEYS {
+                self.counts.insert(key, count);
+            } else {
+                self.overflow += count;
+            }
         }
     }
 }
