@@ -12,6 +12,11 @@
 //! atomic snapshot load. Before the benchmarks, the allocations made by 1,000 checks of each
 //! are counted (`allocation-counter` is this binary's global allocator) and printed.
 //!
+//! Counting checks (exposures) is on by default, so the `ramp is_active` lines count; the
+//! line `... counting off` is a client built with `.count_checks(false)`, and the difference
+//! between the two is the cost of counting. `core check` is the core's evaluation that
+//! counting uses (the decision's reason and the feature's position), without the client.
+//!
 //! `cargo bench -p ramp-client --bench client`
 
 // `criterion_group!` generates an undocumented `pub fn benches`.
@@ -33,7 +38,10 @@ const LISTED_USERS: usize = 1_000;
 
 /// The client, and the core's compiled snapshot of the same data (the baseline: a check
 /// without the client's snapshot load).
-fn ramp_client(runtime: &tokio::runtime::Runtime) -> (Client, ramp_core::CompiledSnapshot) {
+fn ramp_client(
+    runtime: &tokio::runtime::Runtime,
+    count_checks: bool,
+) -> (Client, ramp_core::CompiledSnapshot) {
     runtime.block_on(async {
         let store = ramp_rollout::open_store("memory://").await.expect("store");
         let mut features: Vec<ImportedFeature> = (0..FEATURES)
@@ -66,7 +74,11 @@ fn ramp_client(runtime: &tokio::runtime::Runtime) -> (Client, ramp_core::Compile
             .expect("import");
         let snapshot = store.snapshot().await.expect("snapshot");
         let compiled = ramp_core::CompiledSnapshot::compile(&snapshot);
-        let client = Client::with_store(store).connect().await.expect("client");
+        let client = Client::with_store(store)
+            .count_checks(count_checks)
+            .connect()
+            .await
+            .expect("client");
         assert_eq!(
             client.feature_states(&Context::anonymous()).len(),
             FEATURES + 1
@@ -158,7 +170,8 @@ fn allocations(mut check: impl FnMut() -> bool) -> u64 {
 
 fn compare(criterion: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let (client, compiled) = ramp_client(&runtime);
+    let (client, compiled) = ramp_client(&runtime, true);
+    let (uncounted, _) = ramp_client(&runtime, false);
     let no_groups = ramp_core::CodeGroups::new();
     let engine = yggdrasil_engine();
     let (ramp_user, ramp_listed) = (Context::user("12345"), Context::user("user-500"));
@@ -183,6 +196,16 @@ fn compare(criterion: &mut Criterion) {
     group.bench_function("ramp is_active percentage, 10k features", |bencher| {
         bencher.iter(|| client.is_active(black_box("feature-5000"), black_box(&ramp_user)))
     });
+    group.bench_function(
+        "ramp is_active percentage, 10k features, counting off",
+        |bencher| {
+            bencher.iter(|| uncounted.is_active(black_box("feature-5000"), black_box(&ramp_user)))
+        },
+    );
+    group.bench_function("core check percentage (reason and position)", |bencher| {
+        bencher
+            .iter(|| compiled.check(black_box("feature-5000"), black_box(&ramp_user), &no_groups))
+    });
     group.bench_function("core is_active percentage (baseline)", |bencher| {
         bencher.iter(|| {
             compiled.is_active(black_box("feature-5000"), black_box(&ramp_user), &no_groups)
@@ -204,6 +227,7 @@ fn compare(criterion: &mut Criterion) {
     });
     group.finish();
     runtime.block_on(client.close());
+    runtime.block_on(uncounted.close());
 }
 
 criterion_group!(benches, compare);

@@ -10,12 +10,16 @@ use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use ramp_core::{CodeGroups, Context, Decision};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::exposure::sender::Sender;
+use crate::exposure::{ExposureBatch, ExposureSettings};
 use crate::http::Http;
 use crate::server_sync::ServerSync;
 use crate::state::{lock, ChangeEvent, Shared, Source};
@@ -37,6 +41,7 @@ pub struct ClientBuilder {
     backup_file: Option<PathBuf>,
     policy: RefreshPolicy,
     code_groups: CodeGroups,
+    exposures: ExposureSettings,
 }
 
 impl ClientBuilder {
@@ -63,18 +68,76 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether to count checks per feature, answer and reason (on by default) and, for a
+    /// server client, send the counts to the server. Off, a check costs nothing extra.
+    pub fn count_checks(mut self, enabled: bool) -> Self {
+        self.exposures.enabled = enabled;
+        self
+    }
+
+    /// The application name sent with the counts (default: the executable's file name).
+    pub fn application(mut self, name: impl Into<String>) -> Self {
+        self.exposures.application = name.into();
+        self
+    }
+
+    /// This running instance's name sent with the counts (default: `HOSTNAME-PID`).
+    pub fn instance(mut self, name: impl Into<String>) -> Self {
+        self.exposures.instance = name.into();
+        self
+    }
+
+    /// How often counts are sent to the server (default: 10 s; also once on `close`).
+    pub fn exposure_interval(mut self, interval: Duration) -> Self {
+        self.exposures.interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The most count entries (one per feature and reason, plus one per batch) kept while the
+    /// server cannot be reached (default: 100,000, a few MiB); past it the oldest batches are
+    /// dropped, and the number of checks dropped is reported with the next batch.
+    pub fn exposure_pending_limit(mut self, entries: usize) -> Self {
+        self.exposures.pending_entries = entries;
+        self
+    }
+
+    /// How long `close` may spend sending the last counts (default: 2 s).
+    pub fn exposure_close_deadline(mut self, deadline: Duration) -> Self {
+        self.exposures.close_deadline = deadline;
+        self
+    }
+
+    /// Where batches of counts take their times from (default: the system clock).
+    pub fn exposure_clock(
+        mut self,
+        clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static,
+    ) -> Self {
+        self.exposures.clock = Arc::new(clock);
+        self
+    }
+
     /// Loads the first snapshot and starts following changes. Fails only for a bad setting
     /// (an invalid URL, no Tokio runtime): an unreachable server or store is not an error,
     /// the client starts from the backup file or with every feature inactive, and says so
     /// through [`Client::source`].
     pub async fn connect(self) -> Result<Client, ClientError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| ClientError::NoRuntime)?;
-        let shared = Arc::new(Shared::new(self.code_groups, self.backup_file));
+        let counting = self.exposures.enabled;
+        let shared = Arc::new(Shared::new(
+            self.code_groups,
+            self.backup_file,
+            self.exposures,
+        ));
         let shutdown = CancellationToken::new();
         let groups_defined = Arc::new(Notify::new());
+        let mut handles = Vec::new();
         let handle = match self.origin {
             Origin::Server { url, token } => {
                 let http = Http::new(&url, &token, &self.policy)?;
+                if counting {
+                    let sender = Sender::new(shared.clone(), http.clone());
+                    handles.push(runtime.spawn(sender.run(shutdown.clone())));
+                }
                 let mut sync =
                     ServerSync::new(shared.clone(), http, self.policy, groups_defined.clone());
                 sync.start().await;
@@ -88,21 +151,23 @@ impl ClientBuilder {
                 runtime.spawn(sync.run(shutdown.clone()))
             }
         };
+        handles.push(handle);
         Ok(Client {
             shared,
             task: Arc::new(Task {
                 shutdown,
-                handle: Mutex::new(Some(handle)),
+                handles: Mutex::new(handles),
                 groups_defined,
             }),
         })
     }
 }
 
-/// The background task, stopped when the last client clone goes.
+/// The background tasks (following changes, sending counts), stopped when the last client
+/// clone goes.
 struct Task {
     shutdown: CancellationToken,
-    handle: Mutex<Option<JoinHandle<()>>>,
+    handles: Mutex<Vec<JoinHandle<()>>>,
     groups_defined: Arc<Notify>,
 }
 
@@ -189,26 +254,45 @@ impl Client {
             backup_file: None,
             policy: RefreshPolicy::default(),
             code_groups: CodeGroups::new(),
+            exposures: ExposureSettings::default(),
         }
     }
 
-    /// Whether `feature` is active for `context`. Unknown features are inactive.
+    /// Whether `feature` is active for `context`. Unknown features are inactive. Counted
+    /// (one relaxed atomic increment) unless counting is off.
     #[inline(always)]
     pub fn is_active(&self, feature: &str, context: &Context) -> bool {
-        self.shared.current.with(|loaded| {
-            loaded
+        self.shared.current.with(|loaded| match &loaded.counters {
+            Some(counters) => {
+                let check = loaded.compiled.check(feature, context, &loaded.code_groups);
+                counters.record(check, feature);
+                check.is_active()
+            }
+            None => loaded
                 .compiled
-                .is_active(feature, context, &loaded.code_groups)
+                .is_active(feature, context, &loaded.code_groups),
         })
     }
 
     /// Whether `feature` is active for `context`, and why (`not_found` for unknown features).
+    /// Counted like `is_active`.
     pub fn explain(&self, feature: &str, context: &Context) -> Decision {
         self.shared.current.with(|loaded| {
+            if let Some(counters) = &loaded.counters {
+                let check = loaded.compiled.check(feature, context, &loaded.code_groups);
+                counters.record(check, feature);
+            }
             loaded
                 .compiled
                 .evaluate(feature, context, &loaded.code_groups)
         })
+    }
+
+    /// Takes the counts of checks made since the last drain (every counter back to zero) as
+    /// one batch. A server client's background task drains and sends them by itself, so
+    /// counts taken here are not sent; this is for direct-mode clients and tests.
+    pub fn exposure_counts(&self) -> ExposureBatch {
+        self.shared.exposures.drain(&self.shared.current.load())
     }
 
     /// Every feature, active or not, for `context` (the gem's `feature_states`).
@@ -282,12 +366,25 @@ impl Client {
         self.shared.current.with(|loaded| loaded.snapshot.version)
     }
 
-    /// Stops following changes (checks keep answering from the last snapshot) and waits for
-    /// the background task to end. Dropping every clone of the client stops it too.
+    /// Where sending the counts of checks to the server stands: batches sent and waiting,
+    /// and checks whose counts were dropped. Updated after each send round.
+    pub fn exposure_status(&self) -> crate::ExposureStatus {
+        self.shared.exposures.status.read()
+    }
+
+    /// Asks the background task to send the counts now rather than at the next interval;
+    /// returns at once (`exposure_status().rounds` grows when the round is done).
+    pub fn flush_exposures(&self) {
+        self.shared.exposures.flush_now.notify_one();
+    }
+
+    /// Stops following changes (checks keep answering from the last snapshot), sends the
+    /// last counts of checks (within the close deadline, 2 s by default) and waits for the
+    /// background tasks to end. Dropping every clone of the client stops them too.
     pub async fn close(&self) {
         self.task.shutdown.cancel();
-        let handle = lock(&self.task.handle).take();
-        if let Some(handle) = handle {
+        let handles = std::mem::take(&mut *lock(&self.task.handles));
+        for handle in handles {
             let _ = handle.await;
         }
     }

@@ -132,6 +132,7 @@ mod tests {
             snapshot: Arc::new(snapshot),
             code_groups: Arc::new(CodeGroups::new()),
             source: Source::Server,
+            counters: None,
         }
     }
 

@@ -1,5 +1,5 @@
 //! The server's SDK endpoints, as the client calls them: the snapshot (with its version as
-//! ETag), the event stream, and the report of code-group names.
+//! ETag), the event stream, the report of code-group names and the counts of checks.
 //!
 //! Two HTTP clients: one with a whole-request timeout for snapshots and reports, and one for
 //! the stream, which must stay open indefinitely; its follower (`ramp_stream::Follower`) takes a
@@ -14,7 +14,7 @@ use serde::Serialize;
 use ramp_core::Snapshot;
 use ramp_stream::Follower;
 
-use crate::{ClientError, RefreshPolicy};
+use crate::{ClientError, ExposureBatch, RefreshPolicy};
 
 /// What a snapshot request brought.
 #[derive(Debug)]
@@ -128,6 +128,17 @@ impl Http {
             .post(&url)
             .bearer_auth(&self.token)
             .json(&Names { names });
+        expect_success(send(request, &url).await?, &url).map(|_| ())
+    }
+
+    /// Sends counts of checks (`POST /api/v1/exposures`).
+    pub async fn post_exposures(&self, batch: &ExposureBatch) -> Result<(), ClientError> {
+        let url = self.url("/api/v1/exposures");
+        let request = self
+            .requests
+            .post(&url)
+            .bearer_auth(&self.token)
+            .json(batch);
         expect_success(send(request, &url).await?, &url).map(|_| ())
     }
 }

@@ -39,6 +39,7 @@ mod backup;
 mod client;
 mod current;
 mod error;
+mod exposure;
 mod http;
 mod policy;
 mod server_sync;
@@ -49,7 +50,8 @@ mod sync_status;
 
 pub use client::{Client, ClientBuilder};
 pub use error::ClientError;
+pub use exposure::{ExposureBatch, ExposureClock, ExposureCount, ExposureStatus};
 pub use policy::RefreshPolicy;
-pub use ramp_core::{Context, Decision, Reason};
+pub use ramp_core::{Context, Decision, Reason, ReasonKind};
 pub use state::{ChangeEvent, Source};
 pub use sync_status::SyncStatus;

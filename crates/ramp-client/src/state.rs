@@ -17,6 +17,7 @@ use ramp_core::{CodeGroups, CompiledSnapshot, Feature, FeatureName, Snapshot, Sn
 
 use crate::backup;
 use crate::current::Current;
+use crate::exposure::{CounterTable, ExposureSettings, Exposures};
 
 /// Where the client's snapshot came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -56,6 +57,9 @@ pub(crate) struct Loaded {
     pub snapshot: Arc<Snapshot>,
     pub code_groups: Arc<CodeGroups>,
     pub source: Source,
+    /// The counts of checks of `compiled`'s features (`None` when counting is off). Swapped
+    /// with `compiled`; kept when only the code groups or the source change.
+    pub counters: Option<Arc<CounterTable>>,
 }
 
 /// Shared between the `Client` handles and the background task.
@@ -75,17 +79,27 @@ pub(crate) struct Shared {
     backup_loaded: AtomicU64,
     /// Whether the background task is connected, and its failed attempts.
     pub sync: crate::sync_status::SyncCounters,
+    /// Counting checks: settings and the tables of replaced snapshots.
+    pub exposures: Exposures,
 }
 
 impl Shared {
-    pub fn new(code_groups: CodeGroups, backup_path: Option<PathBuf>) -> Self {
+    pub fn new(
+        code_groups: CodeGroups,
+        backup_path: Option<PathBuf>,
+        exposure_settings: ExposureSettings,
+    ) -> Self {
+        let exposures = Exposures::new(exposure_settings);
+        let compiled = CompiledSnapshot::default();
         Self {
             current: Current::new(Loaded {
-                compiled: CompiledSnapshot::default(),
+                counters: exposures.table(&compiled),
+                compiled,
                 snapshot: Arc::new(Snapshot::default()),
                 code_groups: Arc::new(code_groups),
                 source: Source::None,
             }),
+            exposures,
             writer: Mutex::new(()),
             callbacks: Mutex::new(Vec::new()),
             backup_path,
@@ -115,6 +129,7 @@ impl Shared {
             snapshot: old.snapshot.clone(),
             code_groups: Arc::new(code_groups),
             source: old.source,
+            counters: old.counters.clone(),
         });
     }
 
@@ -200,12 +215,19 @@ impl Shared {
                 snapshot: old.snapshot.clone(),
                 code_groups: old.code_groups.clone(),
                 source,
+                counters: old.counters.clone(),
             });
         }
     }
 
+    /// Installs a newly compiled snapshot with a new counter table; the old table is kept
+    /// until drained, so no count recorded against the old snapshot is lost.
     fn swap(&self, old: &Loaded, snapshot: Snapshot, compiled: CompiledSnapshot, source: Source) {
+        if let Some(table) = &old.counters {
+            self.exposures.retire(table.clone());
+        }
         self.current.store(Loaded {
+            counters: self.exposures.table(&compiled),
             compiled,
             snapshot: Arc::new(snapshot),
             code_groups: old.code_groups.clone(),
@@ -315,7 +337,11 @@ mod tests {
 
     #[test]
     fn stale_patches_are_ignored_and_callbacks_survive_panics() {
-        let shared = Arc::new(Shared::new(CodeGroups::new(), None));
+        let shared = Arc::new(Shared::new(
+            CodeGroups::new(),
+            None,
+            ExposureSettings::default(),
+        ));
         let seen = Arc::new(Mutex::new(Vec::new()));
         shared.add_callback(Arc::new(|_| panic!("an application bug")));
         let recorder = seen.clone();

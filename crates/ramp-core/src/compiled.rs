@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use crate::bucket::{checksum, checksum_below};
-use crate::decision::{Decision, Reason};
+use crate::decision::{Check, Decision, Reason, ReasonKind};
 use crate::name_index::{NameIndex, Named};
 use crate::{CodeGroups, Context, StoredGroup, UserSet};
 
@@ -94,6 +94,18 @@ impl Outcome {
         !matches!(self, Outcome::Excluded | Outcome::Off)
     }
 
+    #[inline(always)]
+    fn kind(self) -> ReasonKind {
+        match self {
+            Outcome::Off => ReasonKind::Off,
+            Outcome::Excluded => ReasonKind::Excluded,
+            Outcome::Everyone => ReasonKind::Everyone,
+            Outcome::User => ReasonKind::User,
+            Outcome::Group(_) => ReasonKind::Group,
+            Outcome::Percentage => ReasonKind::Percentage,
+        }
+    }
+
     #[inline]
     fn into_decision(self, feature: &CompiledFeature) -> Decision {
         match self {
@@ -158,6 +170,24 @@ impl CompiledSnapshot {
                 .into_decision(feature),
             None => Decision::off(Reason::NotFound),
         }
+    }
+
+    /// Whether `feature` is active for `context`, why (without the group's name) and the
+    /// feature's position: what a client needs to count checks per feature and reason, from
+    /// the same single name lookup as `is_active`. Allocates nothing.
+    #[inline]
+    pub fn check(&self, feature: &str, context: &Context, code_groups: &CodeGroups) -> Check {
+        match self.index.locate(&self.features, feature) {
+            Some((position, feature)) => {
+                Check::found(position, self.decide(feature, context, code_groups).kind())
+            }
+            None => Check::NOT_FOUND,
+        }
+    }
+
+    /// The name of the feature at `position` (as [`Check::position`] gives it).
+    pub fn feature_name(&self, position: usize) -> Option<&str> {
+        self.features.get(position).map(|feature| &*feature.name)
     }
 
     /// Every feature's decision for one context, in snapshot order.

@@ -165,3 +165,38 @@ fn a_damaged_feature_is_off_for_everyone() {
     }
     assert!(snapshot.contains("damaged"));
 }
+
+#[test]
+fn check_agrees_with_evaluate_and_names_the_position() {
+    let snapshot = compile(
+        vec![
+            feature("a-everyone", 100.0, &[], &["8"], &[]),
+            feature("b-listed", 0.0, &["7"], &[], &["admins", "staff"]),
+            feature("c-percentage", 50.0, &[], &[], &[]),
+            feature("d-off", 0.0, &[], &[], &[]),
+        ],
+        false,
+    );
+    let groups = code_groups();
+    let contexts = [
+        Context::anonymous(),
+        Context::user("7"),
+        Context::user("8"),
+        Context::user("admin"),
+        Context::user("boss"),
+        Context::user("1"),
+        Context::user("2"),
+    ];
+    for context in &contexts {
+        for name in ["a-everyone", "b-listed", "c-percentage", "d-off", "missing"] {
+            let check = snapshot.check(name, context, &groups);
+            let decision = snapshot.evaluate(name, context, &groups);
+            assert_eq!(check.reason(), decision.reason.kind(), "{name} {context:?}");
+            assert_eq!(check.is_active(), decision.active);
+            let named = check
+                .position()
+                .and_then(|position| snapshot.feature_name(position));
+            assert_eq!(named, (name != "missing").then_some(name));
+        }
+    }
+}

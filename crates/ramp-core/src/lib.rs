@@ -54,7 +54,7 @@ pub use change::Change;
 pub use code_groups::{CodeGroups, GroupPredicate};
 pub use compiled::CompiledSnapshot;
 pub use context::Context;
-pub use decision::{Decision, Reason};
+pub use decision::{Check, Decision, Reason, ReasonKind};
 pub use error::CoreError;
 pub use feature::{Feature, FeatureState, RESERVED_DATA_KEY};
 pub use field::{ListField, ValueField};

@@ -103,8 +103,18 @@ impl NameIndex {
     }
 
     /// The feature named `name`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn find<'a, T: Named>(&self, features: &'a [T], name: &str) -> Option<&'a T> {
+        self.locate(features, name).map(|(_, feature)| feature)
+    }
+
+    /// The feature named `name`, with its position in `features`.
+    #[inline]
+    pub(crate) fn locate<'a, T: Named>(
+        &self,
+        features: &'a [T],
+        name: &str,
+    ) -> Option<(u32, &'a T)> {
         let hash = name_hash(name.as_bytes());
         let tag = (hash >> 32) as u32;
         for current in self.slots.get(hash as usize & self.mask..)? {
@@ -114,7 +124,7 @@ impl NameIndex {
             if current.tag == tag {
                 if let Some(feature) = features.get(current.position as usize) {
                     if names_equal(feature.name().as_bytes(), name.as_bytes()) {
-                        return Some(feature);
+                        return Some((current.position, feature));
                     }
                 }
             }

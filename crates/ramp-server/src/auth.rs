@@ -63,6 +63,7 @@ const READ_ONLY_POSTS: &[&str] = &[
     "/api/v1/features/{name}/check",
     "/api/v1/states",
     "/api/v1/code-groups",
+    "/api/v1/exposures",
 ];
 
 /// The role a route needs.

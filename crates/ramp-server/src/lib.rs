@@ -29,6 +29,7 @@ mod config;
 mod connections;
 pub mod credentials;
 mod error;
+mod exposures;
 mod extract;
 mod json_errors;
 pub mod live;

@@ -88,6 +88,9 @@ impl Server {
             login_throttle: LoginThrottle::new(config.login_concurrency),
             metrics,
             code_groups: Mutex::new(CodeGroupRegistry::new(config.code_group_limit)),
+            exposures: Mutex::new(crate::exposures::ExposureAggregate::new(
+                crate::exposures::ExposureLimits::default(),
+            )),
             clock,
             config,
             shutdown: CancellationToken::new(),

@@ -47,6 +47,8 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     /// Names of code-defined groups that applications reported, for the web UI.
     pub code_groups: Mutex<crate::code_groups::CodeGroupRegistry>,
+    /// Counts of checks that SDKs report, per feature and minute (in memory only, for now).
+    pub exposures: Mutex<crate::exposures::ExposureAggregate>,
 }
 
 impl AppState {

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod edits;
 pub mod evaluate;
+pub mod exposures;
 pub mod feature_users;
 pub mod features;
 pub mod group_history;
@@ -88,6 +89,11 @@ fn authenticated() -> OpenApiRouter<AppState> {
             evaluate::report_code_groups,
             evaluate::list_code_groups
         ))
+        .routes(routes!(
+            exposures::report_exposures,
+            exposures::exposure_summary
+        ))
+        .routes(routes!(exposures::feature_exposures))
         .routes(routes!(groups::list_groups))
         .routes(routes!(
             groups::show_group,

@@ -1,0 +1,197 @@
+//! `Pending`: the batches waiting to reach the server, bounded in entries.
+//!
+//! Batches are sent oldest first. Once a batch has been tried it is frozen (same id, same
+//! content), because the server may have stored it even if its answer was lost: a retry under
+//! the same id is then ignored there, and a changed one would be lost or counted twice. While
+//! the server stays unreachable, new batches queue up to the bound; past it the oldest are
+//! dropped and the checks they counted are added to `dropped`, which the next batch tried for
+//! the first time carries to the server (so nothing is lost silently, even a drop count).
+
+use std::collections::VecDeque;
+
+use super::{ExposureBatch, Exposures};
+
+/// The most entries one batch holds: 2,000 entries of the longest feature names (200 bytes)
+/// stay under the server's default 1 MiB body limit.
+pub(crate) const BATCH_ENTRIES: usize = 2_000;
+
+/// Batches not yet accepted by the server.
+#[derive(Debug, Default)]
+pub(crate) struct Pending {
+    queue: VecDeque<ExposureBatch>,
+    /// Whether the front batch has been tried (and so may not change).
+    front_tried: bool,
+    /// Entries held (each batch's counts plus one for its header).
+    entries: usize,
+    /// The most entries to hold.
+    bound: usize,
+    /// Checks dropped and not yet carried by a batch.
+    dropped: u64,
+    /// Checks dropped since the start, for the status (a re-dropped drop count not again).
+    dropped_total: u64,
+}
+
+impl Pending {
+    pub fn new(bound: usize) -> Self {
+        Self {
+            bound: bound.max(2),
+            ..Self::default()
+        }
+    }
+
+    /// Queues a drained batch, split so no batch exceeds `BATCH_ENTRIES` (nor the bound),
+    /// then drops the oldest batches while the bound is exceeded.
+    pub fn push(&mut self, mut batch: ExposureBatch, exposures: &Exposures) {
+        let chunk = BATCH_ENTRIES.min(self.bound - 1);
+        while batch.counts.len() > chunk {
+            let rest = batch.counts.split_off(chunk);
+            let next = ExposureBatch {
+                batch_id: exposures.next_id(),
+                counts: rest,
+                unknown_overflow: 0,
+                dropped: 0,
+                ..batch.clone()
+            };
+            self.enqueue(batch);
+            batch = next;
+        }
+        if !batch.is_empty() {
+            self.enqueue(batch);
+        }
+        while self.entries > self.bound {
+            self.drop_front();
+        }
+    }
+
+    fn enqueue(&mut self, batch: ExposureBatch) {
+        self.entries += batch.counts.len() + 1;
+        self.queue.push_back(batch);
+    }
+
+    fn drop_front(&mut self) {
+        if let Some(batch) = self.queue.pop_front() {
+            self.entries -= batch.counts.len() + 1;
+            self.dropped += batch.total() + batch.dropped;
+            self.dropped_total += batch.total();
+            self.front_tried = false;
+        }
+    }
+
+    /// The batch to send next, with the drop count added if it was never tried; `None`
+    /// when nothing waits. A drop count with no batch to carry it gets a batch of its own.
+    pub fn next(&mut self, exposures: &Exposures) -> Option<&ExposureBatch> {
+        if self.queue.is_empty() && self.dropped > 0 {
+            self.enqueue(exposures.empty_batch());
+        }
+        let front = self.queue.front_mut()?;
+        if !self.front_tried {
+            front.dropped += std::mem::take(&mut self.dropped);
+            self.front_tried = true;
+        }
+        Some(front)
+    }
+
+    /// The front batch reached the server.
+    pub fn sent(&mut self) {
+        if let Some(batch) = self.queue.pop_front() {
+            self.entries -= batch.counts.len() + 1;
+        }
+        self.front_tried = false;
+    }
+
+    /// The server refused the front batch for good (a 4xx): its checks count as dropped.
+    pub fn refused(&mut self) {
+        self.drop_front();
+    }
+
+    /// Batches waiting.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Entries held.
+    pub fn entries(&self) -> usize {
+        self.entries
+    }
+
+    /// Checks dropped since the start (carried or not).
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped_total
+    }
+
+    /// Checks dropped and not yet carried by a batch (tests).
+    #[cfg(test)]
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exposure::{ExposureCount, ExposureSettings};
+    use chrono::DateTime;
+    use ramp_core::ReasonKind;
+    use std::sync::Arc;
+
+    fn exposures() -> Exposures {
+        Exposures::new(ExposureSettings {
+            clock: Arc::new(|| DateTime::UNIX_EPOCH),
+            ..ExposureSettings::default()
+        })
+    }
+
+    fn batch(exposures: &Exposures, features: usize) -> ExposureBatch {
+        let mut batch = exposures.empty_batch();
+        batch.counts = (0..features)
+            .map(|index| ExposureCount {
+                feature: format!("feature-{index}"),
+                active: true,
+                reason: ReasonKind::Percentage,
+                count: 2,
+            })
+            .collect();
+        batch
+    }
+
+    #[test]
+    fn past_the_bound_the_oldest_go_and_the_next_new_batch_carries_the_count() {
+        let exposures = exposures();
+        let mut pending = Pending::new(25);
+        pending.push(batch(&exposures, 10), &exposures); // 11 entries
+        let first_id = pending.next(&exposures).unwrap().batch_id.clone();
+        pending.push(batch(&exposures, 10), &exposures); // 22
+        assert_eq!(pending.len(), 2);
+        pending.push(batch(&exposures, 10), &exposures); // 33: the tried first one goes
+        assert_eq!(pending.len(), 2);
+        assert_eq!(pending.dropped(), 20);
+        let next = pending.next(&exposures).unwrap();
+        assert_ne!(next.batch_id, first_id);
+        assert_eq!(next.dropped, 20);
+        // A retry is the same batch, carrying nothing more.
+        let retried = pending.next(&exposures).unwrap().clone();
+        assert_eq!(retried.dropped, 20);
+        pending.sent();
+        assert_eq!(pending.next(&exposures).unwrap().dropped, 0);
+    }
+
+    #[test]
+    fn large_batches_are_split_and_a_lone_drop_count_is_sent() {
+        let exposures = exposures();
+        let mut pending = Pending::new(1_000_000);
+        pending.push(batch(&exposures, BATCH_ENTRIES * 2 + 1), &exposures);
+        assert_eq!(pending.len(), 3);
+        let mut ids = std::collections::BTreeSet::new();
+        for _ in 0..3 {
+            let batch = pending.next(&exposures).unwrap();
+            assert!(batch.counts.len() <= BATCH_ENTRIES);
+            ids.insert(batch.batch_id.clone());
+            pending.refused();
+        }
+        assert_eq!(ids.len(), 3);
+        // Every refused check is reported by a batch of its own.
+        let carrier = pending.next(&exposures).unwrap();
+        assert!(carrier.counts.is_empty());
+        assert_eq!(carrier.dropped, 2 * (BATCH_ENTRIES as u64 * 2 + 1));
+    }
+}
