@@ -7,7 +7,8 @@
 //! perf stat -e instructions:u target/release/examples/client_check          # 1,000,000 checks
 //! perf stat -e instructions:u target/release/examples/client_check 0        # setup only
 //! ```
-//! The difference divided by 1,000,000 is the cost of one check.
+//! The difference divided by 1,000,000 is the cost of one check. A second argument `off`
+//! switches counting off (`client_check 1000000 off`), to measure what counting costs.
 
 use std::hint::black_box;
 
@@ -34,7 +35,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     store
         .import(&features, &[], &Attribution::new("example"))
         .await?;
-    let client = Client::with_store(store).connect().await?;
+    let counting = std::env::args().nth(2).as_deref() != Some("off");
+    let client = Client::with_store(store)
+        .count_checks(counting)
+        .connect()
+        .await?;
     let context = Context::user("12345");
     let checks: u32 = std::env::args()
         .nth(1)
