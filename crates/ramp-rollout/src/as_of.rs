@@ -70,16 +70,7 @@ impl Rollout {
         at: DateTime<Utc>,
     ) -> Result<Vec<(FeatureName, Decision)>, RolloutError> {
         let snapshot = self.snapshot_at(at).await?;
-        let compiled = CompiledSnapshot::compile(&snapshot);
-        let code_groups = self.code_groups();
-        Ok(snapshot
-            .features
-            .into_iter()
-            .map(|feature| {
-                let decision = compiled.evaluate(feature.name.as_str(), context, &code_groups);
-                (feature.name, decision)
-            })
-            .collect())
+        Ok(self.states_in(snapshot, context))
     }
 
     /// Every event (of any feature or group) made after `at`, newest first.

@@ -68,16 +68,25 @@ impl Rollout {
         context: &Context,
     ) -> Result<Vec<(FeatureName, Decision)>, RolloutError> {
         let snapshot = self.store.snapshot().await?;
+        Ok(self.states_in(snapshot, context))
+    }
+
+    /// Every feature of `snapshot` with its decision for `context`, in snapshot order.
+    pub(crate) fn states_in(
+        &self,
+        snapshot: ramp_core::Snapshot,
+        context: &Context,
+    ) -> Vec<(FeatureName, Decision)> {
         let compiled = CompiledSnapshot::compile(&snapshot);
         let code_groups = self.code_groups();
-        Ok(snapshot
+        snapshot
             .features
             .into_iter()
             .map(|feature| {
                 let decision = compiled.evaluate(feature.name.as_str(), context, &code_groups);
                 (feature.name, decision)
             })
-            .collect())
+            .collect()
     }
 
     /// The names of the features active for the context.
