@@ -121,8 +121,10 @@ impl ExposureAggregate {
         }
         self.remember(report.batch_id);
         self.forget_before(now);
-        self.unnamed += report.unknown_overflow;
-        self.dropped += report.dropped;
+        // Counts come from clients: saturate rather than overflow (a panic here would poison
+        // the aggregate's lock for every later request).
+        self.unnamed = self.unnamed.saturating_add(report.unknown_overflow);
+        self.dropped = self.dropped.saturating_add(report.dropped);
         // A client's clock may be off: counts land no later than now and no earlier than the
         // window (older ones are ignored rather than kept).
         let minute = minute_of(report.to.min(now));
@@ -132,7 +134,7 @@ impl ExposureAggregate {
         }
         for &(feature, reason, count) in &report.counts {
             let Some(name) = self.feature(feature, report, now) else {
-                self.unnamed += count;
+                self.unnamed = self.unnamed.saturating_add(count);
                 continue;
             };
             let cells = self.minutes.entry(minute).or_default();
@@ -287,6 +289,20 @@ mod tests {
             aggregate.applications("chat"),
             [("shop".to_owned(), "web-1".to_owned(), time(1))]
         );
+    }
+
+    #[test]
+    fn huge_reported_numbers_saturate_instead_of_overflowing() {
+        let mut aggregate = ExposureAggregate::new(ExposureLimits::default());
+        for id in ["a:1", "a:2"] {
+            let mut huge = report(id, time(0), vec![("chat", ReasonKind::Off, u64::MAX)]);
+            huge.unknown_overflow = u64::MAX;
+            huge.dropped = u64::MAX;
+            assert_eq!(aggregate.add(&huge, time(0)), Added::Counted);
+        }
+        assert_eq!((aggregate.unnamed, aggregate.dropped), (u64::MAX, u64::MAX));
+        let series = aggregate.series("chat", time(0), time(1));
+        assert_eq!(series[0].1[ReasonKind::Off.index()], u64::MAX);
     }
 
     #[test]
