@@ -10,7 +10,7 @@ mod common;
 use std::sync::Arc;
 
 use chrono::Utc;
-use ramp_core::{Attribution, FieldChange, GroupName, HistoryEvent, StoredGroup, Subject, UserId};
+use ramp_core::{Attribution, GroupName, HistoryEvent, StoredGroup, Subject, UserId};
 use ramp_store::{HistoryQuery, Store};
 use ramp_store_redis::RedisStore;
 use redis::AsyncCommands;
@@ -173,17 +173,5 @@ async fn writers_in_different_processes_chain_their_events() {
     let mut events = stores[0].history(&group_query()).await.unwrap();
     assert_eq!(events.len(), WRITERS + 1);
     events.reverse();
-    let description = |event: &HistoryEvent, after: bool| {
-        event.changes.iter().find_map(|change| match change {
-            FieldChange::Value {
-                field,
-                before,
-                after: is,
-            } if field.name() == "description" => Some(if after { is } else { before }.clone()),
-            _ => None,
-        })
-    };
-    for pair in events.windows(2) {
-        assert_eq!(description(&pair[1], false), description(&pair[0], true));
-    }
+    ramp_store::conformance::assert_descriptions_chain(&events);
 }

@@ -190,31 +190,11 @@ pub async fn concurrent_group_writes_chain_their_events(store: Arc<dyn Store>) {
     let mut events = store.history(&group_query("beta")).await.unwrap();
     assert_eq!(events.len(), WRITERS + 1);
     events.reverse();
-    let description = |event: &HistoryEvent, after: bool| {
-        event.changes.iter().find_map(|change| match change {
-            FieldChange::Value {
-                field,
-                before,
-                after: is,
-            } if field.name() == "description" => {
-                Some(if after { is.clone() } else { before.clone() })
-            }
-            _ => None,
-        })
-    };
-    for pair in events.windows(2) {
-        assert_eq!(
-            description(&pair[1], false),
-            description(&pair[0], true),
-            "event {} does not start where event {} ended",
-            pair[1].id,
-            pair[0].id
-        );
-    }
+    assert_descriptions_chain(&events);
     let stored = store.snapshot().await.unwrap().groups;
     let last = events.last().unwrap();
     assert_eq!(
-        description(last, true),
+        description_of(last, true),
         Some(json!(stored[0].description)),
         "the last event ends at the stored group"
     );
@@ -227,6 +207,34 @@ pub async fn concurrent_group_writes_chain_their_events(store: Arc<dyn Store>) {
         rebuilt, None,
         "undoing every event, the creation last, removes the group"
     );
+}
+
+/// A group event's `description` change, before (`after` false) or after; `None` when the
+/// event did not change it.
+fn description_of(event: &HistoryEvent, after: bool) -> Option<serde_json::Value> {
+    event.changes.iter().find_map(|change| match change {
+        FieldChange::Value {
+            field,
+            before,
+            after: is,
+        } if field.name() == "description" => Some(if after { is } else { before }.clone()),
+        _ => None,
+    })
+}
+
+/// Checks that a group's events, oldest first, chain: each one's `description` before is the
+/// previous one's after, so no write's event was computed from a version another writer had
+/// already replaced. For backends' own multi-process tests too.
+pub fn assert_descriptions_chain(events_oldest_first: &[HistoryEvent]) {
+    for pair in events_oldest_first.windows(2) {
+        assert_eq!(
+            description_of(&pair[1], false),
+            description_of(&pair[0], true),
+            "event {} does not start where event {} ended",
+            pair[1].id,
+            pair[0].id
+        );
+    }
 }
 
 /// A group write by an attribution no store can record (NUL in the actor) is refused and
