@@ -327,4 +327,62 @@ impl Store for HttpStore {
     fn subscribe(&self) -> broadcast::Receiver<ChangeNotice> {
         self.feed.subscribe(&self.api)
     }
+    async fn record_exposures(
+        &self,
+        _batches: &[ramp_store::exposure::ExposureBatch],
+    ) -> Result<Vec<bool>, StoreError> {
+        Err(exposures_refused())
+    }
+
+    async fn exposure_buckets(
+        &self,
+        _feature: &str,
+        _from: chrono::DateTime<chrono::Utc>,
+        _to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<ramp_store::exposure::ExposureBucket>, StoreError> {
+        Err(exposures_refused())
+    }
+
+    async fn exposure_top(
+        &self,
+        _from: chrono::DateTime<chrono::Utc>,
+        _to: chrono::DateTime<chrono::Utc>,
+        _limit: usize,
+    ) -> Result<Vec<ramp_store::exposure::FeatureCounts>, StoreError> {
+        Err(exposures_refused())
+    }
+
+    async fn exposure_features(
+        &self,
+    ) -> Result<Vec<ramp_store::exposure::FeatureSeen>, StoreError> {
+        Err(exposures_refused())
+    }
+
+    async fn exposure_applications(
+        &self,
+        _feature: &str,
+    ) -> Result<Vec<ramp_store::exposure::ApplicationSeen>, StoreError> {
+        Err(exposures_refused())
+    }
+
+    async fn exposure_totals(&self) -> Result<ramp_store::exposure::ExposureTotals, StoreError> {
+        Err(exposures_refused())
+    }
+
+    async fn compact_exposures(
+        &self,
+        _retention: &ramp_store::exposure::ExposureRetention,
+        _now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ramp_store::exposure::Compacted, StoreError> {
+        Err(exposures_refused())
+    }
+}
+
+/// A server keeps its own counts; an application posts them, and people read them, through
+/// the server's API rather than through a store opened over HTTP.
+fn exposures_refused() -> StoreError {
+    refused(
+        "a server keeps its own exposure counts: applications post them to \
+         POST /api/v1/exposures and they are read with GET /api/v1/features/{name}/exposures",
+    )
 }

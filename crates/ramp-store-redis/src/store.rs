@@ -323,6 +323,63 @@ impl Store for RedisStore {
         watcher::start(&self.shared);
         receiver
     }
+    async fn record_exposures(
+        &self,
+        _batches: &[ramp_store::exposure::ExposureBatch],
+    ) -> Result<Vec<bool>, StoreError> {
+        Err(exposures_not_yet())
+    }
+
+    async fn exposure_buckets(
+        &self,
+        _feature: &str,
+        _from: chrono::DateTime<chrono::Utc>,
+        _to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<ramp_store::exposure::ExposureBucket>, StoreError> {
+        Err(exposures_not_yet())
+    }
+
+    async fn exposure_top(
+        &self,
+        _from: chrono::DateTime<chrono::Utc>,
+        _to: chrono::DateTime<chrono::Utc>,
+        _limit: usize,
+    ) -> Result<Vec<ramp_store::exposure::FeatureCounts>, StoreError> {
+        Err(exposures_not_yet())
+    }
+
+    async fn exposure_features(
+        &self,
+    ) -> Result<Vec<ramp_store::exposure::FeatureSeen>, StoreError> {
+        Err(exposures_not_yet())
+    }
+
+    async fn exposure_applications(
+        &self,
+        _feature: &str,
+    ) -> Result<Vec<ramp_store::exposure::ApplicationSeen>, StoreError> {
+        Err(exposures_not_yet())
+    }
+
+    async fn exposure_totals(&self) -> Result<ramp_store::exposure::ExposureTotals, StoreError> {
+        Err(exposures_not_yet())
+    }
+
+    async fn compact_exposures(
+        &self,
+        _retention: &ramp_store::exposure::ExposureRetention,
+        _now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ramp_store::exposure::Compacted, StoreError> {
+        Err(exposures_not_yet())
+    }
+}
+
+/// STUB (replaced by this backend's exposure storage).
+fn exposures_not_yet() -> StoreError {
+    StoreError::Corrupt {
+        backend: "stub",
+        detail: "exposures are not stored by this backend yet".into(),
+    }
 }
 
 /// An `Unavailable` for a write that kept losing to other writers.

@@ -8,10 +8,12 @@
 
 pub mod credential;
 mod error;
+pub mod exposure;
 pub mod import;
 pub mod list_column;
 mod log_text;
 mod memory;
+mod memory_exposures;
 pub mod prepare;
 mod redact;
 mod store;

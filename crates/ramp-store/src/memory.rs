@@ -6,15 +6,20 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
 };
 use tokio::sync::broadcast;
 
+use crate::exposure::{
+    ApplicationSeen, Compacted, ExposureBatch, ExposureBucket, ExposureRetention, ExposureTotals,
+    FeatureCounts, FeatureSeen,
+};
 use crate::import::{
     events_to_copy, group_import_events, import_features, same_event, ImportTarget,
 };
+use crate::memory_exposures::MemoryExposures;
 use crate::prepare::{
     check_group_version, deletion_event, group_deletion_event, prepare_change, prepare_group_write,
     PreparedWrite,
@@ -42,6 +47,8 @@ struct State {
     /// Keyed by `Credential::sort_key`, so iterating lists them in the trait's order. Outside
     /// `version`: credentials are not part of any snapshot.
     credentials: BTreeMap<(&'static str, String), Credential>,
+    /// Outside `version` too: counts are not part of any snapshot.
+    exposures: MemoryExposures,
 }
 
 impl State {
@@ -356,5 +363,50 @@ impl Store for MemoryStore {
 
     fn subscribe(&self) -> broadcast::Receiver<ChangeNotice> {
         self.notices.subscribe()
+    }
+
+    async fn record_exposures(&self, batches: &[ExposureBatch]) -> Result<Vec<bool>, StoreError> {
+        Ok(self.lock().exposures.record(batches))
+    }
+
+    async fn exposure_buckets(
+        &self,
+        feature: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ExposureBucket>, StoreError> {
+        Ok(self.lock().exposures.buckets(feature, from, to))
+    }
+
+    async fn exposure_top(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<FeatureCounts>, StoreError> {
+        Ok(self.lock().exposures.top(from, to, limit))
+    }
+
+    async fn exposure_features(&self) -> Result<Vec<FeatureSeen>, StoreError> {
+        Ok(self.lock().exposures.features())
+    }
+
+    async fn exposure_applications(
+        &self,
+        feature: &str,
+    ) -> Result<Vec<ApplicationSeen>, StoreError> {
+        Ok(self.lock().exposures.applications(feature))
+    }
+
+    async fn exposure_totals(&self) -> Result<ExposureTotals, StoreError> {
+        Ok(self.lock().exposures.totals())
+    }
+
+    async fn compact_exposures(
+        &self,
+        retention: &ExposureRetention,
+        now: DateTime<Utc>,
+    ) -> Result<Compacted, StoreError> {
+        Ok(self.lock().exposures.compact(retention, now))
     }
 }

@@ -12,6 +12,10 @@ use ramp_core::{
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+use crate::exposure::{
+    ApplicationSeen, Compacted, ExposureBatch, ExposureBucket, ExposureRetention, ExposureTotals,
+    FeatureCounts, FeatureSeen,
+};
 use crate::{Credential, CredentialKind, StoreError};
 
 /// The result of applying a change.
@@ -267,4 +271,54 @@ pub trait Store: Send + Sync + 'static {
     /// A stream of notices, one per committed change (from this process, and from others
     /// where the backend can see them). A slow subscriber may miss notices and should reload.
     fn subscribe(&self) -> broadcast::Receiver<ChangeNotice>;
+
+    /// Adds batches of exposure counts, in one atomic step. Returns, per batch in order,
+    /// whether it was counted: `false` when its id was recorded before (by an earlier call or
+    /// earlier in this one), and nothing of it is added again. Per counted batch it adds each
+    /// feature's counts to its minute bucket (saturating at `exposure::MAX_COUNT`), sets the
+    /// feature's and the (application, instance)'s last seen to `received` if later, and adds
+    /// `unnamed` and `dropped` to the totals. Concurrent calls lose nothing.
+    async fn record_exposures(&self, batches: &[ExposureBatch]) -> Result<Vec<bool>, StoreError>;
+
+    /// The feature's buckets of every resolution starting in `from..to`, oldest first (for
+    /// one start, finest first); buckets with no checks may be left out.
+    async fn exposure_buckets(
+        &self,
+        feature: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ExposureBucket>, StoreError>;
+
+    /// Per feature, its checks in buckets starting in `from..to`: the `limit` features with the
+    /// most checks, most first (ties by name).
+    async fn exposure_top(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<FeatureCounts>, StoreError>;
+
+    /// Every feature name with a recorded last seen, by name.
+    async fn exposure_features(&self) -> Result<Vec<FeatureSeen>, StoreError>;
+
+    /// The instances that reported the feature, most recently seen first (ties by application,
+    /// then instance).
+    async fn exposure_applications(
+        &self,
+        feature: &str,
+    ) -> Result<Vec<ApplicationSeen>, StoreError>;
+
+    /// Checks reported without a name, and dropped, since the store began.
+    async fn exposure_totals(&self) -> Result<ExposureTotals, StoreError>;
+
+    /// Rolls minute buckets into hours and hours into days as `retention.cutoffs(now)` says,
+    /// deletes day buckets and applications past retention and forgets old batch ids, in one
+    /// atomic step: a count is never lost or counted twice, even with batches recorded
+    /// concurrently (a late batch's minute bucket is rolled by the next compaction). A
+    /// feature's last seen goes with its last application.
+    async fn compact_exposures(
+        &self,
+        retention: &ExposureRetention,
+        now: DateTime<Utc>,
+    ) -> Result<Compacted, StoreError>;
 }

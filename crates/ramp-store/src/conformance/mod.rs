@@ -54,7 +54,11 @@ macro_rules! conformance_tests {
             invalid_credential_stores_nothing,
             delete_credential_removes_it,
             concurrent_credential_creates_have_one_winner,
-            credentials_stay_out_of_snapshots
+            credentials_stay_out_of_snapshots,
+            exposures_add_up_once_per_batch,
+            exposure_counts_saturate,
+            exposures_roll_up_and_expire,
+            concurrent_exposure_batches_lose_nothing
         );
     };
     (@each $factory:expr; $($check:ident),+) => {
@@ -142,6 +146,7 @@ pub(crate) fn ana() -> Attribution {
 }
 
 mod credentials;
+mod exposures;
 mod features;
 mod group_history;
 mod groups;
@@ -151,6 +156,7 @@ mod load;
 mod unconfirmed;
 
 pub use credentials::*;
+pub use exposures::*;
 pub use features::*;
 pub use group_history::*;
 pub use groups::*;
