@@ -130,7 +130,7 @@ impl MemoryExposures {
             })
             .collect();
         // Already by (application, instance): a stable sort keeps that order among ties.
-        seen.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+        seen.sort_by_key(|seen| std::cmp::Reverse(seen.last_seen));
         seen
     }
 
