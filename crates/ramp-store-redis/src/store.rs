@@ -339,12 +339,12 @@ impl Store for RedisStore {
         Err(exposures_not_yet())
     }
 
-    async fn exposure_top(
+    async fn exposure_activity(
         &self,
         _from: chrono::DateTime<chrono::Utc>,
         _to: chrono::DateTime<chrono::Utc>,
-        _limit: usize,
-    ) -> Result<Vec<ramp_store::exposure::FeatureCounts>, StoreError> {
+        _bin: ramp_store::exposure::Resolution,
+    ) -> Result<Vec<ramp_store::exposure::FeatureActivity>, StoreError> {
         Err(exposures_not_yet())
     }
 

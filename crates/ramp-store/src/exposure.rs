@@ -122,19 +122,37 @@ pub struct ExposureBucket {
     pub counts: ReasonCounts,
 }
 
-/// A feature's checks over a period.
+/// A feature's checks over a period, in bins.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeatureCounts {
+pub struct FeatureActivity {
     /// The feature name as checked.
     pub feature: String,
+    /// Its bins with checks, oldest first.
+    pub bins: Vec<ExposureBin>,
+}
+
+/// The checks of buckets starting within one bin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExposureBin {
+    /// The bin's start.
+    pub start: DateTime<Utc>,
     /// Checks per reason.
     pub counts: ReasonCounts,
 }
 
-impl FeatureCounts {
+impl FeatureActivity {
+    /// All its checks per reason.
+    pub fn counts(&self) -> ReasonCounts {
+        let mut counts = [0; 7];
+        for bin in &self.bins {
+            add_counts(&mut counts, &bin.counts);
+        }
+        counts
+    }
+
     /// All its checks.
     pub fn total(&self) -> u64 {
-        self.counts
+        self.counts()
             .iter()
             .fold(0u64, |total, count| total.saturating_add(*count))
     }

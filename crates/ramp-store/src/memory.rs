@@ -14,7 +14,7 @@ use tokio::sync::broadcast;
 
 use crate::exposure::{
     ApplicationSeen, Compacted, ExposureBatch, ExposureBucket, ExposureRetention, ExposureTotals,
-    FeatureCounts, FeatureSeen,
+    FeatureActivity, FeatureSeen, Resolution,
 };
 use crate::import::{
     events_to_copy, group_import_events, import_features, same_event, ImportTarget,
@@ -378,13 +378,13 @@ impl Store for MemoryStore {
         Ok(self.lock().exposures.buckets(feature, from, to))
     }
 
-    async fn exposure_top(
+    async fn exposure_activity(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<FeatureCounts>, StoreError> {
-        Ok(self.lock().exposures.top(from, to, limit))
+        bin: Resolution,
+    ) -> Result<Vec<FeatureActivity>, StoreError> {
+        Ok(self.lock().exposures.activity(from, to, bin))
     }
 
     async fn exposure_features(&self) -> Result<Vec<FeatureSeen>, StoreError> {

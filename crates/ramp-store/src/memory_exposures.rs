@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 
 use crate::exposure::{
-    add_counts, ApplicationSeen, Compacted, ExposureBatch, ExposureBucket, ExposureRetention,
-    ExposureTotals, FeatureCounts, FeatureSeen, ReasonCounts, Resolution, MAX_COUNT,
+    add_counts, ApplicationSeen, Compacted, ExposureBatch, ExposureBin, ExposureBucket,
+    ExposureRetention, ExposureTotals, FeatureActivity, FeatureSeen, ReasonCounts, Resolution,
+    MAX_COUNT,
 };
 
 /// (application, instance) -> last seen.
@@ -76,32 +77,31 @@ impl MemoryExposures {
         buckets
     }
 
-    pub(crate) fn top(
+    pub(crate) fn activity(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        limit: usize,
-    ) -> Vec<FeatureCounts> {
-        let mut sums: BTreeMap<&str, ReasonCounts> = BTreeMap::new();
+        bin: Resolution,
+    ) -> Vec<FeatureActivity> {
+        let mut sums: BTreeMap<(&str, DateTime<Utc>), ReasonCounts> = BTreeMap::new();
         for ((feature, _, start), counts) in &self.buckets {
             if *start >= from && *start < to {
-                add_counts(sums.entry(feature).or_insert([0; 7]), counts);
+                let key = (feature.as_str(), bin.start_of(*start));
+                add_counts(sums.entry(key).or_insert([0; 7]), counts);
             }
         }
-        let mut top: Vec<FeatureCounts> = sums
-            .into_iter()
-            .map(|(feature, counts)| FeatureCounts {
-                feature: feature.to_owned(),
-                counts,
-            })
-            .collect();
-        top.sort_by(|a, b| {
-            b.total()
-                .cmp(&a.total())
-                .then_with(|| a.feature.cmp(&b.feature))
-        });
-        top.truncate(limit);
-        top
+        let mut activity: Vec<FeatureActivity> = Vec::new();
+        for ((feature, start), counts) in sums {
+            let bin = ExposureBin { start, counts };
+            match activity.last_mut() {
+                Some(last) if last.feature == feature => last.bins.push(bin),
+                _ => activity.push(FeatureActivity {
+                    feature: feature.to_owned(),
+                    bins: vec![bin],
+                }),
+            }
+        }
+        activity
     }
 
     pub(crate) fn features(&self) -> Vec<FeatureSeen> {

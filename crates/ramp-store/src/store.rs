@@ -14,7 +14,7 @@ use tokio::sync::broadcast;
 
 use crate::exposure::{
     ApplicationSeen, Compacted, ExposureBatch, ExposureBucket, ExposureRetention, ExposureTotals,
-    FeatureCounts, FeatureSeen,
+    FeatureActivity, FeatureSeen, Resolution,
 };
 use crate::{Credential, CredentialKind, StoreError};
 
@@ -289,14 +289,16 @@ pub trait Store: Send + Sync + 'static {
         to: DateTime<Utc>,
     ) -> Result<Vec<ExposureBucket>, StoreError>;
 
-    /// Per feature, its checks in buckets starting in `from..to`: the `limit` features with the
-    /// most checks, most first (ties by name).
-    async fn exposure_top(
+    /// Every feature's checks in buckets starting in `from..to`, summed per `bin`: a bucket
+    /// counts in the bin its start falls in (bins start at multiples of the bin's length since
+    /// the Unix epoch, so days are UTC days). By feature name, then bin; bins with no checks
+    /// may be left out.
+    async fn exposure_activity(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<FeatureCounts>, StoreError>;
+        bin: Resolution,
+    ) -> Result<Vec<FeatureActivity>, StoreError>;
 
     /// Every feature name with a recorded last seen, by name.
     async fn exposure_features(&self) -> Result<Vec<FeatureSeen>, StoreError>;

@@ -147,16 +147,41 @@ pub async fn exposures_add_up_once_per_batch(store: Arc<dyn Store>) {
     let totals = store.exposure_totals().await.unwrap();
     assert_eq!((totals.unnamed, totals.dropped), (4, 6));
 
-    let top = store.exposure_top(at(0), at(2), 10).await.unwrap();
-    let top: Vec<_> = top
+    let activity = store
+        .exposure_activity(at(0), at(2), Resolution::Minute)
+        .await
+        .unwrap();
+    let totals: Vec<_> = activity
         .iter()
-        .map(|top| (top.feature.as_str(), top.total()))
+        .map(|activity| {
+            (
+                activity.feature.as_str(),
+                activity.bins.len(),
+                activity.total(),
+            )
+        })
         .collect();
-    assert_eq!(top, [("chat", 11), ("search", 1)]);
-    let top = store.exposure_top(at(0), at(2), 1).await.unwrap();
-    assert_eq!(top.len(), 1, "the limit holds");
+    assert_eq!(
+        totals,
+        [("chat", 2, 11), ("search", 1, 1)],
+        "by name, per minute"
+    );
+    let hourly = store
+        .exposure_activity(at(0), at(2), Resolution::Hour)
+        .await
+        .unwrap();
+    assert_eq!(
+        hourly[0].bins.len(),
+        1,
+        "both minutes in the same hour's bin"
+    );
+    assert_eq!(hourly[0].bins[0].start, at(0));
+    assert_eq!(
+        hourly[0].counts(),
+        counts(&[(ReasonKind::Percentage, 4), (ReasonKind::Off, 7)])
+    );
     assert!(store
-        .exposure_top(at(2), at(3), 10)
+        .exposure_activity(at(2), at(3), Resolution::Hour)
         .await
         .unwrap()
         .is_empty());
@@ -250,8 +275,17 @@ pub async fn exposures_roll_up_and_expire(store: Arc<dyn Store>) {
             bucket(Resolution::Hour, at(1440), one(ReasonKind::User)),
         ]
     );
-    let top = store.exposure_top(at(0), at(2 * 1440), 5).await.unwrap();
-    assert_eq!(top[0].total(), 5, "rolling up loses no count");
+    let daily = store
+        .exposure_activity(at(0), at(2 * 1440), Resolution::Day)
+        .await
+        .unwrap();
+    let bins: Vec<_> = daily[0].bins.iter().map(|bin| bin.start).collect();
+    assert_eq!(
+        bins,
+        [at(0), at(1440)],
+        "a day bucket and an hour bucket, binned by day"
+    );
+    assert_eq!(daily[0].total(), 5, "rolling up loses no count");
     // Batch ids older than three hours are forgotten: the same id now counts again.
     assert_eq!(
         store
@@ -355,9 +389,12 @@ pub async fn concurrent_exposure_batches_lose_nothing(store: Arc<dyn Store>) {
             .len(),
         8
     );
-    let top = store.exposure_top(at(0), at(3), 100).await.unwrap();
-    assert_eq!(top.len(), 50);
-    assert!(top.iter().all(|top| top.total() == 360));
-    assert_eq!(top[0].feature, "feature-0", "ties go by name");
-    assert_eq!(top[1].feature, "feature-1");
+    let activity = store
+        .exposure_activity(at(0), at(3), Resolution::Day)
+        .await
+        .unwrap();
+    assert_eq!(activity.len(), 50);
+    assert!(activity.iter().all(|activity| activity.total() == 360));
+    assert_eq!(activity[0].feature, "feature-0", "by name");
+    assert_eq!(activity[1].feature, "feature-1");
 }
