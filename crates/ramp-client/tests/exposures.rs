@@ -168,7 +168,7 @@ async fn exposures_of(server: &TestServer, feature: &str) -> serde_json::Value {
 }
 
 fn total(exposures: &serde_json::Value) -> u64 {
-    exposures["minutes"]
+    exposures["bins"]
         .as_array()
         .unwrap()
         .iter()
@@ -195,10 +195,13 @@ async fn close_flushes_and_a_repeated_batch_counts_once() {
     client.close().await;
     let exposures = exposures_of(&server, "chat").await;
     assert_eq!(total(&exposures), 5, "{exposures}");
-    assert_eq!(exposures["minutes"][0]["reasons"]["everyone"], 5);
+    assert_eq!(exposures["bins"][0]["reasons"]["everyone"], 5);
     assert_eq!(exposures["applications"][0]["application"], "shop");
     assert_eq!(exposures["applications"][0]["instance"], "web-1");
-    assert_eq!(exposures["persisted"], false);
+    assert_eq!(
+        exposures["last_seen"],
+        exposures["applications"][0]["last_seen"]
+    );
 
     // The same batch twice (a retry whose first answer was lost) is counted once.
     let (client, _rollout) = direct_client(true).await;

@@ -41,6 +41,17 @@ pub struct ServerConfig {
     pub resume_buffer_bytes: usize,
     /// Code-group names kept in total (those reported by applications for the web UI).
     pub code_group_limit: usize,
+    /// Hours exposure counts are kept per minute before they are rolled into hours.
+    pub exposure_minute_hours: u32,
+    /// Days exposure counts are kept per hour before they are rolled into days.
+    pub exposure_hour_days: u32,
+    /// Days exposure counts are kept at all (and applications remembered).
+    pub exposure_retention_days: u32,
+    /// Seconds between writes of the server's own evaluation counts.
+    pub exposure_flush_seconds: u64,
+    /// Export exposure totals per feature to Prometheus too (one series per feature and
+    /// answer: keep it off with many features).
+    pub exposure_metrics_per_feature: bool,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +69,11 @@ impl Default for ServerConfig {
             login_concurrency: 2,
             resume_buffer_bytes: 16 * 1024 * 1024,
             code_group_limit: 10_000,
+            exposure_minute_hours: 48,
+            exposure_hour_days: 30,
+            exposure_retention_days: 400,
+            exposure_flush_seconds: 10,
+            exposure_metrics_per_feature: false,
         }
     }
 }
@@ -67,6 +83,21 @@ fn unreachable_bind() -> SocketAddr {
 }
 
 impl ServerConfig {
+    /// The exposure settings these choose.
+    pub fn exposure_settings(&self) -> crate::exposures::ExposureSettings {
+        let defaults = crate::exposures::ExposureSettings::default();
+        crate::exposures::ExposureSettings {
+            retention: ramp_store::exposure::ExposureRetention {
+                minutes_for: chrono::Duration::hours(i64::from(self.exposure_minute_hours)),
+                hours_for: chrono::Duration::days(i64::from(self.exposure_hour_days)),
+                days_for: chrono::Duration::days(i64::from(self.exposure_retention_days)),
+                ..defaults.retention
+            },
+            flush_seconds: self.exposure_flush_seconds,
+            ..defaults
+        }
+    }
+
     /// Reads a TOML file's settings over the defaults; unknown keys are an error, so a typo
     /// does not silently fall back to a default.
     pub fn from_toml(text: &str) -> Result<Self, String> {

@@ -19,6 +19,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use ramp_core::ReasonKind;
+use ramp_store::exposure::{active_inactive, add_counts, ExposureBatch, ReasonCounts};
+
 use crate::live::Loaded;
 use crate::state::AppState;
 
@@ -56,6 +59,27 @@ struct EvaluationLabels {
     reason: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ExposureLabels {
+    answer: &'static str,
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FeatureExposureLabels {
+    feature: String,
+    answer: &'static str,
+}
+
+/// A batch's checks, counted before it is written and added to the metrics once it is stored
+/// (so a retried batch is not counted twice).
+#[derive(Debug, Default)]
+pub struct ExposureTally {
+    by_reason: ReasonCounts,
+    /// Per feature: checks active and inactive (only when exported per feature).
+    by_feature: Vec<(String, u64, u64)>,
+}
+
 type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 fn latency_histogram() -> Histogram {
@@ -79,17 +103,19 @@ pub struct Metrics {
     password_checks: Counter,
     logins_refused: Counter,
     resume_buffer_bytes: Gauge,
+    exposures: Family<ExposureLabels, Counter>,
+    feature_exposures: Option<Family<FeatureExposureLabels, Counter>>,
 }
 
 impl Default for Metrics {
     fn default() -> Self {
-        Self::new()
+        Self::new(false)
     }
 }
 
 impl Metrics {
-    /// Registers every metric.
-    pub fn new() -> Self {
+    /// Registers every metric; exposure totals per feature only if `exposures_per_feature`.
+    pub fn new(exposures_per_feature: bool) -> Self {
         let mut registry = Registry::with_prefix("ramp");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
@@ -157,7 +183,24 @@ impl Metrics {
             "Bytes of recent change events kept for stream subscribers that reconnect",
             resume_buffer_bytes.clone(),
         );
+        let exposures = Family::<ExposureLabels, Counter>::default();
+        registry.register(
+            "exposures",
+            "Checks that applications and this server counted and stored, by answer and reason",
+            exposures.clone(),
+        );
+        let feature_exposures = exposures_per_feature.then(|| {
+            let family = Family::<FeatureExposureLabels, Counter>::default();
+            registry.register(
+                "feature_exposures",
+                "Checks stored per feature and answer (exposure_metrics_per_feature)",
+                family.clone(),
+            );
+            family
+        });
         Self {
+            exposures,
+            feature_exposures,
             registry,
             requests,
             latency,
@@ -189,6 +232,51 @@ impl Metrics {
         self.evaluations
             .get_or_create(&EvaluationLabels { source, reason })
             .inc();
+    }
+
+    /// What `batch` will add to the exposure metrics once stored.
+    pub fn exposure_tally(&self, batch: &ExposureBatch) -> ExposureTally {
+        let mut tally = ExposureTally::default();
+        for (feature, counts) in &batch.counts {
+            add_counts(&mut tally.by_reason, counts);
+            if self.feature_exposures.is_some() {
+                let (active, inactive) = active_inactive(counts);
+                tally.by_feature.push((feature.clone(), active, inactive));
+            }
+        }
+        tally
+    }
+
+    /// Adds a stored batch's tally.
+    pub fn exposures_stored(&self, tally: ExposureTally) {
+        for (reason, count) in ReasonKind::ALL.into_iter().zip(tally.by_reason) {
+            if count > 0 {
+                let answer = if reason.is_active() {
+                    "active"
+                } else {
+                    "inactive"
+                };
+                let labels = ExposureLabels {
+                    answer,
+                    reason: reason.as_str(),
+                };
+                self.exposures.get_or_create(&labels).inc_by(count);
+            }
+        }
+        let Some(family) = &self.feature_exposures else {
+            return;
+        };
+        for (feature, active, inactive) in tally.by_feature {
+            for (answer, count) in [("active", active), ("inactive", inactive)] {
+                if count > 0 {
+                    let labels = FeatureExposureLabels {
+                        feature: feature.clone(),
+                        answer,
+                    };
+                    family.get_or_create(&labels).inc_by(count);
+                }
+            }
+        }
     }
 
     /// Counts a failed store operation.

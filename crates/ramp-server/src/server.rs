@@ -72,7 +72,7 @@ impl Server {
             credentials.refresh(store.as_ref()).await?;
         }
         let live = Arc::new(Live::load(store.as_ref(), config.resume_buffer_bytes).await?);
-        let metrics = Arc::new(Metrics::new());
+        let metrics = Arc::new(Metrics::new(config.exposure_metrics_per_feature));
         metrics.set_snapshot(&live.current());
         let listener =
             TcpListener::bind(config.bind)
@@ -81,6 +81,8 @@ impl Server {
                     address: config.bind.to_string(),
                     source,
                 })?;
+        let exposures =
+            crate::exposures::Exposures::new(Arc::clone(&store), config.exposure_settings());
         let state = AppState::new(Shared {
             store,
             live,
@@ -88,9 +90,7 @@ impl Server {
             login_throttle: LoginThrottle::new(config.login_concurrency),
             metrics,
             code_groups: Mutex::new(CodeGroupRegistry::new(config.code_group_limit)),
-            exposures: Mutex::new(crate::exposures::ExposureAggregate::new(
-                crate::exposures::ExposureLimits::default(),
-            )),
+            exposures,
             clock,
             config,
             shutdown: CancellationToken::new(),
@@ -141,6 +141,7 @@ impl Server {
             max_connections: self.state.config.max_connections(),
             header_timeout: self.state.config.header_timeout(),
         };
+        let exposures = tokio::spawn(crate::exposures::maintain(self.state.clone()));
         let serving = tokio::spawn(connections::serve(
             self.listener,
             self.router,
@@ -155,7 +156,7 @@ impl Server {
         tracing::info!("shutting down: finishing requests, closing streams");
         shutdown.cancel();
         let result = serving.await;
-        let _ = tokio::join!(live, tokens);
+        let _ = tokio::join!(live, tokens, exposures);
         result.map_err(|error| ServerError::Listen {
             address: address.to_string(),
             source: std::io::Error::other(error),

@@ -47,8 +47,9 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     /// Names of code-defined groups that applications reported, for the web UI.
     pub code_groups: Mutex<crate::code_groups::CodeGroupRegistry>,
-    /// Counts of checks that SDKs report, per feature and minute (in memory only, for now).
-    pub exposures: Mutex<crate::exposures::ExposureAggregate>,
+    /// Counts of checks: those applications report and the server's own, on their way to the
+    /// store.
+    pub exposures: crate::exposures::Exposures,
 }
 
 impl AppState {

@@ -132,11 +132,20 @@ pub async fn check(
     let at = requested_time(params.at, body.at.take())?;
     let context = Context::from(body);
     let decision = match at {
-        None => state
-            .live
-            .current()
-            .compiled
-            .evaluate(name.as_str(), &context, no_code_groups()),
+        None => {
+            let decision =
+                state
+                    .live
+                    .current()
+                    .compiled
+                    .evaluate(name.as_str(), &context, no_code_groups());
+            // A check now is an exposure; one of the past is an inquiry and is not counted.
+            state
+                .exposures
+                .own
+                .count([(name.as_str(), decision.reason.kind())]);
+            decision
+        }
         Some(at) => past(&state).check_at(name.as_str(), &context, at).await?,
     };
     state.metrics.evaluation("check", decision.reason.as_str());

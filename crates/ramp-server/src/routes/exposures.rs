@@ -1,23 +1,20 @@
-//! Exposure counts: SDKs post how often each feature was checked (`POST /api/v1/exposures`),
-//! and a feature's page reads them per minute (`GET /api/v1/features/{name}/exposures`).
-//!
-//! The counts live in this server's memory (`crate::exposures`), NOT in the store yet: a
-//! restart forgets them and servers sharing a store do not share them. Readers may post
+//! Exposure counts coming in: SDKs post how often each feature was checked
+//! (`POST /api/v1/exposures`); the answer comes once the store has the batch. Readers may post
 //! (an SDK's token is a reader's); a retried batch (same `batch_id`) is counted once.
+//! `GET /api/v1/exposures` gives the totals reported without a feature.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use ramp_core::ReasonKind;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::exposures::{Added, Report};
+use crate::exposures::admission::Report;
+use crate::exposures::writer::WriteRefused;
 use crate::extract::ApiJson;
-use crate::json_errors::{ApiPath, ApiQuery};
-use crate::routes::features::feature_name;
 use crate::state::AppState;
 
 /// The most counts one batch may carry (SDKs send at most 2,000).
@@ -83,11 +80,11 @@ fn check_text(value: &str, field: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Adds an SDK's counts of checks to this server's in-memory aggregate (not stored yet).
+/// Stores an SDK's counts of checks (answered once the store has them).
 #[utoipa::path(post, path = "/api/v1/exposures", tag = "evaluation",
     request_body = ExposureBatchBody,
     responses((status = 200, body = ExposureReceipt), (status = 413, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn report_exposures(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<ExposureBatchBody>,
@@ -127,164 +124,64 @@ pub async fn report_exposures(
             .iter()
             .map(|count| (count.feature.as_str(), count.reason, count.count))
             .collect(),
-        unknown_overflow: body.unknown_overflow,
+        unnamed: body.unknown_overflow,
         dropped: body.dropped,
     };
-    let added = state
+    let now = state.clock.now();
+    let loaded = state.live.current();
+    let batch = state.exposures.admission.batch(
+        &report,
+        |name| loaded.compiled.contains(name),
+        now,
+        state.exposures.oldest_minute(now),
+    );
+    let tally = state.metrics.exposure_tally(&batch);
+    let counted = state
         .exposures
-        .lock()
-        .unwrap_or_else(|error| error.into_inner())
-        .add(&report, state.clock.now());
+        .writer
+        .write(batch)
+        .await
+        .map_err(refused_answer)?;
+    if counted {
+        state.metrics.exposures_stored(tally);
+    }
     Ok(Json(ExposureReceipt {
         batch_id: body.batch_id,
-        duplicate: added == Added::Duplicate,
+        duplicate: !counted,
     }))
 }
 
-/// This server's exposure totals.
+/// 503 for every refusal: the SDK keeps its counts and tries again later.
+fn refused_answer(refused: WriteRefused) -> ApiError {
+    let code = match refused {
+        WriteRefused::Busy => "busy",
+        WriteRefused::Store(_) => "store_unavailable",
+        WriteRefused::Stopped => "shutting_down",
+    };
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, refused.to_string())
+}
+
+/// Exposure totals not kept per feature.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExposureSummary {
-    /// Checks SDKs reported dropping (they could not reach a server for too long).
+    /// Checks SDKs reported dropping (they could not reach a server for too long), and checks
+    /// reported for minutes older than the minute buckets' window.
     pub dropped: u64,
-    /// Checks SDKs counted without a name (past their table of unknown names, or past this
-    /// server's bound on feature names).
+    /// Checks counted without a name: past an SDK's table of unknown names, or past the
+    /// server's bound on names of features that do not exist.
     pub unnamed: u64,
-    /// Always false for now: the counts are in this server's memory only.
+    /// True: the counts are in the store, shared by every server using it.
     pub persisted: bool,
 }
 
-/// What this server's SDKs reported beyond per-feature counts: checks dropped and unnamed.
+/// Checks reported without a feature: dropped and unnamed, since the store began.
 #[utoipa::path(get, path = "/api/v1/exposures", tag = "evaluation",
-    responses((status = 200, body = ExposureSummary)))]
-pub async fn exposure_summary(State(state): State<AppState>) -> Json<ExposureSummary> {
-    let aggregate = state
-        .exposures
-        .lock()
-        .unwrap_or_else(|error| error.into_inner());
-    Json(ExposureSummary {
-        dropped: aggregate.dropped,
-        unnamed: aggregate.unnamed,
-        persisted: false,
-    })
-}
-
-/// Which minutes to read.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ExposureParams {
-    /// Start (RFC 3339; default: an hour before `to`).
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub from: Option<DateTime<Utc>>,
-    /// End, exclusive (RFC 3339; default: now).
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub to: Option<DateTime<Utc>>,
-}
-
-/// A feature's checks in one minute.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ExposureMinute {
-    /// The minute's start.
-    #[schema(value_type = String, format = DateTime)]
-    pub minute: DateTime<Utc>,
-    /// Checks that answered active.
-    pub active: u64,
-    /// Checks that answered inactive.
-    pub inactive: u64,
-    /// Checks per reason (only reasons with checks).
-    #[schema(value_type = Object)]
-    pub reasons: std::collections::BTreeMap<&'static str, u64>,
-}
-
-/// An application instance that reported checks of the feature.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ExposureApplication {
-    /// The application's name.
-    pub application: String,
-    /// The instance.
-    pub instance: String,
-    /// When it last reported the feature.
-    #[schema(value_type = String, format = DateTime)]
-    pub last_seen: DateTime<Utc>,
-}
-
-/// A feature's checks per minute, and who checked it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FeatureExposures {
-    /// The feature.
-    pub feature: String,
-    /// Start of the period.
-    #[schema(value_type = String, format = DateTime)]
-    pub from: DateTime<Utc>,
-    /// End of the period.
-    #[schema(value_type = String, format = DateTime)]
-    pub to: DateTime<Utc>,
-    /// Minutes with checks, oldest first.
-    pub minutes: Vec<ExposureMinute>,
-    /// Instances that reported the feature, most recent first.
-    pub applications: Vec<ExposureApplication>,
-    /// Always false for now: the counts are in this server's memory only.
-    pub persisted: bool,
-}
-
-/// A feature's checks per minute (active, inactive, per reason) as SDKs reported them to this
-/// server, and the applications that reported it. In memory only, for the last 48 hours.
-#[utoipa::path(get, path = "/api/v1/features/{name}/exposures", tag = "evaluation",
-    params(("name" = String, Path, description = "The feature"), ExposureParams),
-    responses((status = 200, body = FeatureExposures), (status = 422, body = ErrorBody)))]
-pub async fn feature_exposures(
-    State(state): State<AppState>,
-    ApiPath(name): ApiPath<String>,
-    ApiQuery(params): ApiQuery<ExposureParams>,
-) -> ApiResult<Json<FeatureExposures>> {
-    let name = feature_name(&name)?;
-    let to = params.to.unwrap_or_else(|| state.clock.now());
-    let from = params.from.unwrap_or(to - Duration::hours(1));
-    if from > to {
-        return Err(ApiError::invalid("from must not be after to").with_field("from"));
-    }
-    let aggregate = state
-        .exposures
-        .lock()
-        .unwrap_or_else(|error| error.into_inner());
-    let minutes = aggregate
-        .series(name.as_str(), from, to)
-        .into_iter()
-        .map(|(minute, counts)| {
-            let mut minute = ExposureMinute {
-                minute,
-                active: 0,
-                inactive: 0,
-                reasons: Default::default(),
-            };
-            for (kind, count) in ReasonKind::ALL.into_iter().zip(counts) {
-                if count == 0 {
-                    continue;
-                }
-                if kind.is_active() {
-                    minute.active += count;
-                } else {
-                    minute.inactive += count;
-                }
-                minute.reasons.insert(kind.as_str(), count);
-            }
-            minute
-        })
-        .collect();
-    let applications = aggregate
-        .applications(name.as_str())
-        .into_iter()
-        .map(|(application, instance, last_seen)| ExposureApplication {
-            application,
-            instance,
-            last_seen,
-        })
-        .collect();
-    Ok(Json(FeatureExposures {
-        feature: name.to_string(),
-        from,
-        to,
-        minutes,
-        applications,
-        persisted: false,
+    responses((status = 200, body = ExposureSummary), (status = 503, body = ErrorBody)))]
+pub async fn exposure_summary(State(state): State<AppState>) -> ApiResult<Json<ExposureSummary>> {
+    let totals = state.store.exposure_totals().await?;
+    Ok(Json(ExposureSummary {
+        dropped: totals.dropped,
+        unnamed: totals.unnamed,
+        persisted: true,
     }))
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod edits;
 pub mod evaluate;
+pub mod exposure_reads;
 pub mod exposures;
 pub mod feature_users;
 pub mod features;
@@ -93,7 +94,9 @@ fn authenticated() -> OpenApiRouter<AppState> {
             exposures::report_exposures,
             exposures::exposure_summary
         ))
-        .routes(routes!(exposures::feature_exposures))
+        .routes(routes!(exposure_reads::feature_exposures))
+        .routes(routes!(exposure_reads::exposure_activity))
+        .routes(routes!(exposure_reads::unchecked_features))
         .routes(routes!(groups::list_groups))
         .routes(routes!(
             groups::show_group,

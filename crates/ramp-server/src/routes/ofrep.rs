@@ -132,6 +132,12 @@ pub async fn evaluate_flag(
     let loaded = state.live.current();
     let decision = loaded.compiled.evaluate(&key, &context, no_code_groups());
     state.metrics.evaluation("ofrep", decision.reason.as_str());
+    // Counted like an SDK's check. A bulk evaluation is not: it fetches every flag for a
+    // client to cache, which says nothing of which flags the application then asks for.
+    state
+        .exposures
+        .own
+        .count([(key.as_str(), decision.reason.kind())]);
     if decision.reason == Reason::NotFound {
         return failure(
             StatusCode::NOT_FOUND,
