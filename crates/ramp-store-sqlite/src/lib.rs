@@ -27,6 +27,7 @@
 mod connection;
 mod credentials;
 mod error;
+mod exposures;
 mod groups;
 mod history;
 mod operations;
