@@ -5,15 +5,16 @@
 -- Applied once, inside one transaction, by rusqlite_migration (schema version 6). Never edit
 -- this file once released: add 0007_*.sql.
 
--- One row per feature, bucket start and resolution (its length in seconds: 60, 3600 or
--- 86400); the counts are per ramp_core::ReasonKind, in ReasonKind::ALL order, and never exceed
--- i64::MAX. The key leads with the feature and start so that one feature's buckets over a
--- period are one ordered range. WITHOUT ROWID: the rows are small and always found by key, so
--- ingest updates one b-tree instead of a table and its key index.
+-- One row per resolution (a bucket's length in seconds: 60, 3600 or 86400), bucket start and
+-- feature; the counts are per ramp_core::ReasonKind, in ReasonKind::ALL order, and never exceed
+-- i64::MAX. The key leads with time, not the feature: every batch updates one minute of many
+-- features, and this way those rows are neighbours on a few pages (written once each) instead
+-- of one row on each of thousands of pages. Compaction and activity read ranges of this key.
+-- WITHOUT ROWID: the rows are small and always found by key, so ingest updates one b-tree.
 CREATE TABLE exposure_buckets (
-    feature TEXT NOT NULL,
-    start INTEGER NOT NULL,
     resolution INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    feature TEXT NOT NULL,
     off_checks INTEGER NOT NULL,
     excluded_checks INTEGER NOT NULL,
     everyone_checks INTEGER NOT NULL,
@@ -21,12 +22,11 @@ CREATE TABLE exposure_buckets (
     group_checks INTEGER NOT NULL,
     percentage_checks INTEGER NOT NULL,
     not_found_checks INTEGER NOT NULL,
-    PRIMARY KEY (feature, start, resolution)
+    PRIMARY KEY (resolution, start, feature)
 ) STRICT, WITHOUT ROWID;
--- Compaction (one resolution before a cutoff) and every feature's activity over a period (the
--- three resolutions as three ranges). Ingest mostly updates counts, which this index lacks, so
--- it costs a write only when a minute's first batch creates its rows.
-CREATE INDEX exposure_buckets_by_time ON exposure_buckets (resolution, start);
+-- One feature's buckets over a period. It holds no count, so adding to a bucket leaves it
+-- alone: only a minute's first batch, creating that minute's rows, writes to it.
+CREATE INDEX exposure_buckets_by_feature ON exposure_buckets (feature, start);
 
 -- Batch ids counted, so that a retry is not counted again, until compaction forgets them.
 CREATE TABLE exposure_batches (
@@ -36,14 +36,18 @@ CREATE TABLE exposure_batches (
 CREATE INDEX exposure_batches_by_received ON exposure_batches (received);
 
 -- When each instance last reported each feature; a feature's last seen is its latest row.
--- No index on last_seen: every report moves it, so an index would double the cost of ingest
--- to speed up only compaction's expiry scan.
+-- Keyed by instance first, for the same reason as the buckets: a batch moves last_seen on
+-- one instance's rows, which are then neighbours. No index at all: one by feature would get
+-- an entry on a different page for each of a new instance's rows (its first report took six
+-- times as long with one, at 10,000 features), while the reads it would speed up, one
+-- feature's instances and every feature's last seen, are dashboard queries that can afford
+-- to scan this table.
 CREATE TABLE exposure_applications (
-    feature TEXT NOT NULL,
     application TEXT NOT NULL,
     instance TEXT NOT NULL,
+    feature TEXT NOT NULL,
     last_seen INTEGER NOT NULL,
-    PRIMARY KEY (feature, application, instance)
+    PRIMARY KEY (application, instance, feature)
 ) STRICT, WITHOUT ROWID;
 
 -- Checks reported without a name, and dropped: one row, there from the start.

@@ -1,7 +1,7 @@
-//! Exposure counts in the tables of migration 0006: recording batches, reading buckets,
-//! activity, last seen and totals, and compacting, as blocking functions over the shared
-//! connection that `store.rs` runs off the runtime. `ramp_store`'s memory store is the
-//! reference they follow, number for number.
+//! Exposure counts in the tables of migration 0006: recording batches and compacting them, as
+//! blocking functions over the shared connection that `store.rs` runs off the runtime (the
+//! reads are in `exposure_reads.rs`). `ramp_store`'s memory store is the reference they
+//! follow, number for number.
 //!
 //! - Counts stop at `exposure::MAX_COUNT` (`i64::MAX`). SQLite turns an overflowing integer
 //!   `+` into a REAL and fails `SUM()` on overflow, so every addition in SQL is a saturating
@@ -17,16 +17,12 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use ramp_core::ReasonKind;
 use ramp_store::exposure::{
-    add_counts, time_from_seconds, ApplicationSeen, Compacted, ExposureBatch, ExposureBin,
-    ExposureBucket, ExposureRetention, ExposureTotals, FeatureActivity, FeatureSeen, ReasonCounts,
-    Resolution, MAX_COUNT,
+    add_counts, Compacted, ExposureBatch, ExposureRetention, ReasonCounts, Resolution, MAX_COUNT,
 };
 use ramp_store::StoreError;
-use rusqlite::types::ValueRef;
-use rusqlite::{params, Connection, Row, TransactionBehavior};
+use rusqlite::{params, Connection, TransactionBehavior};
 
 use crate::error::{corrupt, sql};
-use crate::rows::text;
 use crate::store::Shared;
 
 /// The statements whose text depends on the count columns, built once: `prepare_cached` keys
@@ -34,8 +30,6 @@ use crate::store::Shared;
 struct Statements {
     upsert_minute: String,
     roll: String,
-    buckets: String,
-    activity: String,
 }
 
 static SQL: LazyLock<Statements> = LazyLock::new(Statements::new);
@@ -43,7 +37,7 @@ static SQL: LazyLock<Statements> = LazyLock::new(Statements::new);
 impl Statements {
     fn new() -> Self {
         let columns: Vec<String> = ReasonKind::ALL.into_iter().map(count_column).collect();
-        let list = columns.join(", ");
+        let list = count_columns();
         let placeholders: Vec<String> = (3..3 + columns.len()).map(|n| format!("?{n}")).collect();
         let max = i64::MAX;
         // `excluded` is the row that did not go in; bare names are the stored row.
@@ -55,47 +49,40 @@ impl Statements {
             .collect::<Vec<_>>()
             .join(", ");
         let upsert =
-            format!("ON CONFLICT (feature, start, resolution) DO UPDATE SET {saturating_sums}");
+            format!("ON CONFLICT (resolution, start, feature) DO UPDATE SET {saturating_sums}");
         Statements {
             upsert_minute: format!(
-                "INSERT INTO exposure_buckets (feature, start, resolution, {list})
-                 VALUES (?1, ?2, {minute}, {placeholders}) {upsert}",
+                "INSERT INTO exposure_buckets (resolution, start, feature, {list})
+                 VALUES ({minute}, ?2, ?1, {placeholders}) {upsert}",
                 minute = Resolution::Minute.seconds(),
                 placeholders = placeholders.join(", "),
             ),
             // Row by row, so buckets landing in the same coarser bucket add up (and saturate)
             // one after the other. The WHERE also keeps `ON CONFLICT` from parsing as a join's.
             roll: format!(
-                "INSERT INTO exposure_buckets (feature, start, resolution, {list})
-                 SELECT feature, {bin}, ?2, {list} FROM exposure_buckets
+                "INSERT INTO exposure_buckets (resolution, start, feature, {list})
+                 SELECT ?2, {bin}, feature, {list} FROM exposure_buckets
                  WHERE resolution = ?1 AND start < ?3 {upsert}",
                 bin = floor_to("?2"),
-            ),
-            buckets: format!(
-                "SELECT start, resolution, {list} FROM exposure_buckets
-                 WHERE feature = ?1 AND start >= ?2 AND start < ?3
-                 ORDER BY start, resolution"
-            ),
-            // Three ranges of the (resolution, start) index rather than a scan of every bucket.
-            activity: format!(
-                "SELECT feature, {bin} AS bin, {list} FROM exposure_buckets
-                 WHERE resolution IN ({resolutions}) AND start >= ?1 AND start < ?2
-                 ORDER BY feature, bin",
-                bin = floor_to("?3"),
-                resolutions = Resolution::ALL.map(|r| r.seconds().to_string()).join(", "),
             ),
         }
     }
 }
 
 /// The column of migration 0006 holding `kind`'s checks.
-fn count_column(kind: ReasonKind) -> String {
+pub(crate) fn count_column(kind: ReasonKind) -> String {
     format!("{}_checks", kind.as_str())
+}
+
+/// Every count column, in `ReasonKind::ALL` order, for a column list.
+pub(crate) fn count_columns() -> String {
+    let columns: Vec<String> = ReasonKind::ALL.into_iter().map(count_column).collect();
+    columns.join(", ")
 }
 
 /// SQL for the start of the `length`-second bin that `start` falls in. SQLite's `%` keeps the
 /// dividend's sign, so this rounds towards minus infinity explicitly, as `start_of` does.
-fn floor_to(length: &str) -> String {
+pub(crate) fn floor_to(length: &str) -> String {
     format!("start - ((start % {length}) + {length}) % {length}")
 }
 
@@ -103,7 +90,7 @@ const DELETE_BUCKETS: &str = "DELETE FROM exposure_buckets WHERE resolution = ?1
 
 /// The first whole second at or after `time`: stored seconds `s` satisfy `s >= time` (or
 /// `s < time`) exactly when they do against this.
-fn second_at_or_after(time: DateTime<Utc>) -> i64 {
+pub(crate) fn second_at_or_after(time: DateTime<Utc>) -> i64 {
     time.timestamp() + i64::from(time.timestamp_subsec_nanos() > 0)
 }
 
@@ -118,8 +105,9 @@ fn bind(count: u64) -> i64 {
 /// is far cheaper than one per batch and feature.
 #[derive(Default)]
 struct Merged<'a> {
-    minutes: HashMap<(&'a str, i64), ReasonCounts>,
-    /// (feature, application, instance) -> latest `received`.
+    /// (minute, feature) -> counts: the table's key order.
+    minutes: HashMap<(i64, &'a str), ReasonCounts>,
+    /// (application, instance, feature) -> latest `received`: the table's key order.
     seen: HashMap<(&'a str, &'a str, &'a str), i64>,
     unnamed: u64,
     dropped: u64,
@@ -132,12 +120,12 @@ impl<'a> Merged<'a> {
         for (feature, counts) in &batch.counts {
             let sum = self
                 .minutes
-                .entry((feature, minute))
+                .entry((minute, feature))
                 .or_insert([0; ReasonKind::ALL.len()]);
             add_counts(sum, counts);
             let seen = self
                 .seen
-                .entry((feature, &batch.application, &batch.instance))
+                .entry((&batch.application, &batch.instance, feature))
                 .or_insert(received);
             *seen = (*seen).max(received);
         }
@@ -153,7 +141,7 @@ impl<'a> Merged<'a> {
         let mut upsert = connection
             .prepare_cached(&SQL.upsert_minute)
             .map_err(sql(CONTEXT))?;
-        for ((feature, start), counts) in minutes {
+        for ((start, feature), counts) in minutes {
             let [c0, c1, c2, c3, c4, c5, c6] = counts.map(bind);
             upsert
                 .execute(params![feature, start, c0, c1, c2, c3, c4, c5, c6])
@@ -165,15 +153,15 @@ impl<'a> Merged<'a> {
         seen.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut upsert = connection
             .prepare_cached(
-                "INSERT INTO exposure_applications (feature, application, instance, last_seen)
+                "INSERT INTO exposure_applications (application, instance, feature, last_seen)
                  VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (feature, application, instance) DO UPDATE
+                 ON CONFLICT (application, instance, feature) DO UPDATE
                  SET last_seen = excluded.last_seen WHERE excluded.last_seen > last_seen",
             )
             .map_err(sql(SEEN))?;
-        for ((feature, application, instance), last_seen) in seen {
+        for ((application, instance, feature), last_seen) in seen {
             upsert
-                .execute(params![feature, application, instance, last_seen])
+                .execute(params![application, instance, feature, last_seen])
                 .map_err(sql(SEEN))?;
         }
 
@@ -245,176 +233,6 @@ pub(crate) fn record(shared: &Shared, batches: &[ExposureBatch]) -> Result<Vec<b
         .commit()
         .map_err(sql("committing exposure counts"))?;
     Ok(counted)
-}
-
-/// An integer column, as every column but names is here.
-fn integer(row: &Row<'_>, index: usize, column: &str) -> Result<i64, String> {
-    match row.get_ref(index) {
-        Ok(ValueRef::Integer(value)) => Ok(value),
-        _ => Err(format!("{column} is not an integer")),
-    }
-}
-
-/// The seven counts starting at column `first`.
-fn counts_from(row: &Row<'_>, first: usize) -> Result<ReasonCounts, String> {
-    let mut counts = [0; ReasonKind::ALL.len()];
-    for ((count, kind), index) in counts.iter_mut().zip(ReasonKind::ALL).zip(first..) {
-        let column = count_column(kind);
-        *count = u64::try_from(integer(row, index, &column)?)
-            .map_err(|_| format!("{column} is negative"))?;
-    }
-    Ok(counts)
-}
-
-pub(crate) fn buckets(
-    shared: &Shared,
-    feature: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<ExposureBucket>, StoreError> {
-    const CONTEXT: &str = "reading exposure buckets";
-    let connection = shared.connection();
-    let mut statement = connection
-        .prepare_cached(&SQL.buckets)
-        .map_err(sql(CONTEXT))?;
-    let mut rows = statement
-        .query(params![
-            feature,
-            second_at_or_after(from),
-            second_at_or_after(to)
-        ])
-        .map_err(sql(CONTEXT))?;
-    let mut buckets = Vec::new();
-    while let Some(row) = rows.next().map_err(sql(CONTEXT))? {
-        let bucket = decode_bucket(row)
-            .map_err(|what| corrupt(format!("an exposure bucket of {feature:?}: {what}")))?;
-        buckets.push(bucket);
-    }
-    Ok(buckets)
-}
-
-fn decode_bucket(row: &Row<'_>) -> Result<ExposureBucket, String> {
-    let seconds = integer(row, 1, "resolution")?;
-    Ok(ExposureBucket {
-        start: time_from_seconds(integer(row, 0, "start")?),
-        resolution: Resolution::from_seconds(seconds)
-            .ok_or_else(|| format!("resolution {seconds} is not a minute, hour or day"))?,
-        counts: counts_from(row, 2)?,
-    })
-}
-
-pub(crate) fn activity(
-    shared: &Shared,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    bin: Resolution,
-) -> Result<Vec<FeatureActivity>, StoreError> {
-    const CONTEXT: &str = "reading exposure activity";
-    let connection = shared.connection();
-    let mut statement = connection
-        .prepare_cached(&SQL.activity)
-        .map_err(sql(CONTEXT))?;
-    let mut rows = statement
-        .query(params![
-            second_at_or_after(from),
-            second_at_or_after(to),
-            bin.seconds()
-        ])
-        .map_err(sql(CONTEXT))?;
-    let mut activity: Vec<FeatureActivity> = Vec::new();
-    while let Some(row) = rows.next().map_err(sql(CONTEXT))? {
-        let bad = |what: String| corrupt(format!("an exposure bucket: {what}"));
-        let feature = text(row, 0, "feature").map_err(bad)?;
-        let start = time_from_seconds(integer(row, 1, "start").map_err(bad)?);
-        let counts = counts_from(row, 2).map_err(bad)?;
-        // Rows come by feature and bin, so a bin's buckets are consecutive.
-        match activity.last_mut() {
-            Some(last) if last.feature == feature => match last.bins.last_mut() {
-                Some(same) if same.start == start => add_counts(&mut same.counts, &counts),
-                _ => last.bins.push(ExposureBin { start, counts }),
-            },
-            _ => activity.push(FeatureActivity {
-                feature: feature.to_owned(),
-                bins: vec![ExposureBin { start, counts }],
-            }),
-        }
-    }
-    Ok(activity)
-}
-
-pub(crate) fn features(shared: &Shared) -> Result<Vec<FeatureSeen>, StoreError> {
-    const CONTEXT: &str = "reading the features exposures were reported for";
-    let connection = shared.connection();
-    let mut statement = connection
-        .prepare_cached(
-            "SELECT feature, MAX(last_seen) FROM exposure_applications
-             GROUP BY feature ORDER BY feature",
-        )
-        .map_err(sql(CONTEXT))?;
-    let mut rows = statement.query([]).map_err(sql(CONTEXT))?;
-    let mut features = Vec::new();
-    while let Some(row) = rows.next().map_err(sql(CONTEXT))? {
-        let decoded = text(row, 0, "feature").and_then(|feature| {
-            Ok(FeatureSeen {
-                feature: feature.to_owned(),
-                last_seen: time_from_seconds(integer(row, 1, "last_seen")?),
-            })
-        });
-        features.push(decoded.map_err(|what| corrupt(format!("an exposure source: {what}")))?);
-    }
-    Ok(features)
-}
-
-pub(crate) fn applications(
-    shared: &Shared,
-    feature: &str,
-) -> Result<Vec<ApplicationSeen>, StoreError> {
-    const CONTEXT: &str = "reading the applications exposures came from";
-    let connection = shared.connection();
-    let mut statement = connection
-        .prepare_cached(
-            "SELECT application, instance, last_seen FROM exposure_applications
-             WHERE feature = ?1 ORDER BY last_seen DESC, application, instance",
-        )
-        .map_err(sql(CONTEXT))?;
-    let mut rows = statement.query([feature]).map_err(sql(CONTEXT))?;
-    let mut applications = Vec::new();
-    while let Some(row) = rows.next().map_err(sql(CONTEXT))? {
-        let decoded = (|| {
-            Ok::<_, String>(ApplicationSeen {
-                application: text(row, 0, "application")?.to_owned(),
-                instance: text(row, 1, "instance")?.to_owned(),
-                last_seen: time_from_seconds(integer(row, 2, "last_seen")?),
-            })
-        })();
-        applications.push(decoded.map_err(|what| {
-            corrupt(format!("an application that reported {feature:?}: {what}"))
-        })?);
-    }
-    Ok(applications)
-}
-
-pub(crate) fn totals(shared: &Shared) -> Result<ExposureTotals, StoreError> {
-    const CONTEXT: &str = "reading the exposure totals";
-    let connection = shared.connection();
-    let mut statement = connection
-        .prepare_cached("SELECT unnamed, dropped FROM exposure_totals WHERE id = 1")
-        .map_err(sql(CONTEXT))?;
-    let mut rows = statement.query([]).map_err(sql(CONTEXT))?;
-    let Some(row) = rows.next().map_err(sql(CONTEXT))? else {
-        return Err(corrupt("the row of table exposure_totals is missing"));
-    };
-    let count = |index, column| {
-        integer(row, index, column)
-            .and_then(|value| u64::try_from(value).map_err(|_| format!("{column} is negative")))
-    };
-    let decoded = count(0, "unnamed").and_then(|unnamed| {
-        Ok(ExposureTotals {
-            unnamed,
-            dropped: count(1, "dropped")?,
-        })
-    });
-    decoded.map_err(|what| corrupt(format!("the exposure totals: {what}")))
 }
 
 /// In the memory store's order: minutes into hours, hours (those just made too) into days, old

@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 
 use crate::connection::{open_writer, store_version};
 use crate::error::{sql, BACKEND};
-use crate::{credentials, exposures, operations, watcher, SqliteUrl};
+use crate::{credentials, exposure_reads, exposures, operations, watcher, SqliteUrl};
 
 /// A store in one SQLite file, shareable by several processes (a server and the CLI).
 ///
@@ -340,7 +340,7 @@ impl Store for SqliteStore {
         to: DateTime<Utc>,
     ) -> Result<Vec<ExposureBucket>, StoreError> {
         let feature = feature.to_owned();
-        self.run(move |shared| exposures::buckets(shared, &feature, from, to))
+        self.run(move |shared| exposure_reads::buckets(shared, &feature, from, to))
             .await
     }
 
@@ -350,12 +350,12 @@ impl Store for SqliteStore {
         to: DateTime<Utc>,
         bin: Resolution,
     ) -> Result<Vec<FeatureActivity>, StoreError> {
-        self.run(move |shared| exposures::activity(shared, from, to, bin))
+        self.run(move |shared| exposure_reads::activity(shared, from, to, bin))
             .await
     }
 
     async fn exposure_features(&self) -> Result<Vec<FeatureSeen>, StoreError> {
-        self.run(exposures::features).await
+        self.run(exposure_reads::features).await
     }
 
     async fn exposure_applications(
@@ -363,12 +363,12 @@ impl Store for SqliteStore {
         feature: &str,
     ) -> Result<Vec<ApplicationSeen>, StoreError> {
         let feature = feature.to_owned();
-        self.run(move |shared| exposures::applications(shared, &feature))
+        self.run(move |shared| exposure_reads::applications(shared, &feature))
             .await
     }
 
     async fn exposure_totals(&self) -> Result<ExposureTotals, StoreError> {
-        self.run(exposures::totals).await
+        self.run(exposure_reads::totals).await
     }
 
     async fn compact_exposures(
