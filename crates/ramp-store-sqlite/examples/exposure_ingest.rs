@@ -1,8 +1,9 @@
 //! Times exposure ingest on this machine, in the scenario the server is sized for: 100
 //! application instances each reporting the same 10,000 features every 10 seconds. Batches
 //! are recorded one per call, then ten per call, then one per call again once every
-//! (feature, instance) row exists, as a server in its steady state sees them. Then it times
-//! the reads a dashboard makes over that data.
+//! (feature, instance) row exists, as a server in its steady state sees them, then the first
+//! batches of the next minute (which create its buckets). Then it times the reads a dashboard
+//! makes over that data.
 //!
 //! Run with: `cargo run --release -p ramp-store-sqlite --example exposure_ingest`
 
@@ -30,6 +31,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("no such time")?;
     // One report of every instance, 10 seconds after the previous report.
     let report = |round: i64| -> Vec<ExposureBatch> {
+        let received = minute + Duration::seconds(10 * round);
         (0..INSTANCES)
             .map(|instance| {
                 let mut counts: ReasonCounts = [0; ReasonKind::ALL.len()];
@@ -39,8 +41,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     batch_id: format!("web-{instance}:{round}"),
                     application: "shop".to_owned(),
                     instance: format!("web-{instance}"),
-                    minute,
-                    received: minute + Duration::seconds(10 * round),
+                    minute: Resolution::Minute.start_of(received),
+                    received,
                     counts: features.iter().map(|name| (name.clone(), counts)).collect(),
                     unnamed: 1,
                     dropped: 0,
@@ -53,6 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (0, 1, "one batch per call, first report"),
         (1, 10, "ten batches per call"),
         (2, 1, "one batch per call, steady state"),
+        (6, 1, "one batch per call, a new minute's first"),
     ] {
         let batches = report(round);
         let started = Instant::now();
@@ -95,5 +98,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|bucket| bucket.counts.iter().sum::<u64>())
         .sum();
     assert_eq!(total, 3 * INSTANCES as u64 * 4, "every batch counted once");
+    assert_eq!(activity[0].total(), 4 * INSTANCES as u64 * 4);
     Ok(())
 }
