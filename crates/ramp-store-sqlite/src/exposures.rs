@@ -6,7 +6,8 @@
 //! - Counts stop at `exposure::MAX_COUNT` (`i64::MAX`). SQLite turns an overflowing integer
 //!   `+` into a REAL and fails `SUM()` on overflow, so every addition in SQL is a saturating
 //!   `CASE`, and sums over many rows are folded in Rust with `exposure::add_counts`.
-//! - Times are whole Unix seconds, which is what `exposure::time_from_seconds` reads back.
+//! - Times are whole Unix seconds, which is what `exposure::time_from_seconds` reads back: a
+//!   `received` with a fraction of a second is a last seen rounded down to its second.
 //! - Writes are `BEGIN IMMEDIATE` transactions, so concurrent writers (in this process or
 //!   others) lose nothing. They never touch the store version: exposures are not feature
 //!   changes, and watchers must not wake for them.
