@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_group_versions.sql"),
     include_str!("../migrations/0004_history_filters.sql"),
     include_str!("../migrations/0005_group_history.sql"),
+    include_str!("../migrations/0006_exposures.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -9,6 +9,8 @@
 //! - A feature's user lists are single text columns: a million ids load and save as one value.
 //! - Subscribers hear of this process's commits at once and of other processes' within ~200 ms.
 //! - API credentials live in their own table, outside the store version (`credentials`).
+//! - Exposure counts too (`exposures`): buckets keyed by time first, so that a batch of many
+//!   features writes a few neighbouring pages, merged per call before they are written.
 //!
 //! This crate never decides what a change means (that is `ramp_core::Change::apply`, through
 //! `ramp_store::prepare`), and never blocks an async runtime thread on SQLite.
@@ -27,6 +29,8 @@
 mod connection;
 mod credentials;
 mod error;
+mod exposure_reads;
+mod exposures;
 mod groups;
 mod history;
 mod operations;

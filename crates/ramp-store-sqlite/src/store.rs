@@ -10,8 +10,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
+};
+use ramp_store::exposure::{
+    ApplicationSeen, Compacted, ExposureBatch, ExposureBucket, ExposureRetention, ExposureTotals,
+    FeatureActivity, FeatureSeen, Resolution,
 };
 use ramp_store::{
     Applied, AppliedGroup, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
@@ -23,7 +28,7 @@ use tokio::task::JoinHandle;
 
 use crate::connection::{open_writer, store_version};
 use crate::error::{sql, BACKEND};
-use crate::{credentials, operations, watcher, SqliteUrl};
+use crate::{credentials, exposure_reads, exposures, operations, watcher, SqliteUrl};
 
 /// A store in one SQLite file, shareable by several processes (a server and the CLI).
 ///
@@ -321,61 +326,58 @@ impl Store for SqliteStore {
         watcher::start(&self.shared);
         receiver
     }
-    async fn record_exposures(
-        &self,
-        _batches: &[ramp_store::exposure::ExposureBatch],
-    ) -> Result<Vec<bool>, StoreError> {
-        Err(exposures_not_yet())
+
+    async fn record_exposures(&self, batches: &[ExposureBatch]) -> Result<Vec<bool>, StoreError> {
+        let batches = batches.to_vec();
+        self.run(move |shared| exposures::record(shared, &batches))
+            .await
     }
 
     async fn exposure_buckets(
         &self,
-        _feature: &str,
-        _from: chrono::DateTime<chrono::Utc>,
-        _to: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<ramp_store::exposure::ExposureBucket>, StoreError> {
-        Err(exposures_not_yet())
+        feature: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ExposureBucket>, StoreError> {
+        let feature = feature.to_owned();
+        self.run(move |shared| exposure_reads::buckets(shared, &feature, from, to))
+            .await
     }
 
     async fn exposure_activity(
         &self,
-        _from: chrono::DateTime<chrono::Utc>,
-        _to: chrono::DateTime<chrono::Utc>,
-        _bin: ramp_store::exposure::Resolution,
-    ) -> Result<Vec<ramp_store::exposure::FeatureActivity>, StoreError> {
-        Err(exposures_not_yet())
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        bin: Resolution,
+    ) -> Result<Vec<FeatureActivity>, StoreError> {
+        self.run(move |shared| exposure_reads::activity(shared, from, to, bin))
+            .await
     }
 
-    async fn exposure_features(
-        &self,
-    ) -> Result<Vec<ramp_store::exposure::FeatureSeen>, StoreError> {
-        Err(exposures_not_yet())
+    async fn exposure_features(&self) -> Result<Vec<FeatureSeen>, StoreError> {
+        self.run(exposure_reads::features).await
     }
 
     async fn exposure_applications(
         &self,
-        _feature: &str,
-    ) -> Result<Vec<ramp_store::exposure::ApplicationSeen>, StoreError> {
-        Err(exposures_not_yet())
+        feature: &str,
+    ) -> Result<Vec<ApplicationSeen>, StoreError> {
+        let feature = feature.to_owned();
+        self.run(move |shared| exposure_reads::applications(shared, &feature))
+            .await
     }
 
-    async fn exposure_totals(&self) -> Result<ramp_store::exposure::ExposureTotals, StoreError> {
-        Err(exposures_not_yet())
+    async fn exposure_totals(&self) -> Result<ExposureTotals, StoreError> {
+        self.run(exposure_reads::totals).await
     }
 
     async fn compact_exposures(
         &self,
-        _retention: &ramp_store::exposure::ExposureRetention,
-        _now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<ramp_store::exposure::Compacted, StoreError> {
-        Err(exposures_not_yet())
-    }
-}
-
-/// STUB (replaced by this backend's exposure storage).
-fn exposures_not_yet() -> StoreError {
-    StoreError::Corrupt {
-        backend: "stub",
-        detail: "exposures are not stored by this backend yet".into(),
+        retention: &ExposureRetention,
+        now: DateTime<Utc>,
+    ) -> Result<Compacted, StoreError> {
+        let retention = *retention;
+        self.run(move |shared| exposures::compact(shared, &retention, now))
+            .await
     }
 }
