@@ -33,6 +33,8 @@
 mod credentials;
 mod error;
 mod events;
+mod exposure_scripts;
+mod exposures;
 pub mod gem_format;
 mod group_events;
 mod groups;
