@@ -29,9 +29,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let prefix = format!("ramp-bench-{}:", stamp.as_nanos());
     let separator = if server.contains('?') { '&' } else { '?' };
     let store = RedisStore::open_url(&format!("{server}{separator}prefix={prefix}")).await?;
-    let outcome = measure(&store).await;
-    clean(&server, &prefix)?;
-    outcome
+    // Cleans up even when measuring fails or panics (a closed stdout panics `println!`).
+    let _cleanup = Cleanup { server, prefix };
+    measure(&store).await
+}
+
+/// Deletes the prefix's keys when dropped.
+struct Cleanup {
+    server: String,
+    prefix: String,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Err(error) = clean(&self.server, &self.prefix) {
+            eprintln!("could not delete the keys {}*: {error}", self.prefix);
+        }
+    }
 }
 
 /// A batch as one instance reports it: every feature checked, one or two reasons each.

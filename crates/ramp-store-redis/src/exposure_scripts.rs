@@ -17,60 +17,80 @@ local function add(key, field, amount)
 end
 "#;
 
-/// Records batches, deduplicated by id, in one atomic step.
+/// Records batches whose counts were merged in Rust, in one atomic step: first checks that no
+/// batch id is known (or repeated), and if any is, writes nothing and says which (the caller
+/// merges the others again and retries); otherwise writes everything.
 /// KEYS: batch ids, totals, features with buckets, instances.
-/// ARGV: buckets key prefix, seen key prefix, batch count, then per batch: id, received
-/// (seconds), instance member, bucket field prefix (`60:MINUTE:`), unnamed, dropped, feature
-/// count, the number of arguments that follow for its features, then per feature: name,
-/// reason count, and per reason with checks its index and count.
-/// Returns 1 (counted) or 0 (a known id) per batch.
+/// ARGV: buckets key prefix, seen key prefix, batch count, name count, minute count, unnamed
+/// total, dropped total; the names; per batch: id, received (seconds), instance member, then
+/// `*` (it reported every name, in order) or how many names it reported and their indexes
+/// (from 1); per minute: its bucket field prefix (`60:MINUTE:`), how many features have checks
+/// in it, and per such feature: its name's index, reason count, and per reason with checks its
+/// index and count. Returns `{1}` when written, or `{0, {1 (known) or 0, ...}}`.
 const RECORD: &str = r#"
 local buckets_prefix, seen_prefix = ARGV[1], ARGV[2]
+local batches, name_count, minutes = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local unnamed, dropped = ARGV[6], ARGV[7]
 -- Unpacking is bounded by Lua's C stack: names go to ZADD and SADD a thousand at a time.
 local CHUNK = 1000
-local counted, ids = {}, {}
-local at = 4
-for batch = 1, tonumber(ARGV[3]) do
-  local id, received, member, field_prefix = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
-  local unnamed, dropped = ARGV[at + 4], ARGV[at + 5]
-  local features, length = tonumber(ARGV[at + 6]), tonumber(ARGV[at + 7])
-  at = at + 8
-  local fresh = not ids[id] and not redis.call('ZSCORE', KEYS[1], id)
-  ids[id] = true
-  if fresh then
-    redis.call('ZADD', KEYS[1], received, id)
-    local seen_key = seen_prefix .. member
-    local seen, names = {'ZADD', seen_key, 'GT'}, {'SADD', KEYS[3]}
-    for _ = 1, features do
-      local name, reasons = ARGV[at], tonumber(ARGV[at + 1])
-      local key = buckets_prefix .. name
-      for r = 0, reasons - 1 do
-        add(key, field_prefix .. ARGV[at + 2 + 2 * r], ARGV[at + 3 + 2 * r])
-      end
-      at = at + 2 + 2 * reasons
-      seen[#seen + 1] = received
-      seen[#seen + 1] = name
-      names[#names + 1] = name
-      if #names > CHUNK then
-        redis.call(unpack(seen))
-        redis.call(unpack(names))
-        seen, names = {'ZADD', seen_key, 'GT'}, {'SADD', KEYS[3]}
-      end
-    end
-    if #names > 2 then
-      redis.call(unpack(seen))
-      redis.call(unpack(names))
-    end
-    if features > 0 then redis.call('ZADD', KEYS[4], 'GT', received, member) end
-    if unnamed ~= '0' then add(KEYS[2], 'unnamed', unnamed) end
-    if dropped ~= '0' then add(KEYS[2], 'dropped', dropped) end
-    counted[batch] = 1
+local names = {}
+for i = 1, name_count do names[i] = ARGV[7 + i] end
+local at = 8 + name_count
+local starts, known, ids, any = {}, {}, {}, false
+for batch = 1, batches do
+  local id = ARGV[at]
+  starts[batch] = at
+  if ids[id] or redis.call('ZSCORE', KEYS[1], id) then
+    known[batch], any = 1, true
   else
-    at = at + length
-    counted[batch] = 0
+    known[batch] = 0
+  end
+  ids[id] = true
+  local reported = ARGV[at + 3]
+  at = at + 4
+  if reported ~= '*' then at = at + tonumber(reported) end
+end
+if any then return {0, known} end
+
+for batch = 1, batches do
+  local start = starts[batch]
+  local id, received, member, reported = ARGV[start], ARGV[start + 1], ARGV[start + 2], ARGV[start + 3]
+  redis.call('ZADD', KEYS[1], received, id)
+  local seen_key = seen_prefix .. member
+  local all, count = reported == '*', name_count
+  if not all then count = tonumber(reported) end
+  local seen = {'ZADD', seen_key, 'GT'}
+  for i = 1, count do
+    local name
+    if all then name = names[i] else name = names[tonumber(ARGV[start + 3 + i])] end
+    seen[#seen + 1] = received
+    seen[#seen + 1] = name
+    if #seen > 2 * CHUNK then
+      redis.call(unpack(seen))
+      seen = {'ZADD', seen_key, 'GT'}
+    end
+  end
+  if #seen > 3 then redis.call(unpack(seen)) end
+  if count > 0 then redis.call('ZADD', KEYS[4], 'GT', received, member) end
+end
+for first = 1, name_count, CHUNK do
+  redis.call('SADD', KEYS[3], unpack(names, first, math.min(first + CHUNK - 1, name_count)))
+end
+for _ = 1, minutes do
+  local field_prefix, features = ARGV[at], tonumber(ARGV[at + 1])
+  at = at + 2
+  for _ = 1, features do
+    local key = buckets_prefix .. names[tonumber(ARGV[at])]
+    local reasons = tonumber(ARGV[at + 1])
+    for r = 0, reasons - 1 do
+      add(key, field_prefix .. ARGV[at + 2 + 2 * r], ARGV[at + 3 + 2 * r])
+    end
+    at = at + 2 + 2 * reasons
   end
 end
-return counted
+if unnamed ~= '0' then add(KEYS[2], 'unnamed', unnamed) end
+if dropped ~= '0' then add(KEYS[2], 'dropped', dropped) end
+return {1}
 "#;
 
 /// Compacts one feature's buckets: minutes into hours, hours (with those just made) into days,

@@ -2,12 +2,9 @@
 //! all under `{prefix}ramp:exposures:`, which the gem never reads (the layout is in `keys` and
 //! the README).
 //!
-//! Recording is one script per call, so a batch id is never kept without its counts or the
-//! reverse, whatever fails: a retried batch is counted exactly once. It must stay fast (100
-//! instances each reporting 10,000 features every 10 s is the case to carry), so the script
-//! does one `HINCRBY` per feature and reason with checks, and a thousand features per `ZADD`
-//! and `SADD`: last seen is kept per instance (one sorted set each, `ZADD GT` only moving it
-//! forward) rather than per feature, which would cost a call per feature.
+//! Recording is in `exposure_records`. Last seen is kept per instance (one sorted set each,
+//! feature -> second) rather than per feature, so that recording a batch updates it in a few
+//! `ZADD GT`s instead of a call per feature; the reads here gather it back per feature.
 //!
 //! Compaction is one script per feature, atomic against recording (so each bucket moves once)
 //! yet short, so Redis never stops for the whole data set; then bounded steps for batch ids
@@ -19,9 +16,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use ramp_core::ReasonKind;
 use ramp_store::exposure::{
-    add_counts, time_from_seconds, ApplicationSeen, Compacted, ExposureBatch, ExposureBin,
-    ExposureBucket, ExposureRetention, ExposureTotals, FeatureActivity, FeatureSeen, ReasonCounts,
-    Resolution, MAX_COUNT,
+    add_counts, time_from_seconds, ApplicationSeen, Compacted, ExposureBin, ExposureBucket,
+    ExposureRetention, ExposureTotals, FeatureActivity, FeatureSeen, ReasonCounts, Resolution,
+    MAX_COUNT,
 };
 use ramp_store::StoreError;
 use redis::{Cmd, Value};
@@ -30,7 +27,7 @@ use crate::error::BACKEND;
 use crate::groups::pairs;
 use crate::keys::Keys;
 use crate::pool::Request;
-use crate::reply::{array, bytes, count, integer, scored, unexpected};
+use crate::reply::{array, bytes, count, scored, unexpected};
 use crate::scripts::eval;
 use crate::store::Shared;
 
@@ -45,7 +42,7 @@ const BATCH_IDS_PER_STEP: u64 = 10_000;
 const INSTANCES_PER_REQUEST: usize = 500;
 
 /// The whole seconds of `time` (its floor).
-fn seconds(time: DateTime<Utc>) -> i64 {
+pub(crate) fn seconds(time: DateTime<Utc>) -> i64 {
     time.timestamp()
 }
 
@@ -58,78 +55,6 @@ fn corrupt(detail: String) -> StoreError {
     StoreError::Corrupt {
         backend: BACKEND,
         detail,
-    }
-}
-
-/// Adds `batches` in one script (see the module documentation).
-pub(crate) async fn record(
-    shared: &Shared,
-    batches: &[ExposureBatch],
-) -> Result<Vec<bool>, StoreError> {
-    const CONTEXT: &str = "recording exposures";
-    if batches.is_empty() {
-        return Ok(Vec::new());
-    }
-    let keys = &shared.keys;
-    let mut command = eval(
-        &shared.scripts.exposures.record,
-        &[
-            keys.exposure_batches(),
-            keys.exposure_totals(),
-            keys.exposure_features(),
-            keys.exposure_instances(),
-        ],
-    );
-    command
-        .arg(keys.exposure_buckets_prefix())
-        .arg(keys.exposure_seen_prefix())
-        .arg(batches.len());
-    for batch in batches {
-        add_batch(&mut command, batch);
-    }
-    let mut connection = shared.pool.get().await?;
-    let reply = connection
-        .commit(CONTEXT, Request::Command(&command))
-        .await?;
-    let counted = array(reply, CONTEXT)?
-        .iter()
-        .map(|counted| Ok(integer(counted, CONTEXT)? == 1))
-        .collect::<Result<Vec<bool>, StoreError>>()?;
-    if counted.len() != batches.len() {
-        return Err(unexpected(CONTEXT));
-    }
-    Ok(counted)
-}
-
-/// One batch's arguments to the record script. Only reasons with checks are sent: most
-/// features see one or two, and the script does a call per reason sent.
-fn add_batch(command: &mut Cmd, batch: &ExposureBatch) {
-    let checked = |counts: &ReasonCounts| counts.iter().filter(|count| **count > 0).count();
-    let length: usize = batch
-        .counts
-        .iter()
-        .map(|(_, counts)| 2 + 2 * checked(counts))
-        .sum();
-    command
-        .arg(&batch.batch_id)
-        .arg(seconds(batch.received))
-        .arg(Keys::exposure_instance(&batch.application, &batch.instance))
-        .arg(format!(
-            "{}:{}:",
-            Resolution::Minute.seconds(),
-            seconds(batch.minute)
-        ))
-        .arg(batch.unnamed.min(MAX_COUNT))
-        .arg(batch.dropped.min(MAX_COUNT))
-        .arg(batch.counts.len())
-        .arg(length);
-    for (name, counts) in &batch.counts {
-        command.arg(name).arg(checked(counts));
-        for (index, count) in counts.iter().enumerate() {
-            if *count > 0 {
-                command.arg(index).arg((*count).min(MAX_COUNT));
-            }
-        }
     }
 }
 

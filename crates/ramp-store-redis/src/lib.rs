@@ -33,6 +33,7 @@
 mod credentials;
 mod error;
 mod events;
+mod exposure_records;
 mod exposure_scripts;
 mod exposures;
 pub mod gem_format;

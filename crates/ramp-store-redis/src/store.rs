@@ -1,6 +1,7 @@
 //! `RedisStore`: the `Store` trait over a Redis database shared with Ruby applications that use
 //! the rollout gem. This file holds what the operations share; the operations themselves live
-//! in `reads`, `writes` and `imports`, the change watcher in `watcher`.
+//! in `reads`, `writes` and `imports` (exposure counts in `exposure_records` and `exposures`),
+//! the change watcher in `watcher`.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -29,8 +30,8 @@ use crate::keys::Keys;
 use crate::pool::Pool;
 use crate::scripts::Scripts;
 use crate::{
-    credentials, exposures, groups, history_copies, history_reads, imports, reads, watcher, writes,
-    RedisUrl,
+    credentials, exposure_records, exposures, groups, history_copies, history_reads, imports,
+    reads, watcher, writes, RedisUrl,
 };
 
 /// A store in Redis, in the rollout gem's format, shareable with Ruby applications and with
@@ -330,7 +331,7 @@ impl Store for RedisStore {
     }
 
     async fn record_exposures(&self, batches: &[ExposureBatch]) -> Result<Vec<bool>, StoreError> {
-        exposures::record(&self.shared, batches).await
+        exposure_records::record(&self.shared, batches).await
     }
 
     async fn exposure_buckets(

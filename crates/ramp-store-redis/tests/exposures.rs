@@ -124,3 +124,58 @@ async fn a_batch_of_twenty_thousand_features_is_recorded_whole() {
         "only the totals stay"
     );
 }
+
+#[tokio::test]
+async fn merged_batches_count_only_the_new_ones() {
+    if !common::redis_available("merged exposure batches") {
+        return;
+    }
+    let (store, _guard) = common::store("").await;
+    let names: Vec<String> = ["chat", "search", "beta"].map(String::from).to_vec();
+    let old = batch("old", "shop", "web-1", &names);
+    assert_eq!(
+        store
+            .record_exposures(std::slice::from_ref(&old))
+            .await
+            .unwrap(),
+        [true]
+    );
+    // A known batch among new ones of other features, instances and minutes.
+    let mut later = batch("later", "shop", "web-2", &names[1..]);
+    later.minute += Duration::minutes(1);
+    later.received += Duration::minutes(1);
+    let other = batch("other", "shop", "web-3", &names[2..]);
+    assert_eq!(
+        store
+            .record_exposures(&[later.clone(), old, other, later])
+            .await
+            .unwrap(),
+        [true, false, true, false]
+    );
+    let from = time_from_seconds(20_000 * 86_400);
+    let counts = |name: &'static str| {
+        let store = &store;
+        async move {
+            store
+                .exposure_buckets(name, from, from + Duration::minutes(5))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|bucket| bucket.counts[6])
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(counts("chat").await, [1]);
+    assert_eq!(counts("search").await, [1, 1]);
+    assert_eq!(counts("beta").await, [2, 1]);
+    let instances: Vec<_> = store
+        .exposure_applications("beta")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|seen| seen.instance)
+        .collect();
+    assert_eq!(instances, ["web-2", "web-1", "web-3"]);
+    let totals = store.exposure_totals().await.unwrap();
+    assert_eq!((totals.unnamed, totals.dropped), (MAX_COUNT, 3));
+}
