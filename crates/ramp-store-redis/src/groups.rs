@@ -43,7 +43,7 @@ pub(crate) async fn groups(shared: &Shared) -> Result<Vec<VersionedGroup>, Store
 type Pair = (Vec<u8>, Vec<u8>);
 
 /// The field, value pairs of a hash reply (a map in RESP3, a flat list in RESP2).
-fn pairs(reply: Value, context: &'static str) -> Result<Vec<Pair>, StoreError> {
+pub(crate) fn pairs(reply: Value, context: &'static str) -> Result<Vec<Pair>, StoreError> {
     let flat = match reply {
         Value::Map(pairs) => pairs
             .into_iter()

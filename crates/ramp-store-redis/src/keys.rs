@@ -80,6 +80,67 @@ impl Keys {
         format!("{}ramp:credentials", self.prefix)
     }
 
+    /// `{prefix}ramp:exposures:batches`: a sorted set of exposure batch ids, scored by the
+    /// second they were received, so retries are recognised until compaction forgets them.
+    pub(crate) fn exposure_batches(&self) -> String {
+        format!("{}ramp:exposures:batches", self.prefix)
+    }
+
+    /// `{prefix}ramp:exposures:totals`: a hash with the fields `unnamed` and `dropped`.
+    pub(crate) fn exposure_totals(&self) -> String {
+        format!("{}ramp:exposures:totals", self.prefix)
+    }
+
+    /// `{prefix}ramp:exposures:features`: a set of the feature names that have buckets, so
+    /// readers and compaction find them without scanning keys.
+    pub(crate) fn exposure_features(&self) -> String {
+        format!("{}ramp:exposures:features", self.prefix)
+    }
+
+    /// `{prefix}ramp:exposures:buckets:`: what each feature's bucket hash key begins with (the
+    /// record script appends names).
+    pub(crate) fn exposure_buckets_prefix(&self) -> String {
+        format!("{}ramp:exposures:buckets:", self.prefix)
+    }
+
+    /// `{prefix}ramp:exposures:buckets:NAME`: a hash of the feature's counts, field
+    /// `RESOLUTION_SECONDS:START_SECONDS:REASON_INDEX`, value the count. The name is the key's
+    /// whole rest, never split: it may hold `:`.
+    pub(crate) fn exposure_buckets(&self, feature: &str) -> String {
+        format!("{}{feature}", self.exposure_buckets_prefix())
+    }
+
+    /// `{prefix}ramp:exposures:instances`: a sorted set of the instances that reported a
+    /// feature (members from [`Keys::exposure_instance`]), scored by when last seen.
+    pub(crate) fn exposure_instances(&self) -> String {
+        format!("{}ramp:exposures:instances", self.prefix)
+    }
+
+    /// `{prefix}ramp:exposures:seen:`: what each instance's sorted set key begins with.
+    pub(crate) fn exposure_seen_prefix(&self) -> String {
+        format!("{}ramp:exposures:seen:", self.prefix)
+    }
+
+    /// `{prefix}ramp:exposures:seen:INSTANCE`: a sorted set of the features one instance
+    /// reported, scored by when it last did (`INSTANCE` as [`Keys::exposure_instance`] spells
+    /// it). Per instance rather than per feature, so one batch updates them all in one `ZADD`.
+    pub(crate) fn exposure_seen(&self, instance: &str) -> String {
+        format!("{}{instance}", self.exposure_seen_prefix())
+    }
+
+    /// The member naming an (application, instance) pair: `LENGTH:APPLICATIONINSTANCE`, the
+    /// application's byte length first, so any characters in either part read back unambiguously.
+    pub(crate) fn exposure_instance(application: &str, instance: &str) -> String {
+        format!("{}:{application}{instance}", application.len())
+    }
+
+    /// Splits a member of [`Keys::exposure_instance`]; `None` when it is not one.
+    pub(crate) fn split_exposure_instance(member: &str) -> Option<(&str, &str)> {
+        let (length, rest) = member.split_once(':')?;
+        let length: usize = length.parse().ok()?;
+        Some((rest.get(..length)?, rest.get(length..)?))
+    }
+
     /// `{prefix}ramp:changes`: the Pub/Sub channel Ramp writers announce their changes on.
     pub(crate) fn channel(&self) -> String {
         format!("{}ramp:changes", self.prefix)

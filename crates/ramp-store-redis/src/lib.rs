@@ -9,6 +9,8 @@
 //!   under the reserved key `__ramp`, which the gem keeps on every rewrite; stored groups, the
 //!   store version and change detection live under `{prefix}ramp:`, which the gem never reads.
 //! - API credentials are one hash, `{prefix}ramp:credentials`, outside the store version.
+//! - Exposure counts (per feature, minute, hour and day, with batch ids and last seen per
+//!   instance) live under `{prefix}ramp:exposures:`, outside the store version too.
 //! - Every write is atomic over all the keys it touches (WATCH on the payload it read, then one
 //!   script in MULTI/EXEC), so Ramp writers never lose updates, to each other or to Ruby ones.
 //! - History is the gem's logging format (`logging: { global: true }`), so the gem's tools list
@@ -33,6 +35,9 @@
 mod credentials;
 mod error;
 mod events;
+mod exposure_records;
+mod exposure_scripts;
+mod exposures;
 pub mod gem_format;
 mod group_events;
 mod groups;

@@ -344,6 +344,7 @@ pub(crate) struct Scripts {
     pub(crate) read_group: String,
     pub(crate) import: String,
     pub(crate) import_history: String,
+    pub(crate) exposures: crate::exposure_scripts::ExposureScripts,
 }
 
 impl Scripts {
@@ -357,6 +358,7 @@ impl Scripts {
             read_group: with_common(READ_GROUP),
             import: with_common(IMPORT),
             import_history: with_common(IMPORT_HISTORY),
+            exposures: crate::exposure_scripts::ExposureScripts::new(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `RedisStore`: the `Store` trait over a Redis database shared with Ruby applications that use
 //! the rollout gem. This file holds what the operations share; the operations themselves live
-//! in `reads`, `writes` and `imports`, the change watcher in `watcher`.
+//! in `reads`, `writes` and `imports` (exposure counts in `exposure_records` and `exposures`),
+//! the change watcher in `watcher`.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -11,6 +12,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
+};
+use ramp_store::exposure::{
+    ApplicationSeen, Compacted, ExposureBatch, ExposureBucket, ExposureRetention, ExposureTotals,
+    FeatureActivity, FeatureSeen, Resolution,
 };
 use ramp_store::redact_url;
 use ramp_store::{
@@ -25,7 +30,8 @@ use crate::keys::Keys;
 use crate::pool::Pool;
 use crate::scripts::Scripts;
 use crate::{
-    credentials, groups, history_copies, history_reads, imports, reads, watcher, writes, RedisUrl,
+    credentials, exposure_records, exposures, groups, history_copies, history_reads, imports,
+    reads, watcher, writes, RedisUrl,
 };
 
 /// A store in Redis, in the rollout gem's format, shareable with Ruby applications and with
@@ -323,62 +329,50 @@ impl Store for RedisStore {
         watcher::start(&self.shared);
         receiver
     }
-    async fn record_exposures(
-        &self,
-        _batches: &[ramp_store::exposure::ExposureBatch],
-    ) -> Result<Vec<bool>, StoreError> {
-        Err(exposures_not_yet())
+
+    async fn record_exposures(&self, batches: &[ExposureBatch]) -> Result<Vec<bool>, StoreError> {
+        exposure_records::record(&self.shared, batches).await
     }
 
     async fn exposure_buckets(
         &self,
-        _feature: &str,
-        _from: chrono::DateTime<chrono::Utc>,
-        _to: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<ramp_store::exposure::ExposureBucket>, StoreError> {
-        Err(exposures_not_yet())
+        feature: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ExposureBucket>, StoreError> {
+        exposures::buckets(&self.shared, feature, from, to).await
     }
 
     async fn exposure_activity(
         &self,
-        _from: chrono::DateTime<chrono::Utc>,
-        _to: chrono::DateTime<chrono::Utc>,
-        _bin: ramp_store::exposure::Resolution,
-    ) -> Result<Vec<ramp_store::exposure::FeatureActivity>, StoreError> {
-        Err(exposures_not_yet())
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        bin: Resolution,
+    ) -> Result<Vec<FeatureActivity>, StoreError> {
+        exposures::activity(&self.shared, from, to, bin).await
     }
 
-    async fn exposure_features(
-        &self,
-    ) -> Result<Vec<ramp_store::exposure::FeatureSeen>, StoreError> {
-        Err(exposures_not_yet())
+    async fn exposure_features(&self) -> Result<Vec<FeatureSeen>, StoreError> {
+        exposures::features(&self.shared).await
     }
 
     async fn exposure_applications(
         &self,
-        _feature: &str,
-    ) -> Result<Vec<ramp_store::exposure::ApplicationSeen>, StoreError> {
-        Err(exposures_not_yet())
+        feature: &str,
+    ) -> Result<Vec<ApplicationSeen>, StoreError> {
+        exposures::applications(&self.shared, feature).await
     }
 
-    async fn exposure_totals(&self) -> Result<ramp_store::exposure::ExposureTotals, StoreError> {
-        Err(exposures_not_yet())
+    async fn exposure_totals(&self) -> Result<ExposureTotals, StoreError> {
+        exposures::totals(&self.shared).await
     }
 
     async fn compact_exposures(
         &self,
-        _retention: &ramp_store::exposure::ExposureRetention,
-        _now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<ramp_store::exposure::Compacted, StoreError> {
-        Err(exposures_not_yet())
-    }
-}
-
-/// STUB (replaced by this backend's exposure storage).
-fn exposures_not_yet() -> StoreError {
-    StoreError::Corrupt {
-        backend: "stub",
-        detail: "exposures are not stored by this backend yet".into(),
+        retention: &ExposureRetention,
+        now: DateTime<Utc>,
+    ) -> Result<Compacted, StoreError> {
+        exposures::compact(&self.shared, retention, now).await
     }
 }
 
