@@ -83,6 +83,8 @@ pub(crate) struct Shared {
     pub(crate) closing: watch::Sender<()>,
     /// Whether the listener's `LISTEN` is in force right now.
     pub(crate) listening: watch::Sender<bool>,
+    /// Held by this store's exposure ingest (`exposures::record`) for its whole transaction.
+    pub(crate) ingest: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -146,6 +148,7 @@ impl PostgresStore {
             listener: Mutex::new(None),
             closing,
             listening,
+            ingest: tokio::sync::Mutex::new(()),
         };
         Ok(Self {
             shared: Arc::new(shared),
