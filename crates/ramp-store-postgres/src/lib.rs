@@ -23,7 +23,10 @@
 //! `(subject, feature, id DESC)` for one feature's or group's pages, by actor, by time, and by
 //! its primary key for global pages), `credentials`
 //! (API credentials, keyed by kind and name, outside the store version;
-//! `migrations/V2__credentials.sql`), and `ramp_schema_history` (the migrations applied).
+//! `migrations/V2__credentials.sql`), the exposure counts (`exposure_buckets`,
+//! `exposure_batches`, `exposure_applications`, `exposure_totals`, outside the store version;
+//! `migrations/V6__exposures.sql`, written by `exposures.rs`), and `ramp_schema_history` (the
+//! migrations applied).
 //!
 //! This crate never decides what a change means (that is `ramp_core::Change::apply`, through
 //! `ramp_store::prepare`), and never blocks an async runtime thread: the driver is asynchronous
@@ -42,6 +45,7 @@
 mod connection;
 mod credentials;
 mod error;
+mod exposures;
 mod group_import;
 mod groups;
 mod history;

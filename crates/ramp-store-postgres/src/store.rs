@@ -11,9 +11,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use deadpool_postgres::{Object, Pool};
 use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
+};
+use ramp_store::exposure::{
+    ApplicationSeen, Compacted, ExposureBatch, ExposureBucket, ExposureRetention, ExposureTotals,
+    FeatureActivity, FeatureSeen, Resolution,
 };
 use ramp_store::{
     Applied, AppliedGroup, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
@@ -27,7 +32,9 @@ use crate::connection::{
     connect_deadline, pool, pooled, session_config, store_version, OPERATION_TIMEOUT,
 };
 use crate::error::{unavailable, TimedOut, BACKEND};
-use crate::{credentials, groups, history, import, listener, migrate, reads, writes, PostgresUrl};
+use crate::{
+    credentials, exposures, groups, history, import, listener, migrate, reads, writes, PostgresUrl,
+};
 
 /// A store in one schema of a PostgreSQL database, shareable by any number of processes.
 ///
@@ -76,6 +83,8 @@ pub(crate) struct Shared {
     pub(crate) closing: watch::Sender<()>,
     /// Whether the listener's `LISTEN` is in force right now.
     pub(crate) listening: watch::Sender<bool>,
+    /// Held by this store's exposure ingest (`exposures::record`) for its whole transaction.
+    pub(crate) ingest: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -139,6 +148,7 @@ impl PostgresStore {
             listener: Mutex::new(None),
             closing,
             listening,
+            ingest: tokio::sync::Mutex::new(()),
         };
         Ok(Self {
             shared: Arc::new(shared),
@@ -351,61 +361,56 @@ impl Store for PostgresStore {
         listener::start(&self.shared);
         receiver
     }
-    async fn record_exposures(
-        &self,
-        _batches: &[ramp_store::exposure::ExposureBatch],
-    ) -> Result<Vec<bool>, StoreError> {
-        Err(exposures_not_yet())
+    async fn record_exposures(&self, batches: &[ExposureBatch]) -> Result<Vec<bool>, StoreError> {
+        self.timed(exposures::record(&self.shared, batches)).await
     }
 
     async fn exposure_buckets(
         &self,
-        _feature: &str,
-        _from: chrono::DateTime<chrono::Utc>,
-        _to: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<ramp_store::exposure::ExposureBucket>, StoreError> {
-        Err(exposures_not_yet())
+        feature: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ExposureBucket>, StoreError> {
+        self.timed(async {
+            exposures::buckets(&self.shared.client().await?, feature, from, to).await
+        })
+        .await
     }
 
     async fn exposure_activity(
         &self,
-        _from: chrono::DateTime<chrono::Utc>,
-        _to: chrono::DateTime<chrono::Utc>,
-        _bin: ramp_store::exposure::Resolution,
-    ) -> Result<Vec<ramp_store::exposure::FeatureActivity>, StoreError> {
-        Err(exposures_not_yet())
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        bin: Resolution,
+    ) -> Result<Vec<FeatureActivity>, StoreError> {
+        self.timed(async { exposures::activity(&self.shared.client().await?, from, to, bin).await })
+            .await
     }
 
-    async fn exposure_features(
-        &self,
-    ) -> Result<Vec<ramp_store::exposure::FeatureSeen>, StoreError> {
-        Err(exposures_not_yet())
+    async fn exposure_features(&self) -> Result<Vec<FeatureSeen>, StoreError> {
+        self.timed(async { exposures::features(&self.shared.client().await?).await })
+            .await
     }
 
     async fn exposure_applications(
         &self,
-        _feature: &str,
-    ) -> Result<Vec<ramp_store::exposure::ApplicationSeen>, StoreError> {
-        Err(exposures_not_yet())
+        feature: &str,
+    ) -> Result<Vec<ApplicationSeen>, StoreError> {
+        self.timed(async { exposures::applications(&self.shared.client().await?, feature).await })
+            .await
     }
 
-    async fn exposure_totals(&self) -> Result<ramp_store::exposure::ExposureTotals, StoreError> {
-        Err(exposures_not_yet())
+    async fn exposure_totals(&self) -> Result<ExposureTotals, StoreError> {
+        self.timed(async { exposures::totals(&self.shared.client().await?).await })
+            .await
     }
 
     async fn compact_exposures(
         &self,
-        _retention: &ramp_store::exposure::ExposureRetention,
-        _now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<ramp_store::exposure::Compacted, StoreError> {
-        Err(exposures_not_yet())
-    }
-}
-
-/// STUB (replaced by this backend's exposure storage).
-fn exposures_not_yet() -> StoreError {
-    StoreError::Corrupt {
-        backend: "stub",
-        detail: "exposures are not stored by this backend yet".into(),
+        retention: &ExposureRetention,
+        now: DateTime<Utc>,
+    ) -> Result<Compacted, StoreError> {
+        self.timed(exposures::compact(&self.shared, retention, now))
+            .await
     }
 }

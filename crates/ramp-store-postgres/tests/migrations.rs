@@ -17,6 +17,10 @@ mod common;
 const UNDO_V5: &str = "ALTER TABLE history DROP COLUMN subject;
     CREATE INDEX history_by_feature ON history (feature, id DESC);";
 
+/// Undoes `V6__exposures.sql`: every older version's schema lacks the exposure tables.
+const UNDO_V6: &str = "DROP TABLE exposure_buckets, exposure_batches, exposure_applications,
+    exposure_totals;";
+
 fn token(name: &str) -> Credential {
     Credential {
         name: name.to_owned(),
@@ -33,7 +37,7 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 5);
+    assert_eq!(schema_version(), 6);
     store
         .apply(
             &FeatureName::new("chat").unwrap(),
@@ -49,9 +53,9 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
         &guard.schema,
         &format!(
             r#"DROP TABLE credentials; ALTER TABLE groups DROP COLUMN version;
-            DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V5}
+            DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V5} {UNDO_V6}
             INSERT INTO groups VALUES ('staff', '{{"name":"staff","members":["7"]}}');
-            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4, 5);"#
+            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4, 5, 6);"#
         ),
     )
     .await;
@@ -115,7 +119,7 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 5);
+    assert_eq!(schema_version(), 6);
     let chat = FeatureName::new("chat").unwrap();
     for actor in ["ana", "bo", "ana"] {
         store
@@ -133,8 +137,8 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
     common::tamper(
         &guard.schema,
         &format!(
-            "DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V5}
-             DELETE FROM {MIGRATION_TABLE} WHERE version IN (4, 5);"
+            "DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V5} {UNDO_V6}
+             DELETE FROM {MIGRATION_TABLE} WHERE version IN (4, 5, 6);"
         ),
     )
     .await;
@@ -170,7 +174,7 @@ async fn a_version_4_schema_gains_subjects_and_its_events_stay_features() {
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 5);
+    assert_eq!(schema_version(), 6);
     let chat = FeatureName::new("chat").unwrap();
     let ana = Attribution::new("ana");
     store
@@ -183,7 +187,7 @@ async fn a_version_4_schema_gains_subjects_and_its_events_stay_features() {
     // As a Ramp from before group history left the schema.
     common::tamper(
         &guard.schema,
-        &format!("{UNDO_V5} DELETE FROM {MIGRATION_TABLE} WHERE version = 5;"),
+        &format!("{UNDO_V5} {UNDO_V6} DELETE FROM {MIGRATION_TABLE} WHERE version IN (5, 6);"),
     )
     .await;
 
