@@ -204,7 +204,7 @@ impl Drop for Task {
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     task: Arc<Task>,
 }
 

@@ -43,6 +43,7 @@ mod exposure;
 mod http;
 mod policy;
 mod server_sync;
+mod stamp;
 mod state;
 #[cfg(feature = "direct")]
 mod store_sync;
@@ -52,6 +53,6 @@ pub use client::{Client, ClientBuilder};
 pub use error::ClientError;
 pub use exposure::{ExposureBatch, ExposureClock, ExposureCount, ExposureStatus};
 pub use policy::RefreshPolicy;
-pub use ramp_core::{Context, Decision, Reason, ReasonKind};
+pub use ramp_core::{Context, Decision, Reason, ReasonKind, Stamp};
 pub use state::{ChangeEvent, Source};
 pub use sync_status::SyncStatus;

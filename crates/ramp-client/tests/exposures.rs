@@ -1,6 +1,7 @@
 //! Counting checks: concurrent checks add up exactly, counting can be switched off, a
 //! snapshot swap loses no count, and against a real server: counts arrive, the pending bound
-//! drops and reports while the server is down, a repeated batch counts once, `close` flushes.
+//! drops and reports while the server is down, a repeated batch counts once, `close` flushes;
+//! and a stamp resolves to the feature's state at the version that answered.
 //!
 //! Times come from a fixed clock; waits are for conditions with a deadline, never sleeps.
 
@@ -278,6 +279,72 @@ async fn while_the_server_is_down_the_pending_bound_drops_and_reports_what_it_dr
     assert_eq!(summary["dropped"], 5, "{summary}");
     assert_eq!(total(&exposures_of(&server, "feature-7").await), 1);
     assert_eq!(total(&exposures_of(&server, "feature-2").await), 0);
+    client.close().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_stamp_resolves_to_the_version_that_gave_the_answer() {
+    let server = TestServer::memory().await;
+    server.set_percentage("new-form", 100.0).await;
+    let token = server.reader_token("shop").await;
+    let client = Client::builder(&server.base, &token)
+        .refresh_policy(quick_policy())
+        .connect()
+        .await
+        .unwrap();
+    let user = Context::user("42");
+    let before = client.stamp("new-form", &user).unwrap();
+    assert!(before.active);
+    server.set_percentage("new-form", 0.0).await;
+    let first_version = before.version;
+    assert!(
+        eventually(10, || client
+            .stamp("new-form", &user)
+            .is_some_and(|stamp| stamp.version > first_version))
+        .await
+    );
+    let after = client.stamp("new-form", &user).unwrap();
+    assert!(!after.active);
+    // The text form is what an application stores; it reads back whole.
+    let stored = before.to_string();
+    assert_eq!(stored.parse::<ramp_client::Stamp>().unwrap(), before);
+
+    let resolve = |stamp: String| {
+        let server = &server;
+        async move {
+            let (status, body) = server
+                .send(Method::GET, &format!("/api/v1/stamps/{stamp}"), None)
+                .await;
+            assert_eq!(status, 200, "{body}");
+            body
+        }
+    };
+    let then = resolve(stored).await;
+    assert_eq!(then["active"], true);
+    assert_eq!(then["state"]["percentage"], 100.0, "{then}");
+    assert_eq!(then["version"], before.version);
+    assert_eq!(then["current_version"], after.version);
+    assert_eq!(then["event"]["feature"], "new-form");
+    let now = resolve(after.to_string()).await;
+    assert_eq!(now["state"]["percentage"], 0.0, "{now}");
+    assert_ne!(now["event"]["id"], then["event"]["id"]);
+
+    let missing = client.stamp("no-such-feature", &user).unwrap();
+    let gone = resolve(missing.to_string()).await;
+    assert_eq!(
+        (gone["version"].as_u64(), gone["state"].is_null()),
+        (Some(0), true)
+    );
+    assert!(client.stamp("not a name", &user).is_none());
+    let (status, body) = server
+        .send(Method::GET, "/api/v1/stamps/new-form@x-1-on", None)
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("stamp")),
+        "{body}"
+    );
     client.close().await;
     server.stop().await;
 }

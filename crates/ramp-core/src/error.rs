@@ -75,4 +75,10 @@ pub enum CoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// Text that is not a stamp (`NAME@VERSION-MILLIS-on`).
+    #[error("{text:?} is not a stamp: expected NAME@VERSION-MILLIS-on (or -off), e.g. new-checkout@7-1796547600123-on")]
+    InvalidStamp {
+        /// The text given (cut to 300 characters).
+        text: String,
+    },
 }

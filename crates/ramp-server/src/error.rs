@@ -138,6 +138,7 @@ fn core_field(error: &CoreError) -> Option<&'static str> {
         CoreError::InvalidStage { .. } => Some("stage"),
         CoreError::InvalidRule { .. } => Some("rules"),
         CoreError::InvalidData { .. } => Some("data"),
+        CoreError::InvalidStamp { .. } => Some("stamp"),
         _ => None,
     }
 }

@@ -15,6 +15,7 @@ pub mod last_change;
 pub mod ofrep;
 pub mod operators;
 pub mod session;
+pub mod stamps;
 pub mod stream;
 pub mod tokens;
 pub mod transfer;
@@ -97,6 +98,7 @@ fn authenticated() -> OpenApiRouter<AppState> {
         .routes(routes!(exposure_reads::feature_exposures))
         .routes(routes!(exposure_reads::exposure_activity))
         .routes(routes!(exposure_reads::unchecked_features))
+        .routes(routes!(stamps::resolve_stamp))
         .routes(routes!(groups::list_groups))
         .routes(routes!(
             groups::show_group,
