@@ -27,7 +27,6 @@ mod browser {
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use browser::harness::{Browser, Outcome, Scene};
@@ -38,6 +37,7 @@ use common::TestServer;
 use futures::FutureExt;
 use reqwest::Method;
 use serde_json::json;
+use tokio::sync::Mutex;
 
 /// Runs the steps and remembers which failed.
 #[derive(Default)]
@@ -71,14 +71,8 @@ impl Steps {
 
 /// One browser session at a time: the tests of this file run in parallel threads, and two
 /// Chromiums on the test machine's two cores would make the explicit waits flaky.
-static ONE_BROWSER: Mutex<()> = Mutex::new(());
-
-fn one_browser_at_a_time() -> MutexGuard<'static, ()> {
-    // A test that failed while holding it leaves it poisoned; the next may still run.
-    ONE_BROWSER
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+/// (An async lock: each test has its own runtime, and its guard is held across awaits.)
+static ONE_BROWSER: Mutex<()> = Mutex::const_new(());
 
 /// Ends a run: closes the session and the server, and fails listing every failed step.
 async fn finish(scene: Scene, steps: Steps, started: Instant) {
@@ -101,7 +95,7 @@ async fn finish(scene: Scene, steps: Steps, started: Instant) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ui_in_a_real_browser() {
-    let _one = one_browser_at_a_time();
+    let _one = ONE_BROWSER.lock().await;
     let started = Instant::now();
     let server = TestServer::memory().await;
     let Some(browser) = Browser::start(&server.base).await else {
@@ -242,7 +236,7 @@ async fn the_ui_in_a_real_browser() {
 /// (`cargo test --test browser -- exposures` runs only this one).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exposures_in_a_real_browser() {
-    let _one = one_browser_at_a_time();
+    let _one = ONE_BROWSER.lock().await;
     let started = Instant::now();
     let server = TestServer::memory().await;
     let Some(browser) = Browser::start(&server.base).await else {
