@@ -4,6 +4,8 @@
 //! undoes one earlier change while the later ones stay; a viewer sees no edit controls and
 //! cannot forge an edit; CSRF and stale versions are refused on a real page; and what product
 //! owners tripped over (`browser/owners.rs`) stays fixed. Elements are found by the ids of `ui/README.md`.
+//! A second session (`exposures_in_a_real_browser`, `browser/exposures.rs`) checks the exposure
+//! charts on a server of its own; the two sessions take turns.
 //!
 //! Starting Chromium costs about a second, so one session runs every scenario in order; each
 //! is a named step, a failing step does not stop the later ones, and the test fails at the end
