@@ -4,6 +4,8 @@
 //! undoes one earlier change while the later ones stay; a viewer sees no edit controls and
 //! cannot forge an edit; CSRF and stale versions are refused on a real page; and what product
 //! owners tripped over (`browser/owners.rs`) stays fixed. Elements are found by the ids of `ui/README.md`.
+//! A second session (`exposures_in_a_real_browser`, `browser/exposures.rs`) checks the exposure
+//! charts on a server of its own; the two sessions take turns.
 //!
 //! Starting Chromium costs about a second, so one session runs every scenario in order; each
 //! is a named step, a failing step does not stop the later ones, and the test fails at the end
@@ -14,6 +16,7 @@ mod common;
 mod browser {
     pub mod chromedriver;
     pub mod editing;
+    pub mod exposures;
     pub mod group_history;
     pub mod harness;
     pub mod owners;
@@ -29,11 +32,14 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use browser::harness::{Browser, Outcome, Scene};
-use browser::{editing, group_history, owners, rollout, screens, security, sorting, usability};
+use browser::{
+    editing, exposures, group_history, owners, rollout, screens, security, sorting, usability,
+};
 use common::TestServer;
 use futures::FutureExt;
 use reqwest::Method;
 use serde_json::json;
+use tokio::sync::Mutex;
 
 /// Runs the steps and remembers which failed.
 #[derive(Default)]
@@ -65,8 +71,33 @@ impl Steps {
     }
 }
 
+/// One browser session at a time: the tests of this file run in parallel threads, and two
+/// Chromiums on the test machine's two cores would make the explicit waits flaky.
+/// (An async lock: each test has its own runtime, and its guard is held across awaits.)
+static ONE_BROWSER: Mutex<()> = Mutex::const_new(());
+
+/// Ends a run: closes the session and the server, and fails listing every failed step.
+async fn finish(scene: Scene, steps: Steps, started: Instant) {
+    let Scene {
+        server, browser, ..
+    } = scene;
+    browser.close().await;
+    server.stop().await;
+    eprintln!(
+        "browser: {} failed step(s), {:.1} s in all",
+        steps.failures.len(),
+        started.elapsed().as_secs_f32()
+    );
+    assert!(
+        steps.failures.is_empty(),
+        "browser steps failed (a later failure may follow from an earlier one):\n{}",
+        steps.failures.join("\n")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ui_in_a_real_browser() {
+    let _one = ONE_BROWSER.lock().await;
     let started = Instant::now();
     let server = TestServer::memory().await;
     let Some(browser) = Browser::start(&server.base).await else {
@@ -200,22 +231,46 @@ async fn the_ui_in_a_real_browser() {
     steps
         .run("viewer pages show no null", owners::no_null_or_undefined(s))
         .await;
+    finish(scene, steps, started).await;
+}
 
-    let Scene {
-        server, browser, ..
-    } = scene;
-    browser.close().await;
-    server.stop().await;
-    eprintln!(
-        "browser: {} failed step(s), {:.1} s in all",
-        steps.failures.len(),
-        started.elapsed().as_secs_f32()
-    );
-    assert!(
-        steps.failures.is_empty(),
-        "browser steps failed (a later failure may follow from an earlier one):\n{}",
-        steps.failures.join("\n")
-    );
+/// Exposure counts on the feature page and in the features list, in a session of their own
+/// (`cargo test --test browser -- exposures` runs only this one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exposures_in_a_real_browser() {
+    let _one = ONE_BROWSER.lock().await;
+    let started = Instant::now();
+    let server = TestServer::memory().await;
+    let Some(browser) = Browser::start(&server.base).await else {
+        server.stop().await;
+        return;
+    };
+    let scene = Scene {
+        server,
+        browser,
+        feature: "exposure-chart".to_owned(),
+        group: String::new(),
+        viewer: (String::new(), String::new()),
+    };
+    let mut steps = Steps::default();
+    let s = &scene;
+    steps.run("1 log in", editing::log_in(s)).await;
+    steps
+        .run("exposures: seed a checked feature", exposures::seed(s))
+        .await;
+    steps
+        .run(
+            "exposures: the feature page charts the checks",
+            exposures::feature_page_charts_the_checks(s),
+        )
+        .await;
+    steps
+        .run(
+            "exposures: the list shows last seen and a sparkline",
+            exposures::features_list_shows_last_seen(s),
+        )
+        .await;
+    finish(scene, steps, started).await;
 }
 
 /// The viewer logs in with a password account (the API's accounts endpoint).

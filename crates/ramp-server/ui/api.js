@@ -189,8 +189,8 @@ export async function userStates(context, at) {
 
 // History
 
-export async function featureHistory(name, { before, limit } = {}) {
-  return (await request('GET', `${featurePath(name)}/history`, { query: { before, limit } })).data;
+export async function featureHistory(name, { before, limit, since } = {}) {
+  return (await request('GET', `${featurePath(name)}/history`, { query: { before, limit, since } })).data;
 }
 
 export async function globalHistory(filters = {}) {
@@ -208,6 +208,23 @@ export async function revert(name, eventId, version) {
 export async function revertGroup(name, eventId) {
   const json = { event_id: eventId, scope: 'only_this_event' };
   return (await request('POST', `/api/v1/groups/${encodeURIComponent(name)}/revert`, { json })).data;
+}
+
+// Exposures: how often applications checked features
+
+/** One feature's checks per `step` seconds from `from` to `to` (ISO), and who checks it. */
+export async function featureExposures(name, { from, to, step }) {
+  return (await request('GET', `${featurePath(name)}/exposures`, { query: { from, to, step } })).data;
+}
+
+/** Every checked feature's totals and series per `step` seconds (default: the last 24 hours). */
+export async function exposureActivity({ from, to, step, limit } = {}) {
+  return (await request('GET', '/api/v1/exposures/features', { query: { from, to, step, limit } })).data;
+}
+
+/** The features nothing checked since `since` (ISO), with when they were last checked. */
+export async function uncheckedFeatures(since) {
+  return (await request('GET', '/api/v1/exposures/unchecked', { query: { since } })).data;
 }
 
 // Groups

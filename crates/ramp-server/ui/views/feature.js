@@ -13,6 +13,7 @@ import { groupsSection } from './feature-groups.js';
 import { dataSection } from './feature-data.js';
 import { checkSection } from './feature-check.js';
 import { historySection } from './feature-history.js';
+import { exposuresSection } from './feature-exposures.js';
 
 const CHANGED_ELSEWHERE = 'This feature was changed by someone else; the page shows the new values.';
 
@@ -152,9 +153,10 @@ export function mount(root, { canEdit, params }) {
     const data = dataSection(page);
     const check = checkSection(page);
     const history = historySection(page);
-    page.sections = [details, percentage, users, excluded, groups, data, check, history];
+    const exposures = exposuresSection(page);
+    page.sections = [details, percentage, exposures, users, excluded, groups, data, check, history];
     appendChildren(root, h('div', { class: 'feature-layout' },
-      h('div', { class: 'feature-main' }, details.element, percentage.element, users.element, excluded.element),
+      h('div', { class: 'feature-main' }, details.element, percentage.element, exposures.element, users.element, excluded.element),
       h('div', { class: 'feature-side' }, groups.element, data.element, check.element, history.element),
       canEdit ? deleteZone(page) : null));
     for (const section of page.sections) section.update?.(feature, { force: true });

@@ -1,17 +1,26 @@
-// The features list: search as you type, stage filter, sortable columns, quick actions
+// The features list: search as you type, stage filter, sortable columns, when each feature
+// was last checked with a sparkline of its checks over the last 24 hours, quick actions
 // (everyone / off) and, for admins, creating a feature.
 
 import * as api from '../api.js';
 import {
   h, appendChildren, tableCell, replaceChildren, field, errorBox, showError, clearError, confirmAction, notify, debounce, whileBusy,
-  stagePill, mismatchBadge, stageOptions, featureHref, formatCount, formatPercentage, relativeTimeElement, STAGES,
+  stagePill, mismatchBadge, stageOptions, featureHref, formatCount, formatPercentage, relativeTimeElement, plural, STAGES,
 } from '../dom.js';
+import { sparkline } from '../chart.js';
 
 // Kept between visits, so coming back from a feature shows the same filtered, sorted list.
 const filters = { search: '', stage: '', sort: 'name', descending: false };
 
 const stageRank = (stage) => STAGES.findIndex(([value]) => value === stage);
 const changeTime = (feature) => Date.parse(feature.last_change?.time || feature.updated_at) || 0;
+
+// Checks per feature (`name -> {lastSeen, series, total}`) from the last load, or null when
+// they could not be read; `bins` is the length of a series.
+let checks = null;
+const seenTime = (feature) => Date.parse(checks?.byName.get(feature.name)?.lastSeen) || 0;
+// Typing in the search reloads the list often; the checks change about once a minute.
+const CHECKS_FRESH_MS = 60_000;
 
 // The sortable columns: how to compare two features by each. Ties fall back to the name, so
 // the order is the same on every load.
@@ -20,6 +29,7 @@ const SORTS = {
   stage: { title: 'Stage', compare: (a, b) => stageRank(a.stage) - stageRank(b.stage) },
   percentage: { title: 'Percentage', compare: (a, b) => a.percentage - b.percentage },
   last_change: { title: 'Last change', compare: (a, b) => changeTime(a) - changeTime(b) },
+  last_seen: { title: 'Last seen', compare: (a, b) => seenTime(a) - seenTime(b) },
 };
 
 function sorted(features) {
@@ -48,11 +58,13 @@ export function mount(root, { canEdit }) {
     h('thead', {}, headings),
     tbody);
   let shown = [];
+  const columns = ['name', 'Description', 'stage', 'percentage', 'Users', 'Groups', 'last_change', 'last_seen', canEdit ? 'Actions' : null]
+    .filter(Boolean);
+  let checksAt = 0;
 
   // A sortable column's heading is a button; `aria-sort` tells screen readers the order.
   function renderHeadings() {
-    const columns = ['name', 'Description', 'stage', 'percentage', 'Users', 'Groups', 'last_change', canEdit ? 'Actions' : null];
-    replaceChildren(headings, columns.filter(Boolean).map((column) => {
+    replaceChildren(headings, columns.map((column) => {
       const sort = SORTS[column];
       if (!sort) return h('th', { scope: 'col', text: column });
       const active = filters.sort === column;
@@ -72,11 +84,39 @@ export function mount(root, { canEdit }) {
     renderRows(shown);
   }
 
+  // One request for every feature's checks over the last 24 hours (hourly), and one for when
+  // the features not checked in that time were last checked; none per feature.
+  async function loadChecks() {
+    if (checks && Date.now() - checksAt < CHECKS_FRESH_MS) return checks;
+    try {
+      const since = new Date(Date.now() - 86_400_000).toISOString();
+      const [activity, unchecked] = await Promise.all([
+        api.exposureActivity({ step: 3600, limit: 20000 }),
+        api.uncheckedFeatures(since),
+      ]);
+      const bins = Math.max(1, Math.ceil((Date.parse(activity.to) - Date.parse(activity.from)) / (activity.step_seconds * 1000)));
+      const byName = new Map();
+      for (const old of unchecked.features) byName.set(old.feature, { lastSeen: old.last_seen, series: [], total: 0 });
+      for (const seen of activity.features) {
+        byName.set(seen.feature, { lastSeen: seen.last_seen, series: seen.series, total: seen.active + seen.inactive });
+      }
+      checksAt = Date.now();
+      return { bins, byName };
+    } catch {
+      // The list matters more: it shows without the checks.
+      return null;
+    }
+  }
+
   async function load() {
     const request = ++latestRequest;
     try {
-      const list = await api.listFeatures({ search: filters.search.trim(), stage: filters.stage });
+      const [list, latestChecks] = await Promise.all([
+        api.listFeatures({ search: filters.search.trim(), stage: filters.stage }),
+        loadChecks(),
+      ]);
       if (!alive || request !== latestRequest) return;
+      checks = latestChecks;
       renderRows(list.features);
     } catch (error) {
       if (alive && request === latestRequest) showError(listError, error);
@@ -89,7 +129,7 @@ export function mount(root, { canEdit }) {
     count.textContent = features.length === 1 ? '1 feature' : `${formatCount(features.length)} features`;
     if (features.length === 0) {
       const filtered = filters.search || filters.stage;
-      replaceChildren(tbody, h('tr', { class: 'empty' }, h('td', { colspan: 8,
+      replaceChildren(tbody, h('tr', { class: 'empty' }, h('td', { colspan: columns.length,
         text: filtered ? 'No feature matches these filters.' : 'No features yet.' })));
       return;
     }
@@ -109,11 +149,26 @@ export function mount(root, { canEdit }) {
       tableCell('Last change', change
         ? h('span', {}, `${change.actor}, `, relativeTimeElement(change.time))
         : h('span', { class: 'muted' }, relativeTimeElement(feature.updated_at))),
+      tableCell('Last seen', lastSeen(feature)),
       canEdit ? tableCell('Actions', h('div', { class: 'row-actions' },
         h('button', { type: 'button', class: 'small danger', dataset: { action: 'everyone' }, text: 'Everyone', disabled: actionRunning,
           'aria-label': `Turn ${feature.name} on for everyone`, onclick: () => everyone(feature) }),
         h('button', { type: 'button', class: 'small danger', dataset: { action: 'off' }, text: 'Off', disabled: actionRunning,
           'aria-label': `Turn ${feature.name} off`, onclick: () => off(feature) }))) : null);
+  }
+
+  // When an application last checked the feature, and its checks per hour over the last day.
+  function lastSeen(feature) {
+    const dataset = { feature: feature.name };
+    if (!checks) {
+      return h('span', { class: 'last-seen muted', dataset, title: 'The checks could not be loaded.', text: '—' });
+    }
+    const seen = checks.byName.get(feature.name) || { lastSeen: null, series: [], total: 0 };
+    const series = seen.series.length ? seen.series : new Array(checks.bins).fill(0);
+    const label = seen.total ? `${plural(seen.total, 'check')} in the last 24 hours, per hour` : 'No checks in the last 24 hours';
+    return h('div', { class: 'seen-cell' },
+      h('span', { class: 'last-seen', dataset }, seen.lastSeen ? relativeTimeElement(seen.lastSeen) : h('span', { class: 'muted', text: 'never' })),
+      sparkline(series, { label, dataset }));
   }
 
   async function quickAction(work) {
