@@ -277,9 +277,14 @@ async fn check_and_states_explain_decisions() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    let stamp = answer["stamp"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        stamp.starts_with("chat@") && stamp.ends_with("-on"),
+        "{answer}"
+    );
     assert_eq!(
         answer,
-        json!({"feature": "chat", "active": true, "reason": "group", "group": "pro"})
+        json!({"feature": "chat", "active": true, "reason": "group", "group": "pro", "stamp": stamp})
     );
     let (_, answer) = server
         .send_json(

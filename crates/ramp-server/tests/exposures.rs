@@ -240,7 +240,7 @@ async fn the_servers_own_checks_are_counted_and_exported_per_feature_when_asked(
             .await;
         assert_eq!(status, 200, "{body}");
     }
-    let (status, _) = server
+    let (status, checked) = server
         .send_json(
             Method::POST,
             "/api/v1/features/chat/check",
@@ -248,6 +248,16 @@ async fn the_servers_own_checks_are_counted_and_exported_per_feature_when_asked(
         )
         .await;
     assert_eq!(status, 200);
+    // A check now carries a stamp that resolves to the version that answered.
+    let stamp = checked["stamp"].as_str().unwrap().to_owned();
+    assert!(
+        stamp.starts_with("chat@") && stamp.ends_with("-on"),
+        "{stamp}"
+    );
+    let (status, resolved) = server.get_json(&format!("/api/v1/stamps/{stamp}")).await;
+    assert_eq!(status, 200, "{resolved}");
+    assert_eq!(resolved["state"]["percentage"], 100.0, "{resolved}");
+    assert_eq!(resolved["event"]["actor"], "ana");
     // Written on the next flush (every second here): wait for it, with a deadline.
     let deadline = Instant::now() + Duration::from_secs(20);
     let exposures = loop {

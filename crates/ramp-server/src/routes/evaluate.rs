@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::{DateTime, SecondsFormat, Utc};
-use ramp_core::{CodeGroups, CompiledSnapshot, Context, Decision, Snapshot};
+use ramp_core::{CodeGroups, CompiledSnapshot, Context, Decision, Snapshot, Stamp};
 use ramp_rollout::Rollout;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -95,6 +95,10 @@ pub struct CheckResult {
     /// The time the answer is for, when one was asked for (RFC 3339, UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
+    /// For a check now: the stamp to store on a record this answer shaped (see
+    /// `GET /api/v1/stamps/{stamp}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stamp: Option<String>,
 }
 
 impl CheckResult {
@@ -105,6 +109,7 @@ impl CheckResult {
             reason: decision.reason.as_str(),
             group: decision.reason.group().map(str::to_owned),
             at: None,
+            stamp: None,
         }
     }
 }
@@ -131,14 +136,22 @@ pub async fn check(
     let name = feature_name(&name)?;
     let at = requested_time(params.at, body.at.take())?;
     let context = Context::from(body);
+    let mut stamp = None;
     let decision = match at {
         None => {
-            let decision =
-                state
-                    .live
-                    .current()
-                    .compiled
-                    .evaluate(name.as_str(), &context, no_code_groups());
+            let loaded = state.live.current();
+            let decision = loaded
+                .compiled
+                .evaluate(name.as_str(), &context, no_code_groups());
+            let features = &loaded.snapshot.features;
+            let found = features.binary_search_by(|feature| feature.name.cmp(&name));
+            stamp = Some(
+                match found {
+                    Ok(index) => Stamp::of(&features[index], decision.active),
+                    Err(_) => Stamp::not_found(name.clone()),
+                }
+                .to_string(),
+            );
             // A check now is an exposure; one of the past is an inquiry and is not counted.
             state
                 .exposures
@@ -151,6 +164,7 @@ pub async fn check(
     state.metrics.evaluation("check", decision.reason.as_str());
     Ok(Json(CheckResult {
         at: echo(at),
+        stamp,
         ..CheckResult::new(name.as_str(), &decision)
     }))
 }

@@ -410,6 +410,7 @@ pub async fn unchecked_features(
     let since = params
         .since
         .unwrap_or_else(|| state.clock.now() - Duration::days(30));
+    let _turn = state.exposures.heavy_reads.acquire().await;
     let last_seen: HashMap<String, DateTime<Utc>> = state
         .store
         .exposure_features()
