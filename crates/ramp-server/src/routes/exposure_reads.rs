@@ -324,13 +324,7 @@ pub async fn exposure_activity(
         .store
         .exposure_activity(period.from, period.to, bin)
         .await?;
-    let last_seen: HashMap<String, DateTime<Utc>> = state
-        .store
-        .exposure_features()
-        .await?
-        .into_iter()
-        .map(|seen| (seen.feature, seen.last_seen))
-        .collect();
+    let last_seen = last_seen_by_name(&state).await?;
     let loaded = state.live.current();
     let bins = period.bins() as usize;
     let mut features: Vec<FeatureActivityBody> = activity
@@ -367,6 +361,17 @@ pub async fn exposure_activity(
         step_seconds: period.step,
         features,
     }))
+}
+
+/// When each feature name was last reported.
+async fn last_seen_by_name(state: &AppState) -> ApiResult<HashMap<String, DateTime<Utc>>> {
+    Ok(state
+        .store
+        .exposure_features()
+        .await?
+        .into_iter()
+        .map(|seen| (seen.feature, seen.last_seen))
+        .collect())
 }
 
 /// Since when.
@@ -411,13 +416,7 @@ pub async fn unchecked_features(
         .since
         .unwrap_or_else(|| state.clock.now() - Duration::days(30));
     let _turn = state.exposures.heavy_reads.acquire().await;
-    let last_seen: HashMap<String, DateTime<Utc>> = state
-        .store
-        .exposure_features()
-        .await?
-        .into_iter()
-        .map(|seen| (seen.feature, seen.last_seen))
-        .collect();
+    let last_seen = last_seen_by_name(&state).await?;
     let loaded = state.live.current();
     let mut features: Vec<UncheckedFeature> = loaded
         .snapshot
