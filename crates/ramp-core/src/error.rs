@@ -52,6 +52,12 @@ pub enum CoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A distinct-users sketch that is not in the form `UserSketch::encode` writes.
+    #[error("invalid user sketch: {reason}")]
+    InvalidSketch {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// Feature data that is not a JSON object, or a key that is not allowed.
     #[error("invalid feature data: {reason}")]
     InvalidData {

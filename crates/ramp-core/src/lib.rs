@@ -49,6 +49,7 @@ mod subject;
 mod text;
 mod user_id;
 mod user_set;
+mod user_sketch;
 
 pub use as_of::snapshot_at;
 pub use change::Change;
@@ -73,6 +74,7 @@ pub use subject::{Subject, SubjectKind};
 pub use text::check_data;
 pub use user_id::{check_user_id, UserId, MAX_USER_ID_BYTES};
 pub use user_set::UserSet;
+pub use user_sketch::{register_of, user_hash, UserSketch, SKETCH_PRECISION, SKETCH_REGISTERS};
 
 #[cfg(test)]
 mod evaluation_tests;

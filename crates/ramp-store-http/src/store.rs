@@ -376,6 +376,26 @@ impl Store for HttpStore {
     ) -> Result<ramp_store::exposure::Compacted, StoreError> {
         Err(exposures_refused())
     }
+
+    async fn merge_user_sketches(
+        &self,
+        _sketches: &[ramp_store::daily_users::DailyUsers],
+    ) -> Result<(), StoreError> {
+        Err(exposures_refused())
+    }
+
+    async fn user_sketches(
+        &self,
+        _feature: &str,
+        _from: chrono::NaiveDate,
+        _to: chrono::NaiveDate,
+    ) -> Result<Vec<ramp_store::daily_users::DailyUsers>, StoreError> {
+        Err(exposures_refused())
+    }
+
+    async fn forget_user_sketches(&self, _before: chrono::NaiveDate) -> Result<u64, StoreError> {
+        Err(exposures_refused())
+    }
 }
 
 /// A server keeps its own counts; an application posts them, and people read them, through

@@ -413,4 +413,26 @@ impl Store for PostgresStore {
         self.timed(exposures::compact(&self.shared, retention, now))
             .await
     }
+
+    async fn merge_user_sketches(
+        &self,
+        _sketches: &[ramp_store::daily_users::DailyUsers],
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Invalid(ramp_core::CoreError::InvalidSketch {
+            reason: "not yet stored by this backend",
+        }))
+    }
+
+    async fn user_sketches(
+        &self,
+        _feature: &str,
+        _from: chrono::NaiveDate,
+        _to: chrono::NaiveDate,
+    ) -> Result<Vec<ramp_store::daily_users::DailyUsers>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    async fn forget_user_sketches(&self, _before: chrono::NaiveDate) -> Result<u64, StoreError> {
+        Ok(0)
+    }
 }

@@ -7,6 +7,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod credential;
+pub mod daily_users;
 mod error;
 pub mod exposure;
 pub mod import;

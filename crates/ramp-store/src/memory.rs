@@ -6,12 +6,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
 };
 use tokio::sync::broadcast;
 
+use crate::daily_users::DailyUsers;
 use crate::exposure::{
     ApplicationSeen, Compacted, ExposureBatch, ExposureBucket, ExposureRetention, ExposureTotals,
     FeatureActivity, FeatureSeen, Resolution,
@@ -408,5 +409,23 @@ impl Store for MemoryStore {
         now: DateTime<Utc>,
     ) -> Result<Compacted, StoreError> {
         Ok(self.lock().exposures.compact(retention, now))
+    }
+
+    async fn merge_user_sketches(&self, sketches: &[DailyUsers]) -> Result<(), StoreError> {
+        self.lock().exposures.merge_users(sketches);
+        Ok(())
+    }
+
+    async fn user_sketches(
+        &self,
+        feature: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailyUsers>, StoreError> {
+        Ok(self.lock().exposures.users(feature, from, to))
+    }
+
+    async fn forget_user_sketches(&self, before: NaiveDate) -> Result<u64, StoreError> {
+        Ok(self.lock().exposures.forget_users(before))
     }
 }

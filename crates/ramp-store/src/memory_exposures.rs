@@ -2,8 +2,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use ramp_core::UserSketch;
 
+use crate::daily_users::DailyUsers;
 use crate::exposure::{
     add_counts, ApplicationSeen, Compacted, ExposureBatch, ExposureBin, ExposureBucket,
     ExposureRetention, ExposureTotals, FeatureActivity, FeatureSeen, ReasonCounts, Resolution,
@@ -20,9 +22,41 @@ pub(crate) struct MemoryExposures {
     applications: BTreeMap<String, Applications>,
     batch_ids: HashMap<String, DateTime<Utc>>,
     totals: ExposureTotals,
+    /// (feature, day, active) -> distinct users.
+    users: BTreeMap<(String, NaiveDate, bool), UserSketch>,
 }
 
 impl MemoryExposures {
+    pub(crate) fn merge_users(&mut self, sketches: &[DailyUsers]) {
+        for daily in sketches {
+            self.users
+                .entry((daily.feature.clone(), daily.day, daily.active))
+                .or_default()
+                .merge(&daily.sketch);
+        }
+    }
+
+    pub(crate) fn users(&self, feature: &str, from: NaiveDate, to: NaiveDate) -> Vec<DailyUsers> {
+        if from > to {
+            return Vec::new();
+        }
+        self.users
+            .range((feature.to_owned(), from, false)..=(feature.to_owned(), to, true))
+            .map(|((feature, day, active), sketch)| DailyUsers {
+                feature: feature.clone(),
+                day: *day,
+                active: *active,
+                sketch: sketch.clone(),
+            })
+            .collect()
+    }
+
+    pub(crate) fn forget_users(&mut self, before: NaiveDate) -> u64 {
+        let count = self.users.len();
+        self.users.retain(|(_, day, _), _| *day >= before);
+        (count - self.users.len()) as u64
+    }
+
     pub(crate) fn record(&mut self, batches: &[ExposureBatch]) -> Vec<bool> {
         batches.iter().map(|batch| self.record_one(batch)).collect()
     }

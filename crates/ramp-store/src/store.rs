@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use ramp_core::{
     Attribution, Change, Feature, FeatureName, FeatureState, GroupName, HistoryEvent, Snapshot,
     StoredGroup,
@@ -12,6 +12,7 @@ use ramp_core::{
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+use crate::daily_users::DailyUsers;
 use crate::exposure::{
     ApplicationSeen, Compacted, ExposureBatch, ExposureBucket, ExposureRetention, ExposureTotals,
     FeatureActivity, FeatureSeen, Resolution,
@@ -323,4 +324,20 @@ pub trait Store: Send + Sync + 'static {
         retention: &ExposureRetention,
         now: DateTime<Utc>,
     ) -> Result<Compacted, StoreError>;
+
+    /// Merges each sketch into the stored one of its (feature, day, answer), register by
+    /// register (the maximum), creating it where there is none. Merging is idempotent and
+    /// commutative, so a retried call, or concurrent calls from several servers, lose nothing.
+    async fn merge_user_sketches(&self, sketches: &[DailyUsers]) -> Result<(), StoreError>;
+
+    /// The feature's sketches for days `from..=to`, by day, inactive before active.
+    async fn user_sketches(
+        &self,
+        feature: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailyUsers>, StoreError>;
+
+    /// Deletes every feature's sketches of days before `before`; returns how many it deleted.
+    async fn forget_user_sketches(&self, before: NaiveDate) -> Result<u64, StoreError>;
 }

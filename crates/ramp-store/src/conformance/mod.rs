@@ -58,7 +58,10 @@ macro_rules! conformance_tests {
             exposures_add_up_once_per_batch,
             exposure_counts_saturate,
             exposures_roll_up_and_expire,
-            concurrent_exposure_batches_lose_nothing
+            concurrent_exposure_batches_lose_nothing,
+            user_sketches_merge_by_feature_day_and_answer,
+            concurrent_user_sketch_merges_lose_nothing,
+            old_user_sketches_are_forgotten
         );
     };
     (@each $factory:expr; $($check:ident),+) => {
@@ -154,6 +157,7 @@ mod history;
 mod history_filters;
 mod load;
 mod unconfirmed;
+mod user_sketches;
 
 pub use credentials::*;
 pub use exposures::*;
@@ -164,3 +168,4 @@ pub use history::*;
 pub use history_filters::*;
 pub use load::*;
 pub use unconfirmed::*;
+pub use user_sketches::*;
