@@ -75,6 +75,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether checks with a user id also count distinct users per feature and answer (on by
+    /// default, when checks are counted). Each user id is hashed into a HyperLogLog sketch of
+    /// 1 KiB per feature and answer; ids are never kept or sent.
+    pub fn count_users(mut self, enabled: bool) -> Self {
+        self.exposures.count_users = enabled;
+        self
+    }
+
     /// The application name sent with the counts (default: the executable's file name).
     pub fn application(mut self, name: impl Into<String>) -> Self {
         self.exposures.application = name.into();
@@ -265,7 +273,7 @@ impl Client {
         self.shared.current.with(|loaded| match &loaded.counters {
             Some(counters) => {
                 let check = loaded.compiled.check(feature, context, &loaded.code_groups);
-                counters.record(check, feature);
+                counters.record(check, feature, context);
                 check.is_active()
             }
             None => loaded
@@ -280,7 +288,7 @@ impl Client {
         self.shared.current.with(|loaded| {
             if let Some(counters) = &loaded.counters {
                 let check = loaded.compiled.check(feature, context, &loaded.code_groups);
-                counters.record(check, feature);
+                counters.record(check, feature, context);
             }
             loaded
                 .compiled

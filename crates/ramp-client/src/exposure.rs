@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ramp_core::ReasonKind;
+use ramp_core::{ReasonKind, UserSketch};
 use serde::{Deserialize, Serialize};
 
 use crate::state::{lock, Loaded};
@@ -23,6 +23,7 @@ use crate::state::{lock, Loaded};
 mod counters;
 pub(crate) mod pending;
 pub(crate) mod sender;
+mod user_registers;
 
 pub(crate) use counters::CounterTable;
 use counters::Drained;
@@ -34,6 +35,8 @@ pub type ExposureClock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 #[derive(Clone)]
 pub(crate) struct ExposureSettings {
     pub enabled: bool,
+    /// Whether checks with a user id also count distinct users (when `enabled`).
+    pub count_users: bool,
     pub application: String,
     pub instance: String,
     pub interval: Duration,
@@ -49,6 +52,7 @@ impl Default for ExposureSettings {
     fn default() -> Self {
         Self {
             enabled: true,
+            count_users: true,
             application: default_application(),
             instance: default_instance(),
             interval: Duration::from_secs(10),
@@ -106,6 +110,21 @@ pub struct ExposureBatch {
     /// its pending bound allowed) since the last batch that carried this number.
     #[serde(default)]
     pub dropped: u64,
+    /// The users checked in the period, per feature and answer, as HyperLogLog sketches
+    /// (never the ids): the server merges them into distinct users per day.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<ExposureUsers>,
+}
+
+/// The users one feature answered one way in a batch's period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExposureUsers {
+    /// The feature name.
+    pub feature: String,
+    /// The answer.
+    pub active: bool,
+    /// The users, as a sketch of their hashed ids.
+    pub sketch: UserSketch,
 }
 
 /// How many checks of one feature gave one answer for one reason.
@@ -129,7 +148,10 @@ impl ExposureBatch {
 
     /// Whether it carries nothing at all.
     pub fn is_empty(&self) -> bool {
-        self.counts.is_empty() && self.unknown_overflow == 0 && self.dropped == 0
+        self.counts.is_empty()
+            && self.unknown_overflow == 0
+            && self.dropped == 0
+            && self.users.is_empty()
     }
 }
 
@@ -212,9 +234,9 @@ impl Exposures {
 
     /// A new table for a newly compiled snapshot, or none when counting is off.
     pub fn table(&self, compiled: &ramp_core::CompiledSnapshot) -> Option<Arc<CounterTable>> {
-        self.settings
-            .enabled
-            .then(|| Arc::new(CounterTable::new(compiled)))
+        self.settings.enabled.then(|| {
+            Arc::new(CounterTable::new(compiled, self.settings.count_users))
+        })
     }
 
     /// Keeps a replaced snapshot's table until it is drained for the last time.
@@ -255,6 +277,7 @@ impl Exposures {
             counts: Vec::new(),
             unknown_overflow: 0,
             dropped: 0,
+            users: Vec::new(),
         }
     }
 
@@ -282,6 +305,12 @@ impl Exposures {
                 .into_iter()
                 .map(|((feature, reason), count)| (feature, reason, count)),
         );
+        drained.users.extend(
+            carried
+                .users
+                .into_iter()
+                .map(|((feature, active), sketch)| (feature, active, sketch)),
+        );
         if let Some(table) = &current.counters {
             table.drain(&mut drained);
         }
@@ -296,12 +325,16 @@ impl Exposures {
             counts: merge(drained.counts),
             unknown_overflow: drained.overflow,
             dropped: 0,
+            users: merge_users(drained.users),
         }
     }
 }
 
 /// The most (feature, reason) entries `Carried` holds; further checks only add to overflow.
 const CARRIED_KEYS: usize = 100_000;
+/// The most (feature, answer) sketches `Carried` holds (1 KiB each at most); users of further
+/// ones are not counted.
+const CARRIED_SKETCHES: usize = 4_096;
 
 /// Counts of freed tables, merged per (feature, reason) so they take memory per key, not per
 /// table.
@@ -309,6 +342,7 @@ const CARRIED_KEYS: usize = 100_000;
 struct Carried {
     counts: BTreeMap<(String, ReasonKind), u64>,
     overflow: u64,
+    users: BTreeMap<(String, bool), UserSketch>,
 }
 
 impl Carried {
@@ -324,7 +358,36 @@ impl Carried {
                 self.overflow += count;
             }
         }
+        for (feature, active, sketch) in drained.users {
+            let key = (feature, active);
+            if let Some(users) = self.users.get_mut(&key) {
+                users.merge(&sketch);
+            } else if self.users.len() < CARRIED_SKETCHES {
+                self.users.insert(key, sketch);
+            }
+        }
     }
+}
+
+/// One sketch per (feature, answer), sorted: a feature may appear in several tables.
+fn merge_users(users: Vec<(String, bool, UserSketch)>) -> Vec<ExposureUsers> {
+    let mut merged: BTreeMap<(String, bool), UserSketch> = BTreeMap::new();
+    for (feature, active, sketch) in users {
+        match merged.entry((feature, active)) {
+            std::collections::btree_map::Entry::Occupied(mut entry) => entry.get_mut().merge(&sketch),
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                entry.insert(sketch);
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .map(|((feature, active), sketch)| ExposureUsers {
+            feature,
+            active,
+            sketch,
+        })
+        .collect()
 }
 
 /// One entry per (feature, reason), sorted: a feature may appear in several tables.

@@ -51,7 +51,7 @@ mod sync_status;
 
 pub use client::{Client, ClientBuilder};
 pub use error::ClientError;
-pub use exposure::{ExposureBatch, ExposureClock, ExposureCount, ExposureStatus};
+pub use exposure::{ExposureBatch, ExposureClock, ExposureCount, ExposureStatus, ExposureUsers};
 pub use policy::RefreshPolicy;
 pub use ramp_core::{Context, Decision, Reason, ReasonKind, Stamp};
 pub use state::{ChangeEvent, Source};

@@ -17,7 +17,7 @@ impl Client {
         Some(self.shared.current.with(|loaded| {
             let check = loaded.compiled.check(feature, context, &loaded.code_groups);
             if let Some(counters) = &loaded.counters {
-                counters.record(check, feature);
+                counters.record(check, feature, context);
             }
             let features = &loaded.snapshot.features;
             match features.binary_search_by(|stored| stored.name.as_str().cmp(feature)) {

@@ -47,6 +47,8 @@ pub struct ServerConfig {
     pub exposure_hour_days: u32,
     /// Days exposure counts are kept at all (and applications remembered).
     pub exposure_retention_days: u32,
+    /// UTC days of distinct users per feature kept (HyperLogLog sketches, today included).
+    pub exposure_user_days: u32,
     /// Seconds between writes of the server's own evaluation counts.
     pub exposure_flush_seconds: u64,
     /// Export exposure totals per feature to Prometheus too (one series per feature and
@@ -72,6 +74,7 @@ impl Default for ServerConfig {
             exposure_minute_hours: 48,
             exposure_hour_days: 30,
             exposure_retention_days: 400,
+            exposure_user_days: 90,
             exposure_flush_seconds: 10,
             exposure_metrics_per_feature: false,
         }
@@ -94,6 +97,7 @@ impl ServerConfig {
                 ..defaults.retention
             },
             flush_seconds: self.exposure_flush_seconds,
+            user_sketch_days: u64::from(self.exposure_user_days.max(1)),
             ..defaults
         }
     }

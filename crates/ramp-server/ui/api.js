@@ -217,6 +217,11 @@ export async function featureExposures(name, { from, to, step }) {
   return (await request('GET', `${featurePath(name)}/exposures`, { query: { from, to, step } })).data;
 }
 
+/** A feature's distinct users (estimated) per UTC day and over the days `from`..`to` touch. */
+export async function featureUsers(name, { from, to }) {
+  return (await request('GET', `${featurePath(name)}/exposures/users`, { query: { from, to } })).data;
+}
+
 /** Every checked feature's totals and series per `step` seconds (default: the last 24 hours). */
 export async function exposureActivity({ from, to, step, limit } = {}) {
   return (await request('GET', '/api/v1/exposures/features', { query: { from, to, step, limit } })).data;

@@ -48,9 +48,8 @@ pub fn day_number(day: NaiveDate) -> i64 {
 /// The day `number` days after 1970-01-01 (what [`day_number`] gave), or that day itself for a
 /// number no date has.
 pub fn day_from_number(number: i64) -> NaiveDate {
-    u64::try_from(number)
-        .ok()
-        .and_then(|days| NaiveDate::default().checked_add_days(Days::new(days)))
+    chrono::Duration::try_days(number)
+        .and_then(|days| NaiveDate::default().checked_add_signed(days))
         .unwrap_or_default()
 }
 
@@ -64,6 +63,9 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
         assert_eq!(day_from_number(day_number(day)), day);
         assert_eq!(day_number(NaiveDate::default()), 0);
+        let before_1970 = NaiveDate::from_ymd_opt(1969, 12, 30).unwrap();
+        assert_eq!(day_number(before_1970), -2);
+        assert_eq!(day_from_number(-2), before_1970);
         let now = time_from_seconds(20_000 * 86_400 + 3_600);
         assert_eq!(day_number(first_day_kept(now, 1)), 20_000);
         assert_eq!(day_number(first_day_kept(now, 90)), 19_911);

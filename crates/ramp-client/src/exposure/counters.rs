@@ -13,11 +13,16 @@
 //! Two threads meeting a new name at the same instant may claim two slots for it; draining
 //! adds them up, so that costs a slot, never a count.
 //!
+//! Checks with a user id also add the user to the distinct users of the feature and answer
+//! (`user_registers.rs`).
+//!
 //! This file must never block or allocate on the recording side: it is inside every check.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ramp_core::{Check, CompiledSnapshot, ReasonKind};
+use ramp_core::{Check, CompiledSnapshot, Context, ReasonKind, UserSketch};
+
+use super::user_registers::UserRegisters;
 
 /// How many distinct unknown names a table counts by name.
 pub(crate) const UNKNOWN_SLOTS: usize = 64;
@@ -40,6 +45,8 @@ pub(crate) struct CounterTable {
     unknown: Box<[UnknownSlot]>,
     /// Checks of unknown names that no slot could take.
     overflow: AtomicU64,
+    /// Distinct users per feature and answer; `None` when users are not counted.
+    users: Option<UserRegisters>,
 }
 
 #[derive(Debug)]
@@ -90,10 +97,12 @@ fn pack(chunk: &[u8]) -> u64 {
 pub(crate) struct Drained {
     pub counts: Vec<(String, ReasonKind, u64)>,
     pub overflow: u64,
+    /// Per feature and answer, the users checked.
+    pub users: Vec<(String, bool, UserSketch)>,
 }
 
 impl CounterTable {
-    pub fn new(compiled: &CompiledSnapshot) -> Self {
+    pub fn new(compiled: &CompiledSnapshot, count_users: bool) -> Self {
         Self {
             compiled: compiled.clone(),
             slots: (0..compiled.len() * ReasonKind::OF_FOUND)
@@ -101,17 +110,21 @@ impl CounterTable {
                 .collect(),
             unknown: (0..UNKNOWN_SLOTS).map(|_| UnknownSlot::new()).collect(),
             overflow: AtomicU64::new(0),
+            users: count_users.then(|| UserRegisters::new(compiled.len())),
         }
     }
 
-    /// Counts one check of `feature` (the name the application asked for).
+    /// Counts one check of `feature` (the name the application asked for) for `context`.
     #[inline(always)]
-    pub fn record(&self, check: Check, feature: &str) {
+    pub fn record(&self, check: Check, feature: &str, context: &Context) {
         match check.position() {
             Some(position) => {
                 let slot = position * ReasonKind::OF_FOUND + check.reason().index();
                 if let Some(counter) = self.slots.get(slot) {
                     counter.fetch_add(1, Ordering::Relaxed);
+                }
+                if let (Some(users), Some(user)) = (&self.users, context.user_id.as_deref()) {
+                    users.record(position, check.is_active(), user);
                 }
             }
             None => self.record_unknown(feature),
@@ -182,6 +195,9 @@ impl CounterTable {
                 .push((slot.name(length), ReasonKind::NotFound, count));
         }
         into.overflow += self.overflow.swap(0, Ordering::Relaxed);
+        if let Some(users) = &self.users {
+            users.drain(&self.compiled, &mut into.users);
+        }
     }
 }
 
@@ -196,7 +212,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
     use chrono::DateTime;
-    use ramp_core::{CodeGroups, Context, Feature, FeatureName, Percentage, Snapshot};
+    use ramp_core::{CodeGroups, Feature, FeatureName, Percentage, Snapshot};
 
     fn compiled(names: &[&str]) -> CompiledSnapshot {
         let features = names
@@ -216,13 +232,13 @@ mod tests {
 
     fn check(table: &CounterTable, compiled: &CompiledSnapshot, name: &str) {
         let context = Context::user("1");
-        table.record(compiled.check(name, &context, &CodeGroups::new()), name);
+        table.record(compiled.check(name, &context, &CodeGroups::new()), name, &context);
     }
 
     #[test]
     fn counts_features_and_unknown_names_then_drains_to_zero() {
         let snapshot = compiled(&["a", "b"]);
-        let table = CounterTable::new(&snapshot);
+        let table = CounterTable::new(&snapshot, true);
         for name in [
             "a",
             "a",
@@ -259,7 +275,7 @@ mod tests {
     #[test]
     fn unknown_names_past_the_table_overflow() {
         let snapshot = compiled(&[]);
-        let table = CounterTable::new(&snapshot);
+        let table = CounterTable::new(&snapshot, true);
         for index in 0..UNKNOWN_SLOTS + 10 {
             check(&table, &snapshot, &format!("missing-{index}"));
         }

@@ -15,6 +15,17 @@ use super::{ExposureBatch, Exposures};
 /// stay under the server's default 1 MiB body limit.
 pub(crate) const BATCH_ENTRIES: usize = 2_000;
 
+/// The most user sketches one batch holds: 200 dense sketches (about 2 KiB of JSON each) stay
+/// well under the server's 1 MiB body limit.
+pub(crate) const BATCH_SKETCHES: usize = 200;
+/// What one sketch weighs against the bound on entries (about as many bytes as 8 counts).
+pub(crate) const SKETCH_ENTRIES: usize = 8;
+
+/// Entries a batch holds against the bound: its counts, its sketches, one for its header.
+fn entries_of(batch: &ExposureBatch) -> usize {
+    batch.counts.len() + batch.users.len() * SKETCH_ENTRIES + 1
+}
+
 /// Batches not yet accepted by the server.
 #[derive(Debug, Default)]
 pub(crate) struct Pending {
@@ -43,6 +54,8 @@ impl Pending {
     /// then drops the oldest batches while the bound is exceeded.
     pub fn push(&mut self, mut batch: ExposureBatch, exposures: &Exposures) {
         let chunk = BATCH_ENTRIES.min(self.bound - 1);
+        // Sketches travel in batches of their own, after the counts.
+        let mut users = std::mem::take(&mut batch.users);
         while batch.counts.len() > chunk {
             let rest = batch.counts.split_off(chunk);
             let next = ExposureBatch {
@@ -55,6 +68,21 @@ impl Pending {
             self.enqueue(batch);
             batch = next;
         }
+        let sketches = BATCH_SKETCHES.min((self.bound - 1) / SKETCH_ENTRIES).max(1);
+        while !users.is_empty() {
+            let rest = users.split_off(sketches.min(users.len()));
+            if !batch.is_empty() {
+                let next = ExposureBatch {
+                    batch_id: exposures.next_id(),
+                    counts: Vec::new(),
+                    unknown_overflow: 0,
+                    dropped: 0,
+                    ..batch.clone()
+                };
+                self.enqueue(std::mem::replace(&mut batch, next));
+            }
+            batch.users = std::mem::replace(&mut users, rest);
+        }
         if !batch.is_empty() {
             self.enqueue(batch);
         }
@@ -64,13 +92,13 @@ impl Pending {
     }
 
     fn enqueue(&mut self, batch: ExposureBatch) {
-        self.entries += batch.counts.len() + 1;
+        self.entries += entries_of(&batch);
         self.queue.push_back(batch);
     }
 
     fn drop_front(&mut self) {
         if let Some(batch) = self.queue.pop_front() {
-            self.entries -= batch.counts.len() + 1;
+            self.entries -= entries_of(&batch);
             self.dropped += batch.total() + batch.dropped;
             self.dropped_total += batch.total();
             self.front_tried = false;
@@ -94,7 +122,7 @@ impl Pending {
     /// The front batch reached the server.
     pub fn sent(&mut self) {
         if let Some(batch) = self.queue.pop_front() {
-            self.entries -= batch.counts.len() + 1;
+            self.entries -= entries_of(&batch);
         }
         self.front_tried = false;
     }

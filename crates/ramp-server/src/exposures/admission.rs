@@ -6,12 +6,15 @@
 //! only up to `max_unknown_names` per server, the rest counted without a name; application
 //! instances up to `max_instances`, the rest recorded as instance `(other)`. Counts for a
 //! minute older than the minute buckets' window are not stored but reported as dropped.
+//! Sketches of distinct users are kept for features that exist only (a sketch is up to 1 KiB
+//! a day, a count a few bytes), on the UTC day of the batch's minute.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use ramp_core::ReasonKind;
+use ramp_core::{ReasonKind, UserSketch};
+use ramp_store::daily_users::{day_of, DailyUsers};
 use ramp_store::exposure::{add_counts, ExposureBatch, ReasonCounts, Resolution, MAX_COUNT};
 
 /// The instance recorded once `max_instances` are known.
@@ -37,6 +40,8 @@ pub struct Report<'a> {
     pub unnamed: u64,
     /// Checks the application dropped.
     pub dropped: u64,
+    /// Users per feature name and answer.
+    pub users: Vec<(&'a str, bool, &'a UserSketch)>,
 }
 
 /// The server's bounds on names and instances.
@@ -101,6 +106,39 @@ impl Admission {
         batch
     }
 
+    /// The sketches to merge for `report` (received at `now`): features that exist only, on
+    /// the day of the batch's minute, none when that minute is past the window.
+    pub fn users(
+        &self,
+        report: &Report<'_>,
+        exists: impl Fn(&str) -> bool,
+        now: DateTime<Utc>,
+        oldest_minute: DateTime<Utc>,
+    ) -> Vec<DailyUsers> {
+        let minute = Resolution::Minute.start_of(report.to.min(now));
+        if minute < oldest_minute {
+            return Vec::new();
+        }
+        let mut merged: std::collections::BTreeMap<(&str, bool), UserSketch> = Default::default();
+        for &(feature, active, sketch) in &report.users {
+            if exists(feature) {
+                merged
+                    .entry((feature, active))
+                    .or_default()
+                    .merge(sketch);
+            }
+        }
+        merged
+            .into_iter()
+            .map(|((feature, active), sketch)| DailyUsers {
+                feature: feature.to_owned(),
+                day: day_of(minute),
+                active,
+                sketch,
+            })
+            .collect()
+    }
+
     fn admit_unknown(&self, name: &str) -> bool {
         let mut names = self
             .unknown_names
@@ -151,6 +189,7 @@ mod tests {
             counts,
             unnamed: 1,
             dropped: 2,
+            users: Vec::new(),
         }
     }
 
@@ -201,6 +240,26 @@ mod tests {
         );
         assert!(late.counts.is_empty());
         assert_eq!(late.dropped, 2 + 7);
+    }
+
+    #[test]
+    fn users_of_existing_features_go_to_the_batch_day_and_late_ones_nowhere() {
+        let admission = Admission::new(10, 10);
+        let mut one = UserSketch::new();
+        one.insert_user("1");
+        let mut two = UserSketch::new();
+        two.insert_user("2");
+        let mut report = report("web-1", time(5), vec![]);
+        report.users = vec![("chat", true, &one), ("chat", true, &two), ("typo", true, &one)];
+        let users = admission.users(&report, |name| name == "chat", time(6), time(0));
+        assert_eq!(users.len(), 1);
+        assert_eq!(users[0].feature, "chat");
+        assert_eq!(users[0].day, day_of(time(5)));
+        assert_eq!(users[0].sketch.estimate(), 2);
+        report.to = time(-1);
+        assert!(admission
+            .users(&report, |_| true, time(6), time(0))
+            .is_empty());
     }
 
     #[test]

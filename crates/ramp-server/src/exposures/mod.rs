@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Utc};
+use ramp_store::daily_users::first_day_kept;
 use ramp_store::exposure::{ExposureRetention, Resolution};
 use ramp_store::Store;
 
@@ -37,6 +38,8 @@ pub struct ExposureSettings {
     pub flush_seconds: u64,
     /// Seconds between compactions.
     pub compact_seconds: u64,
+    /// UTC days of distinct-user sketches kept (today included).
+    pub user_sketch_days: u64,
 }
 
 impl Default for ExposureSettings {
@@ -48,6 +51,7 @@ impl Default for ExposureSettings {
             max_waiting_counts: 2_000_000,
             flush_seconds: 10,
             compact_seconds: 60,
+            user_sketch_days: ramp_store::daily_users::DEFAULT_USER_SKETCH_DAYS,
         }
     }
 }
@@ -94,7 +98,7 @@ impl Exposures {
 pub async fn flush_own(state: &AppState) -> Result<(), WriteRefused> {
     let exposures = &state.exposures;
     let taken = exposures.own.take();
-    if taken.counts.is_empty() && taken.unnamed == 0 {
+    if taken.counts.is_empty() && taken.unnamed == 0 && taken.users.is_empty() {
         return Ok(());
     }
     let now = state.clock.now();
@@ -123,17 +127,24 @@ pub async fn flush_own(state: &AppState) -> Result<(), WriteRefused> {
         counts,
         unnamed: taken.unnamed,
         dropped: 0,
+        users: taken
+            .users
+            .iter()
+            .map(|((name, active), sketch)| (name.as_str(), *active, sketch))
+            .collect(),
     };
     let loaded = state.live.current();
-    let batch = exposures.admission.batch(
-        &report,
-        |name| loaded.compiled.contains(name),
-        now,
-        exposures.oldest_minute(now),
-    );
+    let exists = |name: &str| loaded.compiled.contains(name);
+    let oldest_minute = exposures.oldest_minute(now);
+    let batch = exposures
+        .admission
+        .batch(&report, exists, now, oldest_minute);
+    let users = exposures
+        .admission
+        .users(&report, exists, now, oldest_minute);
     drop(report);
     let tally = state.metrics.exposure_tally(&batch);
-    match exposures.writer.write(batch).await {
+    match exposures.writer.write(batch, users).await {
         Ok(_) => {
             state.metrics.exposures_stored(tally);
             Ok(())
@@ -167,6 +178,11 @@ pub async fn maintain(state: AppState) {
                 match state.store.compact_exposures(&settings.retention, now).await {
                     Ok(compacted) => tracing::debug!(?compacted, "exposure counts compacted"),
                     Err(error) => tracing::warn!(%error, "exposure counts not compacted"),
+                }
+                let first_kept = first_day_kept(now, settings.user_sketch_days);
+                match state.store.forget_user_sketches(first_kept).await {
+                    Ok(forgotten) => tracing::debug!(forgotten, "old user sketches forgotten"),
+                    Err(error) => tracing::warn!(%error, "old user sketches not forgotten"),
                 }
             }
         }

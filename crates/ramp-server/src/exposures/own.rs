@@ -2,13 +2,18 @@
 //! application's, so that applications in other languages show up in the counts too.
 //!
 //! A lock per request is cheap beside the request itself; names are bounded (past the bound a
-//! check is counted without a name).
+//! check is counted without a name). A check with a user id (OFREP's `targetingKey`) also adds
+//! the user to that feature's and answer's sketch of distinct users, up to `MAX_SKETCHES`
+//! sketches (1 KiB each) between flushes.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use ramp_core::ReasonKind;
+use ramp_core::{ReasonKind, UserSketch};
 use ramp_store::exposure::ReasonCounts;
+
+/// The most (feature, answer) user sketches held between flushes.
+pub const MAX_SKETCHES: usize = 2_000;
 
 /// Counts since the last flush.
 #[derive(Debug, Default)]
@@ -17,6 +22,8 @@ pub struct Taken {
     pub counts: Vec<(String, ReasonCounts)>,
     /// Checks past the bound on names.
     pub unnamed: u64,
+    /// Per (name, answer), the users checked.
+    pub users: Vec<((String, bool), UserSketch)>,
 }
 
 /// The server's pending counts.
@@ -30,6 +37,7 @@ pub struct OwnCounts {
 struct Pending {
     counts: HashMap<String, ReasonCounts>,
     unnamed: u64,
+    users: HashMap<(String, bool), UserSketch>,
 }
 
 impl OwnCounts {
@@ -41,14 +49,22 @@ impl OwnCounts {
         }
     }
 
-    /// Counts one request's evaluations.
-    pub fn count<'a>(&self, evaluations: impl IntoIterator<Item = (&'a str, ReasonKind)>) {
+    /// Counts one request's evaluations, for `user` if the context had one.
+    pub fn count<'a>(
+        &self,
+        evaluations: impl IntoIterator<Item = (&'a str, ReasonKind)>,
+        user: Option<&str>,
+    ) {
+        let hash = user.map(ramp_core::user_hash);
         let mut pending = self
             .pending
             .lock()
             .unwrap_or_else(|error| error.into_inner());
         for (name, reason) in evaluations {
             pending.add(name, reason, 1, self.max_names);
+            if let Some(hash) = hash {
+                pending.add_user(name, reason.is_active(), hash);
+            }
         }
     }
 
@@ -62,6 +78,7 @@ impl OwnCounts {
         Taken {
             counts: pending.counts.into_iter().collect(),
             unnamed: pending.unnamed,
+            users: pending.users.into_iter().collect(),
         }
     }
 
@@ -72,6 +89,9 @@ impl OwnCounts {
             .lock()
             .unwrap_or_else(|error| error.into_inner());
         pending.unnamed = pending.unnamed.saturating_add(taken.unnamed);
+        for ((name, active), sketch) in &taken.users {
+            pending.add_users(name, *active, sketch);
+        }
         for (name, counts) in taken.counts {
             for (reason, count) in ReasonKind::ALL.into_iter().zip(counts) {
                 if count > 0 {
@@ -83,6 +103,24 @@ impl OwnCounts {
 }
 
 impl Pending {
+    fn add_user(&mut self, name: &str, active: bool, hash: u64) {
+        let key = (name.to_owned(), active);
+        if let Some(users) = self.users.get_mut(&key) {
+            users.insert_hash(hash);
+        } else if self.users.len() < MAX_SKETCHES {
+            self.users.entry(key).or_default().insert_hash(hash);
+        }
+    }
+
+    fn add_users(&mut self, name: &str, active: bool, sketch: &UserSketch) {
+        let key = (name.to_owned(), active);
+        if let Some(users) = self.users.get_mut(&key) {
+            users.merge(sketch);
+        } else if self.users.len() < MAX_SKETCHES {
+            self.users.insert(key, sketch.clone());
+        }
+    }
+
     fn add(&mut self, name: &str, reason: ReasonKind, count: u64, max_names: usize) {
         if !self.counts.contains_key(name) && self.counts.len() >= max_names {
             self.unnamed = self.unnamed.saturating_add(count);
@@ -103,21 +141,32 @@ mod tests {
     #[test]
     fn counts_add_up_are_taken_once_and_can_be_put_back() {
         let own = OwnCounts::new(2);
-        own.count([("chat", ReasonKind::Off), ("chat", ReasonKind::Off)]);
-        own.count([
-            ("search", ReasonKind::User),
-            ("third", ReasonKind::NotFound),
-        ]);
+        own.count(
+            [("chat", ReasonKind::Off), ("chat", ReasonKind::Off)],
+            Some("u1"),
+        );
+        own.count(
+            [
+                ("search", ReasonKind::User),
+                ("third", ReasonKind::NotFound),
+            ],
+            None,
+        );
+        own.count([("chat", ReasonKind::Off)], Some("u2"));
         let taken = own.take();
         let mut counts = taken.counts.clone();
         counts.sort();
         assert_eq!(counts.len(), 2);
-        assert_eq!(counts[0].1[ReasonKind::Off.index()], 2);
+        assert_eq!(counts[0].1[ReasonKind::Off.index()], 3);
+        assert_eq!(taken.users.len(), 1, "only checks with a user add users");
+        assert_eq!(taken.users[0].0, ("chat".to_owned(), false));
+        assert_eq!(taken.users[0].1.estimate(), 2);
         assert_eq!(taken.unnamed, 1, "a third name is past the bound");
         assert!(own.take().counts.is_empty());
         own.put_back(taken);
         let again = own.take();
         assert_eq!(again.counts.len(), 2);
         assert_eq!(again.unnamed, 1);
+        assert_eq!(again.users.len(), 1);
     }
 }

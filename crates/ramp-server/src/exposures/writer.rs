@@ -6,9 +6,17 @@
 //! gathers, so 100 applications reporting together cost a few transactions, not 100. What
 //! waits is bounded by its number of counts; past that a batch is refused at once (503) and
 //! the application keeps its counts for the next try.
+//!
+//! Sketches of distinct users ride along: after a group's counts are committed, its sketches
+//! (merged per feature, day and answer first) are merged into the store's, and only then is the
+//! group answered. Merging is idempotent, so a retry after a failure there adds nothing twice.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use chrono::NaiveDate;
+use ramp_core::UserSketch;
+use ramp_store::daily_users::DailyUsers;
 use ramp_store::exposure::ExposureBatch;
 use ramp_store::{Store, StoreError};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
@@ -17,6 +25,8 @@ use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 const MAX_COUNTS_PER_WRITE: usize = 200_000;
 /// At most this many batches are written in one call to the store.
 const MAX_BATCHES_PER_WRITE: usize = 256;
+/// What one sketch weighs against the bounds on counts (up to 1 KiB, as much as ~16 counts).
+const SKETCH_WEIGHT: usize = 16;
 
 /// Why a batch was not written.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +44,7 @@ pub enum WriteRefused {
 
 struct Waiting {
     batch: ExposureBatch,
+    users: Vec<DailyUsers>,
     _room: OwnedSemaphorePermit,
     answer: oneshot::Sender<Result<bool, Arc<StoreError>>>,
 }
@@ -65,10 +76,15 @@ impl ExposureWriter {
         }
     }
 
-    /// Writes one batch; `Ok(false)` when its id was recorded before.
-    pub async fn write(&self, batch: ExposureBatch) -> Result<bool, WriteRefused> {
+    /// Writes one batch and its users' sketches; `Ok(false)` when the batch's id was recorded
+    /// before (its sketches are merged all the same: that changes nothing).
+    pub async fn write(
+        &self,
+        batch: ExposureBatch,
+        users: Vec<DailyUsers>,
+    ) -> Result<bool, WriteRefused> {
         // A batch holds room for its counts, plus one so that empty batches are bounded too.
-        let size = u32::try_from(batch.counts.len() + 1).map_err(|_| WriteRefused::Busy)?;
+        let size = u32::try_from(weight(&batch, &users)).map_err(|_| WriteRefused::Busy)?;
         let room = Arc::clone(&self.room)
             .try_acquire_many_owned(size)
             .map_err(|_| WriteRefused::Busy)?;
@@ -76,6 +92,7 @@ impl ExposureWriter {
         self.waiting
             .send(Waiting {
                 batch,
+                users,
                 _room: room,
                 answer,
             })
@@ -89,12 +106,12 @@ impl ExposureWriter {
 
 async fn write_groups(store: Arc<dyn Store>, mut receiver: mpsc::UnboundedReceiver<Waiting>) {
     while let Some(first) = receiver.recv().await {
-        let mut counts = first.batch.counts.len();
+        let mut counts = weight(&first.batch, &first.users);
         let mut group = vec![first];
         while counts < MAX_COUNTS_PER_WRITE && group.len() < MAX_BATCHES_PER_WRITE {
             match receiver.try_recv() {
                 Ok(next) => {
-                    counts += next.batch.counts.len();
+                    counts += weight(&next.batch, &next.users);
                     group.push(next);
                 }
                 Err(_) => break,
@@ -104,7 +121,13 @@ async fn write_groups(store: Arc<dyn Store>, mut receiver: mpsc::UnboundedReceiv
             .iter_mut()
             .map(|waiting| std::mem::replace(&mut waiting.batch, empty_batch()))
             .collect();
-        match store.record_exposures(&batches).await {
+        let users = merge_users(group.iter_mut().flat_map(|waiting| waiting.users.drain(..)));
+        let written = match store.record_exposures(&batches).await {
+            Ok(counted) if users.is_empty() => Ok(counted),
+            Ok(counted) => store.merge_user_sketches(&users).await.map(|()| counted),
+            Err(error) => Err(error),
+        };
+        match written {
             Ok(counted) => {
                 for (waiting, counted) in group.into_iter().zip(counted) {
                     let _ = waiting.answer.send(Ok(counted));
@@ -119,6 +142,35 @@ async fn write_groups(store: Arc<dyn Store>, mut receiver: mpsc::UnboundedReceiv
             }
         }
     }
+}
+
+/// Room a batch takes while it waits.
+fn weight(batch: &ExposureBatch, users: &[DailyUsers]) -> usize {
+    batch.counts.len() + users.len() * SKETCH_WEIGHT + 1
+}
+
+/// One sketch per (feature, day, answer).
+fn merge_users(users: impl Iterator<Item = DailyUsers>) -> Vec<DailyUsers> {
+    let mut merged: BTreeMap<(String, NaiveDate, bool), UserSketch> = BTreeMap::new();
+    for daily in users {
+        match merged.entry((daily.feature, daily.day, daily.active)) {
+            std::collections::btree_map::Entry::Occupied(mut entry) => {
+                entry.get_mut().merge(&daily.sketch)
+            }
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                entry.insert(daily.sketch);
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .map(|((feature, day, active), sketch)| DailyUsers {
+            feature,
+            day,
+            active,
+            sketch,
+        })
+        .collect()
 }
 
 fn empty_batch() -> ExposureBatch {

@@ -156,7 +156,10 @@ pub async fn check(
             state
                 .exposures
                 .own
-                .count([(name.as_str(), decision.reason.kind())]);
+                .count(
+                    [(name.as_str(), decision.reason.kind())],
+                    context.user_id.as_deref(),
+                );
             decision
         }
         Some(at) => past(&state).check_at(name.as_str(), &context, at).await?,

@@ -19,6 +19,8 @@ use crate::state::AppState;
 
 /// The most counts one batch may carry (SDKs send at most 2,000).
 pub const MAX_COUNTS: usize = 20_000;
+/// The most user sketches one batch may carry (SDKs send at most 200).
+pub const MAX_SKETCHES: usize = 1_000;
 /// The longest application, instance, batch id or feature name accepted, in bytes.
 const MAX_TEXT: usize = 200;
 
@@ -45,6 +47,23 @@ pub struct ExposureBatchBody {
     /// Checks whose counts the SDK had to drop while it could not reach a server.
     #[serde(default)]
     pub dropped: u64,
+    /// The users checked in the period, per feature and answer, as HyperLogLog sketches of
+    /// their hashed ids (`ramp_core::UserSketch`, hexadecimal); merged into distinct users per
+    /// UTC day, for features that exist.
+    #[serde(default)]
+    pub users: Vec<ExposureUsersBody>,
+}
+
+/// The users one feature answered one way.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExposureUsersBody {
+    /// The feature name.
+    pub feature: String,
+    /// The answer.
+    pub active: bool,
+    /// The sketch: hexadecimal of a format byte (1 dense, 2 sparse) and registers.
+    #[schema(value_type = String)]
+    pub sketch: ramp_core::UserSketch,
 }
 
 /// How many checks of one feature gave one answer for one reason.
@@ -100,6 +119,17 @@ pub async fn report_exposures(
         )
         .with_field("counts"));
     }
+    if body.users.len() > MAX_SKETCHES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_exposures",
+            format!(
+                "a batch may carry at most {MAX_SKETCHES} user sketches, not {}",
+                body.users.len()
+            ),
+        )
+        .with_field("users"));
+    }
     check_text(&body.application, "application")?;
     check_text(&body.instance, "instance")?;
     check_text(&body.batch_id, "batch_id")?;
@@ -126,20 +156,25 @@ pub async fn report_exposures(
             .collect(),
         unnamed: body.unknown_overflow,
         dropped: body.dropped,
+        users: body
+            .users
+            .iter()
+            .map(|users| (users.feature.as_str(), users.active, &users.sketch))
+            .collect(),
     };
     let now = state.clock.now();
     let loaded = state.live.current();
-    let batch = state.exposures.admission.batch(
-        &report,
-        |name| loaded.compiled.contains(name),
-        now,
-        state.exposures.oldest_minute(now),
-    );
+    let exists = |name: &str| loaded.compiled.contains(name);
+    let oldest_minute = state.exposures.oldest_minute(now);
+    let admission = &state.exposures.admission;
+    let batch = admission.batch(&report, exists, now, oldest_minute);
+    let users = admission.users(&report, exists, now, oldest_minute);
+    drop(report);
     let tally = state.metrics.exposure_tally(&batch);
     let counted = state
         .exposures
         .writer
-        .write(batch)
+        .write(batch, users)
         .await
         .map_err(refused_answer)?;
     if counted {

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod edits;
 pub mod evaluate;
 pub mod exposure_reads;
+pub mod exposure_users;
 pub mod exposures;
 pub mod feature_users;
 pub mod features;
@@ -96,6 +97,7 @@ fn authenticated() -> OpenApiRouter<AppState> {
             exposures::exposure_summary
         ))
         .routes(routes!(exposure_reads::feature_exposures))
+        .routes(routes!(exposure_users::feature_users))
         .routes(routes!(exposure_reads::exposure_activity))
         .routes(routes!(exposure_reads::unchecked_features))
         .routes(routes!(stamps::resolve_stamp))

@@ -137,7 +137,10 @@ pub async fn evaluate_flag(
     state
         .exposures
         .own
-        .count([(key.as_str(), decision.reason.kind())]);
+        .count(
+            [(key.as_str(), decision.reason.kind())],
+            context.user_id.as_deref(),
+        );
     if decision.reason == Reason::NotFound {
         return failure(
             StatusCode::NOT_FOUND,

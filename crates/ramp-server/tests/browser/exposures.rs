@@ -15,6 +15,17 @@ use super::harness::{ensure, poll, Outcome, Scene, DESKTOP, PHONE};
 /// Checks posted per batch: (minutes ago, active by percentage, inactive as off).
 const BATCHES: [(i64, u64, u64); 2] = [(6, 7, 4), (0, 3, 1)];
 
+/// The users the last batch reports: (ids answered active, ids answered inactive).
+fn users() -> (ramp_core::UserSketch, ramp_core::UserSketch) {
+    let mut active = ramp_core::UserSketch::new();
+    for id in ["u1", "u2", "u3"] {
+        active.insert_user(id);
+    }
+    let mut inactive = ramp_core::UserSketch::new();
+    inactive.insert_user("u9");
+    (active, inactive)
+}
+
 /// The feature made through the API at 0 %, then set to 5 % and 25 % by alice, and checked
 /// by a "shop" application in two minutes.
 pub async fn seed(scene: &Scene) -> Outcome {
@@ -52,7 +63,16 @@ pub async fn seed(scene: &Scene) -> Outcome {
     let now = Utc::now();
     for (index, (minutes_ago, active, inactive)) in BATCHES.into_iter().enumerate() {
         let at = (now - Duration::minutes(minutes_ago)).to_rfc3339_opts(SecondsFormat::Secs, true);
+        let (active_users, inactive_users) = users();
         let batch = json!({
+            "users": if minutes_ago == 0 {
+                json!([
+                    {"feature": feature, "active": true, "sketch": active_users},
+                    {"feature": feature, "active": false, "sketch": inactive_users},
+                ])
+            } else {
+                json!([])
+            },
             "application": "shop", "instance": "web-1", "batch_id": format!("web-1:{index}"),
             "from": at, "to": at,
             "counts": [
@@ -140,6 +160,23 @@ pub async fn feature_page_charts_the_checks(scene: &Scene) -> Outcome {
     let words = browser.text("#exposure-totals").await?;
     ensure!(
         words.contains(&active.to_string()) && words.contains(&inactive.to_string()),
+        "#exposure-totals reads {words:?}"
+    );
+    let (active_users, inactive_users) = users();
+    let shown_users = (
+        totals.attr("data-users-active").await,
+        totals.attr("data-users-inactive").await,
+    );
+    let expected_users = (
+        active_users.estimate().to_string(),
+        inactive_users.estimate().to_string(),
+    );
+    ensure!(
+        matches!(&shown_users, (Ok(Some(a)), Ok(Some(i))) if *a == expected_users.0 && *i == expected_users.1),
+        "#exposure-totals shows users {shown_users:?}, posted sketches estimating {expected_users:?}"
+    );
+    ensure!(
+        words.contains("Users active") && words.contains(&format!("≈ {}", expected_users.0)),
         "#exposure-totals reads {words:?}"
     );
     ensure!(

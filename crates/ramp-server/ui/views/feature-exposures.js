@@ -1,7 +1,8 @@
 // The feature page's "Exposures" section: how often applications checked the feature over the
 // last hour, day, week or month (active and inactive answers stacked per bar), with the
 // feature's changes in that period marked on the time axis, the totals, when it was last
-// checked and which application instances check it. The chart is drawn at the width it is
+// checked and which application instances check it, and how many distinct users got each
+// answer (estimated from sketches of hashed ids, over the UTC days the period touches). The chart is drawn at the width it is
 // shown (redrawn when that changes), so its text stays readable on a phone.
 
 import * as api from '../api.js';
@@ -82,14 +83,16 @@ export function exposuresSection(page) {
     const to = new Date(now).toISOString();
     element.setAttribute('aria-busy', 'true');
     try {
-      const [exposures, history] = await Promise.all([
+      const [exposures, history, users] = await Promise.all([
         api.featureExposures(page.name, { from, to, step: range.step }),
+        // Distinct users are a help too: the counts show without them.
+        api.featureUsers(page.name, { from, to }).catch(() => null),
         // Markers are a help: without them (e.g. history unreadable) the chart still shows.
         api.featureHistory(page.name, { since: from, limit: 200 }).catch(() => ({ events: [] })),
       ]);
       if (request !== latestRequest || !page.alive) return;
       clearError(error);
-      data = { ...exposures, range };
+      data = { ...exposures, range, users };
       events = history.events || [];
       render();
     } catch (failure) {
@@ -193,7 +196,22 @@ export function exposuresSection(page) {
       h('div', {}, h('dt', { text: 'Inactive' }), h('dd', { class: 'total-inactive', text: formatCount(data.inactive) + share(data.inactive, total) })),
       h('div', {}, h('dt', { text: 'Last checked' }), h('dd', { class: 'total-last-seen' },
         data.last_seen ? relativeTimeElement(data.last_seen) : h('span', { class: 'muted', text: 'never' }))),
-      byReason ? h('div', { class: 'by-reason' }, h('dt', { text: 'By reason' }), h('dd', { text: byReason })) : null);
+      byReason ? h('div', { class: 'by-reason' }, h('dt', { text: 'By reason' }), h('dd', { text: byReason })) : null,
+      ...usersTotals());
+  }
+
+  // Distinct users per answer over the UTC days the period touches (each user once).
+  function usersTotals() {
+    const users = data.users;
+    if (!users) return [];
+    const days = users.from_day === users.to_day ? `UTC day ${users.from_day}` : `UTC days ${users.from_day} to ${users.to_day}`;
+    const title = `Distinct users on ${days}, estimated (about ±${Math.round(users.standard_error * 100)} %) from hashed ids`;
+    totals.dataset.usersActive = String(users.active);
+    totals.dataset.usersInactive = String(users.inactive);
+    return [
+      h('div', { title }, h('dt', { text: 'Users active' }), h('dd', { class: 'users-active', text: `≈ ${formatCount(users.active)}` })),
+      h('div', { title }, h('dt', { text: 'Users inactive' }), h('dd', { class: 'users-inactive', text: `≈ ${formatCount(users.inactive)}` })),
+    ];
   }
 
   function renderApplications() {
