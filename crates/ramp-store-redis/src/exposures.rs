@@ -51,7 +51,7 @@ fn ceil_seconds(time: DateTime<Utc>) -> i64 {
     time.timestamp() + i64::from(time.timestamp_subsec_nanos() > 0)
 }
 
-fn corrupt(detail: String) -> StoreError {
+pub(crate) fn corrupt(detail: String) -> StoreError {
     StoreError::Corrupt {
         backend: BACKEND,
         detail,

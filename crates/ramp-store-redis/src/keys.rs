@@ -110,6 +110,24 @@ impl Keys {
         format!("{}{feature}", self.exposure_buckets_prefix())
     }
 
+    /// `{prefix}ramp:exposures:users:`: what each feature's user sketch hash key begins with.
+    pub(crate) fn user_sketches_prefix(&self) -> String {
+        format!("{}ramp:exposures:users:", self.prefix)
+    }
+
+    /// `{prefix}ramp:exposures:users:NAME`: a hash of the feature's daily user sketches, field
+    /// `DAY_NUMBER:ANSWER` (`20000:1`; day 0 is 1970-01-01, answer 1 for active), value
+    /// `UserSketch::encode`'s bytes. The name is the key's whole rest, never split.
+    pub(crate) fn user_sketches(&self, feature: &str) -> String {
+        format!("{}{feature}", self.user_sketches_prefix())
+    }
+
+    /// `{prefix}ramp:exposures:user-features`: a sorted set of the features with a sketch hash,
+    /// scored by the earliest day number in it, so forgetting visits only features with old days.
+    pub(crate) fn user_sketch_features(&self) -> String {
+        format!("{}ramp:exposures:user-features", self.prefix)
+    }
+
     /// `{prefix}ramp:exposures:instances`: a sorted set of the instances that reported a
     /// feature (members from [`Keys::exposure_instance`]), scored by when last seen.
     pub(crate) fn exposure_instances(&self) -> String {

@@ -10,7 +10,8 @@
 //!   store version and change detection live under `{prefix}ramp:`, which the gem never reads.
 //! - API credentials are one hash, `{prefix}ramp:credentials`, outside the store version.
 //! - Exposure counts (per feature, minute, hour and day, with batch ids and last seen per
-//!   instance) live under `{prefix}ramp:exposures:`, outside the store version too.
+//!   instance) live under `{prefix}ramp:exposures:`, outside the store version too, and so do
+//!   daily distinct-user sketches (`{prefix}ramp:exposures:users:NAME`).
 //! - Every write is atomic over all the keys it touches (WATCH on the payload it read, then one
 //!   script in MULTI/EXEC), so Ramp writers never lose updates, to each other or to Ruby ones.
 //! - History is the gem's logging format (`logging: { global: true }`), so the gem's tools list
@@ -52,6 +53,8 @@ mod reply;
 mod scripts;
 mod store;
 mod store_url;
+mod user_sketch_scripts;
+mod user_sketches;
 mod watcher;
 mod writes;
 

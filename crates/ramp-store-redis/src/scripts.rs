@@ -345,6 +345,7 @@ pub(crate) struct Scripts {
     pub(crate) import: String,
     pub(crate) import_history: String,
     pub(crate) exposures: crate::exposure_scripts::ExposureScripts,
+    pub(crate) user_sketches: crate::user_sketch_scripts::UserSketchScripts,
 }
 
 impl Scripts {
@@ -359,6 +360,7 @@ impl Scripts {
             import: with_common(IMPORT),
             import_history: with_common(IMPORT_HISTORY),
             exposures: crate::exposure_scripts::ExposureScripts::new(),
+            user_sketches: crate::user_sketch_scripts::UserSketchScripts::new(),
         }
     }
 }

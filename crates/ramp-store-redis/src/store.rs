@@ -1,7 +1,7 @@
 //! `RedisStore`: the `Store` trait over a Redis database shared with Ruby applications that use
 //! the rollout gem. This file holds what the operations share; the operations themselves live
-//! in `reads`, `writes` and `imports` (exposure counts in `exposure_records` and `exposures`),
-//! the change watcher in `watcher`.
+//! in `reads`, `writes` and `imports` (exposure counts in `exposure_records` and `exposures`,
+//! daily user sketches in `user_sketches`), the change watcher in `watcher`.
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -9,10 +9,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
 };
+use ramp_store::daily_users::DailyUsers;
 use ramp_store::exposure::{
     ApplicationSeen, Compacted, ExposureBatch, ExposureBucket, ExposureRetention, ExposureTotals,
     FeatureActivity, FeatureSeen, Resolution,
@@ -31,7 +32,7 @@ use crate::pool::Pool;
 use crate::scripts::Scripts;
 use crate::{
     credentials, exposure_records, exposures, groups, history_copies, history_reads, imports,
-    reads, watcher, writes, RedisUrl,
+    reads, user_sketches, watcher, writes, RedisUrl,
 };
 
 /// A store in Redis, in the rollout gem's format, shareable with Ruby applications and with
@@ -375,26 +376,21 @@ impl Store for RedisStore {
         exposures::compact(&self.shared, retention, now).await
     }
 
-    async fn merge_user_sketches(
-        &self,
-        _sketches: &[ramp_store::daily_users::DailyUsers],
-    ) -> Result<(), StoreError> {
-        Err(StoreError::Invalid(ramp_core::CoreError::InvalidSketch {
-            reason: "not yet stored by this backend",
-        }))
+    async fn merge_user_sketches(&self, sketches: &[DailyUsers]) -> Result<(), StoreError> {
+        user_sketches::merge(&self.shared, sketches).await
     }
 
     async fn user_sketches(
         &self,
-        _feature: &str,
-        _from: chrono::NaiveDate,
-        _to: chrono::NaiveDate,
-    ) -> Result<Vec<ramp_store::daily_users::DailyUsers>, StoreError> {
-        Ok(Vec::new())
+        feature: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailyUsers>, StoreError> {
+        user_sketches::read(&self.shared, feature, from, to).await
     }
 
-    async fn forget_user_sketches(&self, _before: chrono::NaiveDate) -> Result<u64, StoreError> {
-        Ok(0)
+    async fn forget_user_sketches(&self, before: NaiveDate) -> Result<u64, StoreError> {
+        user_sketches::forget(&self.shared, before).await
     }
 }
 

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_history_filters.sql"),
     include_str!("../migrations/0005_group_history.sql"),
     include_str!("../migrations/0006_exposures.sql"),
+    include_str!("../migrations/0007_user_sketches.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -46,7 +46,7 @@ static ACTIVITY: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// An integer column, as every column but names is here.
-fn integer(row: &Row<'_>, index: usize, column: &str) -> Result<i64, String> {
+pub(crate) fn integer(row: &Row<'_>, index: usize, column: &str) -> Result<i64, String> {
     match row.get_ref(index) {
         Ok(ValueRef::Integer(value)) => Ok(value),
         _ => Err(format!("{column} is not an integer")),

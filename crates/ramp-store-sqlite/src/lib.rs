@@ -11,6 +11,8 @@
 //! - API credentials live in their own table, outside the store version (`credentials`).
 //! - Exposure counts too (`exposures`): buckets keyed by time first, so that a batch of many
 //!   features writes a few neighbouring pages, merged per call before they are written.
+//! - Distinct users as HyperLogLog sketches per feature, day and answer (`user_sketches`),
+//!   merged register by register inside one write transaction.
 //!
 //! This crate never decides what a change means (that is `ramp_core::Change::apply`, through
 //! `ramp_store::prepare`), and never blocks an async runtime thread on SQLite.
@@ -37,6 +39,7 @@ mod operations;
 mod rows;
 mod store;
 mod store_url;
+mod user_sketches;
 mod watcher;
 
 pub use connection::{BUSY_TIMEOUT, SCHEMA_VERSION};

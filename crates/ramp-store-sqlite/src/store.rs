@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
 };
+use ramp_store::daily_users::DailyUsers;
 use ramp_store::exposure::{
     ApplicationSeen, Compacted, ExposureBatch, ExposureBucket, ExposureRetention, ExposureTotals,
     FeatureActivity, FeatureSeen, Resolution,
@@ -28,7 +29,9 @@ use tokio::task::JoinHandle;
 
 use crate::connection::{open_writer, store_version};
 use crate::error::{sql, BACKEND};
-use crate::{credentials, exposure_reads, exposures, operations, watcher, SqliteUrl};
+use crate::{
+    credentials, exposure_reads, exposures, operations, user_sketches, watcher, SqliteUrl,
+};
 
 /// A store in one SQLite file, shareable by several processes (a server and the CLI).
 ///
@@ -381,25 +384,25 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn merge_user_sketches(
-        &self,
-        _sketches: &[ramp_store::daily_users::DailyUsers],
-    ) -> Result<(), StoreError> {
-        Err(StoreError::Invalid(ramp_core::CoreError::InvalidSketch {
-            reason: "not yet stored by this backend",
-        }))
+    async fn merge_user_sketches(&self, sketches: &[DailyUsers]) -> Result<(), StoreError> {
+        let sketches = sketches.to_vec();
+        self.run(move |shared| user_sketches::merge(shared, &sketches))
+            .await
     }
 
     async fn user_sketches(
         &self,
-        _feature: &str,
-        _from: chrono::NaiveDate,
-        _to: chrono::NaiveDate,
-    ) -> Result<Vec<ramp_store::daily_users::DailyUsers>, StoreError> {
-        Ok(Vec::new())
+        feature: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailyUsers>, StoreError> {
+        let feature = feature.to_owned();
+        self.run(move |shared| user_sketches::read(shared, &feature, from, to))
+            .await
     }
 
-    async fn forget_user_sketches(&self, _before: chrono::NaiveDate) -> Result<u64, StoreError> {
-        Ok(0)
+    async fn forget_user_sketches(&self, before: NaiveDate) -> Result<u64, StoreError> {
+        self.run(move |shared| user_sketches::forget(shared, before))
+            .await
     }
 }
