@@ -9,6 +9,9 @@
 //! them in the same order and never deadlock with each other; a compaction, which deletes rows
 //! in its own order, can still deadlock with them, so both retry a transaction PostgreSQL chose
 //! as the victim. Sums saturate at the largest bigint instead of raising an overflow.
+//!
+//! Distinct users' daily sketches (`migrations/V7__user_sketches.sql`) are merged, read and
+//! forgotten in `exposures/users.rs`, with the same retries.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::LazyLock;
@@ -25,9 +28,11 @@ use crate::store::Shared;
 
 mod compaction;
 mod reads;
+mod users;
 
 pub(crate) use compaction::compact;
 pub(crate) use reads::{activity, applications, buckets, features, totals};
+pub(crate) use users::{forget as forget_users, merge as merge_users, read as users};
 
 /// The count columns, in `ReasonKind::ALL` order.
 const COUNTS: [&str; 7] = [

@@ -25,8 +25,10 @@
 //! (API credentials, keyed by kind and name, outside the store version;
 //! `migrations/V2__credentials.sql`), the exposure counts (`exposure_buckets`,
 //! `exposure_batches`, `exposure_applications`, `exposure_totals`, outside the store version;
-//! `migrations/V6__exposures.sql`, written by `exposures.rs`), and `ramp_schema_history` (the
-//! migrations applied).
+//! `migrations/V6__exposures.sql`, written by `exposures.rs`), distinct users' daily sketches
+//! (`exposure_user_sketches`, keyed by feature, day number and answer, outside the store
+//! version; `migrations/V7__user_sketches.sql`, written by `exposures/users.rs`), and
+//! `ramp_schema_history` (the migrations applied).
 //!
 //! This crate never decides what a change means (that is `ramp_core::Change::apply`, through
 //! `ramp_store::prepare`), and never blocks an async runtime thread: the driver is asynchronous

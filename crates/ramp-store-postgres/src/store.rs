@@ -11,11 +11,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Object, Pool};
 use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
 };
+use ramp_store::daily_users::DailyUsers;
 use ramp_store::exposure::{
     ApplicationSeen, Compacted, ExposureBatch, ExposureBucket, ExposureRetention, ExposureTotals,
     FeatureActivity, FeatureSeen, Resolution,
@@ -414,25 +415,25 @@ impl Store for PostgresStore {
             .await
     }
 
-    async fn merge_user_sketches(
-        &self,
-        _sketches: &[ramp_store::daily_users::DailyUsers],
-    ) -> Result<(), StoreError> {
-        Err(StoreError::Invalid(ramp_core::CoreError::InvalidSketch {
-            reason: "not yet stored by this backend",
-        }))
+    async fn merge_user_sketches(&self, sketches: &[DailyUsers]) -> Result<(), StoreError> {
+        self.timed(exposures::merge_users(&self.shared, sketches))
+            .await
     }
 
     async fn user_sketches(
         &self,
-        _feature: &str,
-        _from: chrono::NaiveDate,
-        _to: chrono::NaiveDate,
-    ) -> Result<Vec<ramp_store::daily_users::DailyUsers>, StoreError> {
-        Ok(Vec::new())
+        feature: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DailyUsers>, StoreError> {
+        self.timed(async {
+            exposures::users(&self.shared.client().await?, feature, from, to).await
+        })
+        .await
     }
 
-    async fn forget_user_sketches(&self, _before: chrono::NaiveDate) -> Result<u64, StoreError> {
-        Ok(0)
+    async fn forget_user_sketches(&self, before: NaiveDate) -> Result<u64, StoreError> {
+        self.timed(exposures::forget_users(&self.shared, before))
+            .await
     }
 }
