@@ -234,9 +234,9 @@ impl Exposures {
 
     /// A new table for a newly compiled snapshot, or none when counting is off.
     pub fn table(&self, compiled: &ramp_core::CompiledSnapshot) -> Option<Arc<CounterTable>> {
-        self.settings.enabled.then(|| {
-            Arc::new(CounterTable::new(compiled, self.settings.count_users))
-        })
+        self.settings
+            .enabled
+            .then(|| Arc::new(CounterTable::new(compiled, self.settings.count_users)))
     }
 
     /// Keeps a replaced snapshot's table until it is drained for the last time.
@@ -374,7 +374,9 @@ fn merge_users(users: Vec<(String, bool, UserSketch)>) -> Vec<ExposureUsers> {
     let mut merged: BTreeMap<(String, bool), UserSketch> = BTreeMap::new();
     for (feature, active, sketch) in users {
         match merged.entry((feature, active)) {
-            std::collections::btree_map::Entry::Occupied(mut entry) => entry.get_mut().merge(&sketch),
+            std::collections::btree_map::Entry::Occupied(mut entry) => {
+                entry.get_mut().merge(&sketch)
+            }
             std::collections::btree_map::Entry::Vacant(entry) => {
                 entry.insert(sketch);
             }

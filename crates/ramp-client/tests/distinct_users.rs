@@ -57,7 +57,11 @@ async fn eight_threads_sketch_100_000_users_exactly_and_within_the_error_bound()
         thread.join().unwrap();
     }
     let batch = client.exposure_counts();
-    assert_eq!(batch.users.len(), 1, "one sketch: (on, active); unknown names keep none");
+    assert_eq!(
+        batch.users.len(),
+        1,
+        "one sketch: (on, active); unknown names keep none"
+    );
     let users = &batch.users[0];
     assert_eq!((users.feature.as_str(), users.active), ("on", true));
     assert_eq!(users.sketch, sketch_of(0..100_000));

@@ -77,21 +77,52 @@ async fn users_merge_across_instances_and_days_and_count_once_over_the_period() 
 
     // Day one: web-1 saw users 0..6000 on, web-2 saw 4000..10000 on (2000 in common) and
     // 20000..20500 off; a feature that does not exist keeps no users.
-    let (web1, web2, off) = (sketch(0..6_000), sketch(4_000..10_000), sketch(20_000..20_500));
+    let (web1, web2, off) = (
+        sketch(0..6_000),
+        sketch(4_000..10_000),
+        sketch(20_000..20_500),
+    );
     let day_one = "2026-03-01T23:57:30Z";
     let posted = [
-        post(&server, batch("web-1", "web-1:1", day_one, json!([
-            {"feature": "chat", "active": true, "sketch": web1},
-            {"feature": "typo", "active": true, "sketch": web1},
-        ]))).await,
-        post(&server, batch("web-2", "web-2:1", day_one, json!([
-            {"feature": "chat", "active": true, "sketch": web2},
-            {"feature": "chat", "active": false, "sketch": off},
-        ]))).await,
+        post(
+            &server,
+            batch(
+                "web-1",
+                "web-1:1",
+                day_one,
+                json!([
+                    {"feature": "chat", "active": true, "sketch": web1},
+                    {"feature": "typo", "active": true, "sketch": web1},
+                ]),
+            ),
+        )
+        .await,
+        post(
+            &server,
+            batch(
+                "web-2",
+                "web-2:1",
+                day_one,
+                json!([
+                    {"feature": "chat", "active": true, "sketch": web2},
+                    {"feature": "chat", "active": false, "sketch": off},
+                ]),
+            ),
+        )
+        .await,
         // A retry merges again and changes nothing.
-        post(&server, batch("web-2", "web-2:1", day_one, json!([
-            {"feature": "chat", "active": true, "sketch": web2},
-        ]))).await,
+        post(
+            &server,
+            batch(
+                "web-2",
+                "web-2:1",
+                day_one,
+                json!([
+                    {"feature": "chat", "active": true, "sketch": web2},
+                ]),
+            ),
+        )
+        .await,
     ];
     for (status, body) in &posted {
         assert_eq!(*status, 200, "{body}");
@@ -100,12 +131,22 @@ async fn users_merge_across_instances_and_days_and_count_once_over_the_period() 
     // Day two: users 9000..12000 on, from web-1.
     clock.advance(Duration::from_secs(5 * 60));
     let day_two = sketch(9_000..12_000);
-    let (status, body) = post(&server, batch("web-1", "web-1:2", "2026-03-02T00:02:10Z", json!([
-        {"feature": "chat", "active": true, "sketch": day_two},
-    ]))).await;
+    let (status, body) = post(
+        &server,
+        batch(
+            "web-1",
+            "web-1:2",
+            "2026-03-02T00:02:10Z",
+            json!([
+                {"feature": "chat", "active": true, "sketch": day_two},
+            ]),
+        ),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
 
-    let path = "/api/v1/features/chat/exposures/users?from=2026-03-01T00:00:00Z&to=2026-03-03T00:00:00Z";
+    let path =
+        "/api/v1/features/chat/exposures/users?from=2026-03-01T00:00:00Z&to=2026-03-03T00:00:00Z";
     let (status, users) = server.get_json(path).await;
     assert_eq!(status, 200, "{users}");
     assert_eq!(users["from_day"], "2026-03-01");
@@ -119,7 +160,11 @@ async fn users_merge_across_instances_and_days_and_count_once_over_the_period() 
         "{users}"
     );
     // Over both days the 1,000 users seen on both count once.
-    assert_eq!(users["active"], merged(&[&web1, &web2, &day_two]), "{users}");
+    assert_eq!(
+        users["active"],
+        merged(&[&web1, &web2, &day_two]),
+        "{users}"
+    );
     let estimate = users["active"].as_u64().unwrap() as f64;
     assert!((estimate - 12_000.0).abs() / 12_000.0 < 0.1, "{users}");
     let (_, typo) = server
@@ -145,7 +190,8 @@ async fn users_merge_across_instances_and_days_and_count_once_over_the_period() 
     let mut expected_active = day_two.clone();
     expected_active.merge(&own[1]);
     let expected_inactive = own[0].clone();
-    let day_two_path = "/api/v1/features/chat/exposures/users?from=2026-03-02T00:00:00Z&to=2026-03-02T01:00:00Z";
+    let day_two_path =
+        "/api/v1/features/chat/exposures/users?from=2026-03-02T00:00:00Z&to=2026-03-02T01:00:00Z";
     let deadline = Instant::now() + Duration::from_secs(20);
     let users = loop {
         let (_, users) = server.get_json(day_two_path).await;
@@ -170,16 +216,29 @@ async fn malformed_sketches_and_periods_are_refused() {
     let store = ramp_rollout::open_store("memory://").await.unwrap();
     let server = TestServer::with_config(store, ServerConfig::default(), None).await;
     for sketch in ["zz", "03", "", "01ff"] {
-        let (status, body) = post(&server, batch("web-1", "bad", "2026-03-01T00:00:00Z", json!([
-            {"feature": "chat", "active": true, "sketch": sketch},
-        ]))).await;
+        let (status, body) = post(
+            &server,
+            batch(
+                "web-1",
+                "bad",
+                "2026-03-01T00:00:00Z",
+                json!([
+                    {"feature": "chat", "active": true, "sketch": sketch},
+                ]),
+            ),
+        )
+        .await;
         assert!((400..500).contains(&status), "{sketch:?}: {status} {body}");
         assert!(body.to_string().contains("sketch"), "{sketch:?}: {body}");
     }
     let too_many: Vec<Value> = (0..1_001)
         .map(|_| json!({"feature": "chat", "active": true, "sketch": "02"}))
         .collect();
-    let (status, body) = post(&server, batch("web-1", "many", "2026-03-01T00:00:00Z", json!(too_many))).await;
+    let (status, body) = post(
+        &server,
+        batch("web-1", "many", "2026-03-01T00:00:00Z", json!(too_many)),
+    )
+    .await;
     assert_eq!(status, 413, "{body}");
     assert_eq!(body["field"], "users", "{body}");
     for query in [

@@ -232,7 +232,11 @@ mod tests {
 
     fn check(table: &CounterTable, compiled: &CompiledSnapshot, name: &str) {
         let context = Context::user("1");
-        table.record(compiled.check(name, &context, &CodeGroups::new()), name, &context);
+        table.record(
+            compiled.check(name, &context, &CodeGroups::new()),
+            name,
+            &context,
+        );
     }
 
     #[test]

@@ -196,8 +196,14 @@ mod tests {
         registers.record(0, false, "1");
         registers.record(MAX_BLOCKS - 1, false, "2");
         assert_eq!(registers.allocated.load(Ordering::Relaxed), MAX_BLOCKS);
-        let allocated = registers.blocks.iter().filter(|block| block.get().is_some());
+        let allocated = registers
+            .blocks
+            .iter()
+            .filter(|block| block.get().is_some());
         assert_eq!(allocated.count(), MAX_BLOCKS);
-        assert!(registers.blocks[0].get().is_none(), "(0, inactive) had no room");
+        assert!(
+            registers.blocks[0].get().is_none(),
+            "(0, inactive) had no room"
+        );
     }
 }

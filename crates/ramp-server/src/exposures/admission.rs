@@ -122,10 +122,7 @@ impl Admission {
         let mut merged: std::collections::BTreeMap<(&str, bool), UserSketch> = Default::default();
         for &(feature, active, sketch) in &report.users {
             if exists(feature) {
-                merged
-                    .entry((feature, active))
-                    .or_default()
-                    .merge(sketch);
+                merged.entry((feature, active)).or_default().merge(sketch);
             }
         }
         merged
@@ -250,7 +247,11 @@ mod tests {
         let mut two = UserSketch::new();
         two.insert_user("2");
         let mut report = report("web-1", time(5), vec![]);
-        report.users = vec![("chat", true, &one), ("chat", true, &two), ("typo", true, &one)];
+        report.users = vec![
+            ("chat", true, &one),
+            ("chat", true, &two),
+            ("typo", true, &one),
+        ];
         let users = admission.users(&report, |name| name == "chat", time(6), time(0));
         assert_eq!(users.len(), 1);
         assert_eq!(users[0].feature, "chat");

@@ -153,13 +153,10 @@ pub async fn check(
                 .to_string(),
             );
             // A check now is an exposure; one of the past is an inquiry and is not counted.
-            state
-                .exposures
-                .own
-                .count(
-                    [(name.as_str(), decision.reason.kind())],
-                    context.user_id.as_deref(),
-                );
+            state.exposures.own.count(
+                [(name.as_str(), decision.reason.kind())],
+                context.user_id.as_deref(),
+            );
             decision
         }
         Some(at) => past(&state).check_at(name.as_str(), &context, at).await?,

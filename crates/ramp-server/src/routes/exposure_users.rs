@@ -83,10 +83,10 @@ pub async fn feature_users(
     }
     let (from_day, to_day) = (day_of(from), day_of(to - Duration::nanoseconds(1)));
     if (to_day - from_day).num_days() >= MAX_DAYS {
-        return Err(ApiError::invalid(format!(
-            "a period may cover at most {MAX_DAYS} days"
-        ))
-        .with_field("from"));
+        return Err(
+            ApiError::invalid(format!("a period may cover at most {MAX_DAYS} days"))
+                .with_field("from"),
+        );
     }
     let sketches = state
         .store

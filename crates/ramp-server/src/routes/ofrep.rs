@@ -134,13 +134,10 @@ pub async fn evaluate_flag(
     state.metrics.evaluation("ofrep", decision.reason.as_str());
     // Counted like an SDK's check. A bulk evaluation is not: it fetches every flag for a
     // client to cache, which says nothing of which flags the application then asks for.
-    state
-        .exposures
-        .own
-        .count(
-            [(key.as_str(), decision.reason.kind())],
-            context.user_id.as_deref(),
-        );
+    state.exposures.own.count(
+        [(key.as_str(), decision.reason.kind())],
+        context.user_id.as_deref(),
+    );
     if decision.reason == Reason::NotFound {
         return failure(
             StatusCode::NOT_FOUND,
