@@ -40,6 +40,8 @@ pub(crate) struct Pending {
     dropped: u64,
     /// Checks dropped since the start, for the status (a re-dropped drop count not again).
     dropped_total: u64,
+    /// User sketches let go for want of room, since the start.
+    sketches_dropped: u64,
 }
 
 impl Pending {
@@ -51,11 +53,15 @@ impl Pending {
     }
 
     /// Queues a drained batch, split so no batch exceeds `BATCH_ENTRIES` (nor the bound),
-    /// then drops the oldest batches while the bound is exceeded.
+    /// then drops the oldest batches while the bound is exceeded. Its user sketches follow in
+    /// batches of their own, only into room left free: sketches never push counts out, and
+    /// those that find no room are let go (distinct users then read a little low).
     pub fn push(&mut self, mut batch: ExposureBatch, exposures: &Exposures) {
+        let users = std::mem::take(&mut batch.users);
+        let counts = std::mem::take(&mut batch.counts);
+        let header = batch.clone();
+        batch.counts = counts;
         let chunk = BATCH_ENTRIES.min(self.bound - 1);
-        // Sketches travel in batches of their own, after the counts.
-        let mut users = std::mem::take(&mut batch.users);
         while batch.counts.len() > chunk {
             let rest = batch.counts.split_off(chunk);
             let next = ExposureBatch {
@@ -68,26 +74,28 @@ impl Pending {
             self.enqueue(batch);
             batch = next;
         }
-        let sketches = BATCH_SKETCHES.min((self.bound - 1) / SKETCH_ENTRIES).max(1);
-        while !users.is_empty() {
-            let rest = users.split_off(sketches.min(users.len()));
-            if !batch.is_empty() {
-                let next = ExposureBatch {
-                    batch_id: exposures.next_id(),
-                    counts: Vec::new(),
-                    unknown_overflow: 0,
-                    dropped: 0,
-                    ..batch.clone()
-                };
-                self.enqueue(std::mem::replace(&mut batch, next));
-            }
-            batch.users = std::mem::replace(&mut users, rest);
-        }
         if !batch.is_empty() {
             self.enqueue(batch);
         }
         while self.entries > self.bound {
             self.drop_front();
+        }
+        let sketches = BATCH_SKETCHES
+            .min((self.bound - 1) / SKETCH_ENTRIES)
+            .max(1);
+        for chunk in users.chunks(sketches) {
+            let sketch_batch = ExposureBatch {
+                batch_id: exposures.next_id(),
+                unknown_overflow: 0,
+                dropped: 0,
+                users: chunk.to_vec(),
+                ..header.clone()
+            };
+            if self.entries + entries_of(&sketch_batch) <= self.bound {
+                self.enqueue(sketch_batch);
+            } else {
+                self.sketches_dropped += chunk.len() as u64;
+            }
         }
     }
 
@@ -147,6 +155,12 @@ impl Pending {
         self.dropped_total
     }
 
+    /// User sketches let go for want of room (tests).
+    #[cfg(test)]
+    pub fn sketches_dropped(&self) -> u64 {
+        self.sketches_dropped
+    }
+
     /// Checks dropped and not yet carried by a batch (tests).
     #[cfg(test)]
     pub fn dropped(&self) -> u64 {
@@ -201,6 +215,43 @@ mod tests {
         assert_eq!(retried.dropped, 20);
         pending.sent();
         assert_eq!(pending.next(&exposures).unwrap().dropped, 0);
+    }
+
+    #[test]
+    fn sketches_travel_apart_and_never_push_counts_out() {
+        let exposures = exposures();
+        let users = |count: usize| {
+            (0..count)
+                .map(|index| crate::exposure::ExposureUsers {
+                    feature: format!("feature-{index}"),
+                    active: true,
+                    sketch: ramp_core::UserSketch::new(),
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut pending = Pending::new(40);
+        let mut first = batch(&exposures, 5);
+        first.users = users(3);
+        // 6 entries for the counts, then one batch of 3 sketches: 3 × 8 + 1, 31 in all.
+        pending.push(first, &exposures);
+        assert_eq!((pending.len(), pending.entries()), (2, 31));
+        assert!(pending.queue[0].users.is_empty() && pending.queue[0].counts.len() == 5);
+        assert!(pending.queue.iter().skip(1).all(|batch| batch.counts.is_empty()));
+        let mut second = batch(&exposures, 5);
+        second.users = users(2);
+        // The counts fit (37); the sketches would need 17 more and are let go rather than
+        // pushing the first counts out.
+        pending.push(second, &exposures);
+        assert_eq!(pending.sketches_dropped(), 2);
+        assert_eq!((pending.len(), pending.entries()), (3, 37));
+        assert_eq!(pending.queue[0].counts.len(), 5);
+        assert_eq!(pending.queue.back().unwrap().counts.len(), 5);
+
+        let mut big = Pending::new(1_000_000);
+        let mut many = batch(&exposures, 0);
+        many.users = users(BATCH_SKETCHES + 1);
+        big.push(many, &exposures);
+        assert_eq!(big.len(), 2, "sketches split by BATCH_SKETCHES");
     }
 
     #[test]
