@@ -12,9 +12,10 @@
 //! atomic snapshot load. Before the benchmarks, the allocations made by 1,000 checks of each
 //! are counted (`allocation-counter` is this binary's global allocator) and printed.
 //!
-//! Counting checks (exposures) is on by default, so the `ramp is_active` lines count; the
-//! line `... counting off` is a client built with `.count_checks(false)`, and the difference
-//! between the two is the cost of counting. `core check` is the core's evaluation that
+//! Counting checks (exposures) is on by default, checks and distinct users both, so the
+//! `ramp is_active` lines count; `... users off` is a client built with `.count_users(false)`
+//! (checks counted, users not), `... counting off` one with `.count_checks(false)`; the
+//! differences are the costs of counting users and of counting checks. `core check` is the core's evaluation that
 //! counting uses (the decision's reason and the feature's position), without the client.
 //!
 //! `cargo bench -p ramp-client --bench client`
@@ -41,6 +42,7 @@ const LISTED_USERS: usize = 1_000;
 fn ramp_client(
     runtime: &tokio::runtime::Runtime,
     count_checks: bool,
+    count_users: bool,
 ) -> (Client, ramp_core::CompiledSnapshot) {
     runtime.block_on(async {
         let store = ramp_rollout::open_store("memory://").await.expect("store");
@@ -76,6 +78,7 @@ fn ramp_client(
         let compiled = ramp_core::CompiledSnapshot::compile(&snapshot);
         let client = Client::with_store(store)
             .count_checks(count_checks)
+            .count_users(count_users)
             .connect()
             .await
             .expect("client");
@@ -170,8 +173,9 @@ fn allocations(mut check: impl FnMut() -> bool) -> u64 {
 
 fn compare(criterion: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let (client, compiled) = ramp_client(&runtime, true);
-    let (uncounted, _) = ramp_client(&runtime, false);
+    let (client, compiled) = ramp_client(&runtime, true, true);
+    let (users_off, _) = ramp_client(&runtime, true, false);
+    let (uncounted, _) = ramp_client(&runtime, false, false);
     let no_groups = ramp_core::CodeGroups::new();
     let engine = yggdrasil_engine();
     let (ramp_user, ramp_listed) = (Context::user("12345"), Context::user("user-500"));
@@ -184,6 +188,9 @@ fn compare(criterion: &mut Criterion) {
     assert!(!client.is_active("listed", &ramp_user));
     assert!(!engine.is_enabled("listed", &unleash_user, &None));
 
+    // The first check with a user of each feature and answer allocates its register block
+    // (once per snapshot): warm up, so what is counted below is the steady state.
+    client.is_active("feature-5000", &ramp_user);
     println!(
         "allocations per 1,000 checks: ramp percentage {}, ramp users {}, yggdrasil flexibleRollout {}, yggdrasil userWithId {}",
         allocations(|| client.is_active(black_box("feature-5000"), black_box(&ramp_user))),
@@ -196,6 +203,12 @@ fn compare(criterion: &mut Criterion) {
     group.bench_function("ramp is_active percentage, 10k features", |bencher| {
         bencher.iter(|| client.is_active(black_box("feature-5000"), black_box(&ramp_user)))
     });
+    group.bench_function(
+        "ramp is_active percentage, 10k features, users off",
+        |bencher| {
+            bencher.iter(|| users_off.is_active(black_box("feature-5000"), black_box(&ramp_user)))
+        },
+    );
     group.bench_function(
         "ramp is_active percentage, 10k features, counting off",
         |bencher| {
@@ -228,6 +241,7 @@ fn compare(criterion: &mut Criterion) {
     group.finish();
     runtime.block_on(client.close());
     runtime.block_on(uncounted.close());
+    runtime.block_on(users_off.close());
 }
 
 criterion_group!(benches, compare);

@@ -1,6 +1,11 @@
 //! `Client::is_active` allocates nothing: the snapshot is read through an `ArcSwap` guard and
 //! evaluated by the core's compiled snapshot. `allocation_counter` replaces the global
 //! allocator in this test binary only and counts every allocation made inside `measure`.
+//!
+//! One exception, by design: counting distinct users allocates a 1 KiB register block at the
+//! first check with a user of each feature and answer (once per snapshot). So the checks run
+//! once to warm up, which must allocate exactly one block per such (feature, answer), and then
+//! allocate nothing; a client that does not count users allocates nothing even the first time.
 
 use chrono::DateTime;
 use ramp_client::Client;
@@ -31,10 +36,17 @@ async fn is_active_allocates_nothing() {
     });
     let attribution = ramp_core::Attribution::new("test");
     store.import(&features, &[], &attribution).await.unwrap();
-    let client = Client::with_store(store).connect().await.unwrap();
-    client.define_group("admins", |context: &Context| {
-        context.user_id() == Some("root")
-    });
+    let client = Client::with_store(store.clone()).connect().await.unwrap();
+    let no_users = Client::with_store(store)
+        .count_users(false)
+        .connect()
+        .await
+        .unwrap();
+    for client in [&client, &no_users] {
+        client.define_group("admins", |context: &Context| {
+            context.user_id() == Some("root")
+        });
+    }
     let contexts = [
         Context::anonymous(),
         Context::user("12345"),
@@ -43,20 +55,43 @@ async fn is_active_allocates_nothing() {
     ];
     let features = ["feature-7", "feature-8", "feature-11", "listed", "missing"];
     // The first check on a thread caches the snapshot there (a reference count, no allocation).
-    assert!(client.contains("feature-7"));
+    assert!(client.contains("feature-7") && no_users.contains("feature-7"));
     let mut active = 0;
-    let info = allocation_counter::measure(|| {
+    // Room made beforehand: pushing must not allocate inside `measure`.
+    let mut blocks = Vec::with_capacity(contexts.len() * features.len());
+    let first = allocation_counter::measure(|| {
         for context in &contexts {
             for feature in features {
-                active += usize::from(client.is_active(feature, context));
+                let answer = client.is_active(feature, context);
+                if context.user_id.is_some() && feature != "missing" {
+                    blocks.push((feature, answer));
+                }
             }
         }
     });
+    blocks.sort();
+    blocks.dedup();
     assert_eq!(
-        info.count_total, 0,
-        "is_active allocated {} times",
-        info.count_total
+        first.count_total,
+        blocks.len() as u64,
+        "the first checks allocated {} times, for {} user blocks",
+        first.count_total,
+        blocks.len()
     );
+    for (label, client) in [("warmed up", &client), ("not counting users", &no_users)] {
+        let info = allocation_counter::measure(|| {
+            for context in &contexts {
+                for feature in features {
+                    active += usize::from(client.is_active(feature, context));
+                }
+            }
+        });
+        assert_eq!(
+            info.count_total, 0,
+            "is_active ({label}) allocated {} times",
+            info.count_total
+        );
+    }
     assert!(active > 0);
     // The checks really took the paths they are meant to cover.
     let mut reasons = std::collections::BTreeSet::new();
@@ -72,4 +107,5 @@ async fn is_active_allocates_nothing() {
         );
     }
     client.close().await;
+    no_users.close().await;
 }

@@ -1,6 +1,6 @@
 //! Distinct users through the API: sketches two application instances post for overlapping
 //! users merge into one count per UTC day and answer, users seen on two days count once over
-//! both, the server's own checks (OFREP `targetingKey`) add theirs, names of features that do
+//! both, the server's own checks (OFREP `targetingKey`, `states`) add theirs, names of features that do
 //! not exist keep none, and malformed sketches are refused naming the field.
 //!
 //! The server reads a manual clock: nothing here depends on today's date. Expected numbers are
@@ -187,6 +187,22 @@ async fn users_merge_across_instances_and_days_and_count_once_over_the_period() 
         let active = body["value"].as_bool().unwrap();
         own[usize::from(active)].insert_user(id);
     }
+    // `states` answers every feature for a user: each answer counts too.
+    let (status, states) = server
+        .send_json(
+            Method::POST,
+            "/api/v1/states",
+            json!({"user_id": "user-60000"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{states}");
+    let chat = states["states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|state| state["feature"] == "chat")
+        .unwrap();
+    own[usize::from(chat["active"].as_bool().unwrap())].insert_user("user-60000");
     let mut expected_active = day_two.clone();
     expected_active.merge(&own[1]);
     let expected_inactive = own[0].clone();

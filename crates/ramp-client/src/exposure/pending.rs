@@ -80,9 +80,7 @@ impl Pending {
         while self.entries > self.bound {
             self.drop_front();
         }
-        let sketches = BATCH_SKETCHES
-            .min((self.bound - 1) / SKETCH_ENTRIES)
-            .max(1);
+        let sketches = BATCH_SKETCHES.min((self.bound - 1) / SKETCH_ENTRIES).max(1);
         for chunk in users.chunks(sketches) {
             let sketch_batch = ExposureBatch {
                 batch_id: exposures.next_id(),
@@ -236,7 +234,11 @@ mod tests {
         pending.push(first, &exposures);
         assert_eq!((pending.len(), pending.entries()), (2, 31));
         assert!(pending.queue[0].users.is_empty() && pending.queue[0].counts.len() == 5);
-        assert!(pending.queue.iter().skip(1).all(|batch| batch.counts.is_empty()));
+        assert!(pending
+            .queue
+            .iter()
+            .skip(1)
+            .all(|batch| batch.counts.is_empty()));
         let mut second = batch(&exposures, 5);
         second.users = users(2);
         // The counts fit (37); the sketches would need 17 more and are let go rather than

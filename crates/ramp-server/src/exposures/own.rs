@@ -37,7 +37,11 @@ pub struct OwnCounts {
 struct Pending {
     counts: HashMap<String, ReasonCounts>,
     unnamed: u64,
-    users: HashMap<(String, bool), UserSketch>,
+    /// Per name, the users answered inactive and active (looked up by `&str`: a request
+    /// evaluating every feature allocates nothing for names already held).
+    users: HashMap<String, [Option<UserSketch>; 2]>,
+    /// Sketches held in `users`.
+    sketches: usize,
 }
 
 impl OwnCounts {
@@ -78,7 +82,16 @@ impl OwnCounts {
         Taken {
             counts: pending.counts.into_iter().collect(),
             unnamed: pending.unnamed,
-            users: pending.users.into_iter().collect(),
+            users: pending
+                .users
+                .into_iter()
+                .flat_map(|(name, sketches)| {
+                    let [inactive, active] = sketches;
+                    [(false, inactive), (true, active)]
+                        .into_iter()
+                        .filter_map(move |(answer, sketch)| Some(((name.clone(), answer), sketch?)))
+                })
+                .collect(),
         }
     }
 
@@ -103,21 +116,33 @@ impl OwnCounts {
 }
 
 impl Pending {
+    /// The sketch for (name, answer), made if the bound allows.
+    fn sketch(&mut self, name: &str, active: bool) -> Option<&mut UserSketch> {
+        let room = self.sketches < MAX_SKETCHES;
+        if !self.users.contains_key(name) {
+            if !room {
+                return None;
+            }
+            self.users.insert(name.to_owned(), Default::default());
+        }
+        let slot = self.users.get_mut(name)?;
+        let sketch = &mut slot[usize::from(active)];
+        if sketch.is_none() && room {
+            self.sketches += 1;
+            *sketch = Some(UserSketch::new());
+        }
+        sketch.as_mut()
+    }
+
     fn add_user(&mut self, name: &str, active: bool, hash: u64) {
-        let key = (name.to_owned(), active);
-        if let Some(users) = self.users.get_mut(&key) {
-            users.insert_hash(hash);
-        } else if self.users.len() < MAX_SKETCHES {
-            self.users.entry(key).or_default().insert_hash(hash);
+        if let Some(sketch) = self.sketch(name, active) {
+            sketch.insert_hash(hash);
         }
     }
 
-    fn add_users(&mut self, name: &str, active: bool, sketch: &UserSketch) {
-        let key = (name.to_owned(), active);
-        if let Some(users) = self.users.get_mut(&key) {
-            users.merge(sketch);
-        } else if self.users.len() < MAX_SKETCHES {
-            self.users.insert(key, sketch.clone());
+    fn add_users(&mut self, name: &str, active: bool, users: &UserSketch) {
+        if let Some(sketch) = self.sketch(name, active) {
+            sketch.merge(users);
         }
     }
 

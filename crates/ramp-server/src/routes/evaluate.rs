@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use axum::extract::State;
 use axum::{Extension, Json};
 use chrono::{DateTime, SecondsFormat, Utc};
-use ramp_core::{CodeGroups, CompiledSnapshot, Context, Decision, Snapshot, Stamp};
+use ramp_core::{CodeGroups, CompiledSnapshot, Context, Decision, ReasonKind, Snapshot, Stamp};
 use ramp_rollout::Rollout;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -202,6 +202,16 @@ pub async fn states(
         None => {
             let loaded = state.live.current();
             let states = evaluate_all(&loaded.snapshot, &loaded.compiled, &context);
+            // Every state answered now is an exposure, like a check (not those of the past).
+            state.exposures.own.count(
+                states.iter().filter_map(|answer| {
+                    let kind = ReasonKind::ALL
+                        .into_iter()
+                        .find(|kind| kind.as_str() == answer.reason)?;
+                    Some((answer.feature.as_str(), kind))
+                }),
+                context.user_id.as_deref(),
+            );
             (loaded.snapshot.version, states)
         }
         Some(at) => {
