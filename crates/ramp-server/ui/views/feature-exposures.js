@@ -83,7 +83,7 @@ export function exposuresSection(page) {
     const to = new Date(now).toISOString();
     element.setAttribute('aria-busy', 'true');
     try {
-      const [exposures, history, users] = await Promise.all([
+      const [exposures, users, history] = await Promise.all([
         api.featureExposures(page.name, { from, to, step: range.step }),
         // Distinct users are a help too: the counts show without them.
         api.featureUsers(page.name, { from, to }).catch(() => null),
