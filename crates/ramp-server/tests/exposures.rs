@@ -239,6 +239,11 @@ async fn the_servers_own_checks_are_counted_and_exported_per_feature_when_asked(
             )
             .await;
         assert_eq!(status, 200, "{body}");
+        // OFREP answers carry the stamp too, for applications in other languages.
+        let stamp = body["metadata"]["stamp"].as_str().unwrap();
+        let (status, resolved) = server.get_json(&format!("/api/v1/stamps/{stamp}")).await;
+        assert_eq!(status, 200, "{resolved}");
+        assert_eq!(resolved["state"]["percentage"], 100.0, "{resolved}");
     }
     let (status, checked) = server
         .send_json(

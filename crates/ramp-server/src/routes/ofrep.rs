@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ramp_core::{Context, Decision, Reason};
+use ramp_core::{Context, Decision, Reason, Stamp};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -49,6 +49,10 @@ struct Metadata<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     group: Option<&'a str>,
     version: u64,
+    /// Single-flag answers only: the stamp to keep on a record the answer shaped (resolved by
+    /// `GET /api/v1/stamps/{stamp}`), so applications in any language can record it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stamp: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -66,6 +70,7 @@ fn success<'a>(key: &'a str, decision: &'a Decision, version: u64) -> Success<'a
             ramp_reason: decision.reason.as_str(),
             group: decision.reason.group(),
             version,
+            stamp: None,
         },
     }
 }
@@ -146,7 +151,13 @@ pub async fn evaluate_flag(
             format!("no feature named {key:?}"),
         );
     }
-    Json(success(&key, &decision, loaded.snapshot.version)).into_response()
+    let mut answer = success(&key, &decision, loaded.snapshot.version);
+    let features = &loaded.snapshot.features;
+    if let Ok(index) = features.binary_search_by(|feature| feature.name.as_str().cmp(key.as_str()))
+    {
+        answer.metadata.stamp = Some(Stamp::of(&features[index], decision.active).to_string());
+    }
+    Json(answer).into_response()
 }
 
 /// Evaluates every flag; the ETag changes when the flags or the context change.
