@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use ramp_core::UserSketch;
+use ramp_store::conformance::{daily_users, sketch_of_ids as sketch};
 use ramp_store::daily_users::{day_from_number, day_number, DailyUsers};
 use ramp_store::{Store, StoreError};
 use ramp_store_postgres::PostgresStore;
@@ -18,21 +19,8 @@ fn day(offset: i64) -> NaiveDate {
     day_from_number(20_000 + offset)
 }
 
-fn sketch(ids: std::ops::Range<u64>) -> UserSketch {
-    let mut sketch = UserSketch::new();
-    for id in ids {
-        sketch.insert_user(&id.to_string());
-    }
-    sketch
-}
-
 fn daily(feature: &str, day: NaiveDate, active: bool, sketch: UserSketch) -> DailyUsers {
-    DailyUsers {
-        feature: feature.to_owned(),
-        day,
-        active,
-        sketch,
-    }
+    daily_users(feature, day, active, sketch)
 }
 
 fn assert_corrupt(error: StoreError, expected_words: &[&str]) {

@@ -8,6 +8,7 @@ mod common;
 
 use chrono::NaiveDate;
 use ramp_core::UserSketch;
+use ramp_store::conformance::{daily_users, sketch_of_ids as sketch};
 use ramp_store::daily_users::{day_from_number, DailyUsers};
 use ramp_store::{Store, StoreError};
 use redis::AsyncCommands;
@@ -16,21 +17,8 @@ fn day(number: i64) -> NaiveDate {
     day_from_number(number)
 }
 
-fn sketch(ids: std::ops::Range<u64>) -> UserSketch {
-    let mut sketch = UserSketch::new();
-    for id in ids {
-        sketch.insert_user(&id.to_string());
-    }
-    sketch
-}
-
 fn daily(feature: &str, number: i64, active: bool, sketch: UserSketch) -> DailyUsers {
-    DailyUsers {
-        feature: feature.to_owned(),
-        day: day(number),
-        active,
-        sketch,
-    }
+    daily_users(feature, day(number), active, sketch)
 }
 
 #[tokio::test]

@@ -15,8 +15,9 @@ fn day(offset: i64) -> NaiveDate {
     day_from_number(20_000 + offset)
 }
 
-/// Users `ids` as a sketch (ids as decimal text, as an application would hash them).
-fn sketch(ids: std::ops::Range<u64>) -> UserSketch {
+/// Users `ids` as a sketch (ids as decimal text, as an application would hash them); for
+/// backends' own tests too.
+pub fn sketch_of_ids(ids: std::ops::Range<u64>) -> UserSketch {
     let mut sketch = UserSketch::new();
     for id in ids {
         sketch.insert_user(&id.to_string());
@@ -24,13 +25,22 @@ fn sketch(ids: std::ops::Range<u64>) -> UserSketch {
     sketch
 }
 
-fn daily(feature: &str, offset: i64, active: bool, sketch: UserSketch) -> DailyUsers {
+/// A feature's users on a day, for one answer; for backends' own tests too.
+pub fn daily_users(feature: &str, day: NaiveDate, active: bool, sketch: UserSketch) -> DailyUsers {
     DailyUsers {
         feature: feature.to_owned(),
-        day: day(offset),
+        day,
         active,
         sketch,
     }
+}
+
+fn sketch(ids: std::ops::Range<u64>) -> UserSketch {
+    sketch_of_ids(ids)
+}
+
+fn daily(feature: &str, offset: i64, active: bool, sketch: UserSketch) -> DailyUsers {
+    daily_users(feature, day(offset), active, sketch)
 }
 
 /// Sketches merge per (feature, day, answer), repeating a merge changes nothing, and reads
