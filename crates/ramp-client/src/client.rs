@@ -270,30 +270,17 @@ impl Client {
     /// (one relaxed atomic increment) unless counting is off.
     #[inline(always)]
     pub fn is_active(&self, feature: &str, context: &Context) -> bool {
-        self.shared.current.with(|loaded| match &loaded.counters {
-            Some(counters) => {
-                let check = loaded.compiled.check(feature, context, &loaded.code_groups);
-                counters.record(check, feature, context);
-                check.is_active()
-            }
-            None => loaded
-                .compiled
-                .is_active(feature, context, &loaded.code_groups),
-        })
+        self.shared
+            .current
+            .with(|loaded| loaded.is_active(feature, context))
     }
 
     /// Whether `feature` is active for `context`, and why (`not_found` for unknown features).
     /// Counted like `is_active`.
     pub fn explain(&self, feature: &str, context: &Context) -> Decision {
-        self.shared.current.with(|loaded| {
-            if let Some(counters) = &loaded.counters {
-                let check = loaded.compiled.check(feature, context, &loaded.code_groups);
-                counters.record(check, feature, context);
-            }
-            loaded
-                .compiled
-                .evaluate(feature, context, &loaded.code_groups)
-        })
+        self.shared
+            .current
+            .with(|loaded| loaded.explain(feature, context))
     }
 
     /// Takes the counts of checks made since the last drain (every counter back to zero) as

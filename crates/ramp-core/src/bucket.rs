@@ -83,7 +83,7 @@ fn crc_update(mut crc: u32, mut bytes: &[u8]) -> u32 {
 const SHORT_KEY_BYTES: usize = 64;
 
 /// The checksum the gem buckets by: zlib's CRC-32 of the key's UTF-8 bytes.
-#[inline]
+#[inline(always)]
 pub fn checksum(user_id: &str, feature_name: Option<&str>) -> u32 {
     let length = user_id.len() + feature_name.map_or(0, str::len);
     if length <= SHORT_KEY_BYTES {

@@ -153,7 +153,7 @@ impl CompiledSnapshot {
     }
 
     /// Whether `feature` is active for `context`. Unknown features are inactive.
-    #[inline]
+    #[inline(always)]
     pub fn is_active(&self, feature: &str, context: &Context, code_groups: &CodeGroups) -> bool {
         match self.index.find(&self.features, feature) {
             Some(feature) => self.decide(feature, context, code_groups).is_active(),
@@ -175,7 +175,7 @@ impl CompiledSnapshot {
     /// Whether `feature` is active for `context`, why (without the group's name) and the
     /// feature's position: what a client needs to count checks per feature and reason, from
     /// the same single name lookup as `is_active`. Allocates nothing.
-    #[inline]
+    #[inline(always)]
     pub fn check(&self, feature: &str, context: &Context, code_groups: &CodeGroups) -> Check {
         match self.index.locate(&self.features, feature) {
             Some((position, feature)) => {
