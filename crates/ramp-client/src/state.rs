@@ -69,10 +69,10 @@ impl Loaded {
     ///
     /// Out of line on purpose. Inlined, the check became part of `Current::with`'s closure,
     /// whose captures (the name's pointer and length, the context) are built on the stack: a
-    /// caller's freshly stored `&str` was then reloaded as one 16-byte word, which store
-    /// forwarding cannot serve, and the check stalled for about 15 ns (30 ns in all, against
-    /// 13 ns this way; `cargo bench -p ramp-client --bench client`). As a call of its own its
-    /// arguments travel in registers.
+    /// caller's freshly stored `&str` was reloaded there as one 16-byte word, which the store
+    /// buffer cannot forward, and each check waited for it (30 ns a check in the benchmark,
+    /// against 13–16 ns this way; BENCHMARKS.md). As a call of its own, its arguments travel
+    /// in registers.
     #[inline(never)]
     pub fn is_active(&self, feature: &str, context: &Context) -> bool {
         match &self.counters {
