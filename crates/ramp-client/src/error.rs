@@ -81,3 +81,55 @@ pub enum ClientError {
     #[error(transparent)]
     Store(#[from] ramp_store::StoreError),
 }
+
+impl ClientError {
+    /// The server could not be reached at all: the connection was refused or could not be
+    /// made, rather than answered badly or timed out. A restarting server looks like this.
+    pub(crate) fn is_refused(&self) -> bool {
+        let source = match self {
+            ClientError::Http { source, .. } => source,
+            ClientError::Stream(ramp_stream::StreamError::Http { source, .. }) => source,
+            _ => return false,
+        };
+        source.is_connect() && !source.is_timeout()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A request to `url` that failed to send, as the background task sees it.
+    async fn http_error(url: &str) -> ClientError {
+        let source = reqwest::get(url).await.expect_err("nothing listens there");
+        ClientError::Http {
+            url: url.to_owned(),
+            source,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_a_refusal_and_an_error_status_is_not() {
+        // A port that was just free: bind, note it, close.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        drop(listener);
+        let refused = http_error(&format!("http://{address}/api/v1/snapshot")).await;
+        assert!(refused.is_refused(), "{refused:?}");
+        let stream = ClientError::Stream(ramp_stream::StreamError::Http {
+            url: String::new(),
+            source: reqwest::get(format!("http://{address}/api/v1/stream"))
+                .await
+                .expect_err("nothing listens there"),
+        });
+        assert!(stream.is_refused());
+
+        let answered = ClientError::Status {
+            url: String::new(),
+            status: 503,
+        };
+        assert!(!answered.is_refused());
+        let closed = ClientError::Stream(ramp_stream::StreamError::Closed { url: String::new() });
+        assert!(!closed.is_refused());
+    }
+}

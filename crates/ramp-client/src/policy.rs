@@ -5,6 +5,13 @@
 //! with the HTTP store): a failure count `n` gives a wait drawn uniformly from
 //! `0..=min(max, min * 2^n)`. The randomness spreads the reconnects of many applications after
 //! a server restart, so they do not all arrive in the same instant.
+//!
+//! While the server cannot be reached at all (connections refused: it is restarting or being
+//! deployed), the waits stay short (`quick_retry_max`) for up to `quick_retry_for`, so
+//! applications catch up within a second of its return. Refused connections cost a server
+//! that is not listening nothing, and the jitter still spreads the returning clients over that
+//! second. A server that answers but fails (503, timeouts) gets the full backoff, so clients
+//! never hammer a server that is up but struggling.
 
 use std::time::Duration;
 
@@ -31,6 +38,11 @@ pub struct RefreshPolicy {
     /// A stream that sends nothing, not even a heartbeat, for this long is taken as broken
     /// (a half-open connection). The server sends a heartbeat every 15 s by default.
     pub stream_idle_timeout: Duration,
+    /// While connections to the server are refused, the longest wait between attempts.
+    pub quick_retry_max: Duration,
+    /// How long, from the first refused connection, retries stay that quick; after this, the
+    /// usual backoff up to `backoff_max` (a server gone for good, or a wrong address).
+    pub quick_retry_for: Duration,
 }
 
 impl Default for RefreshPolicy {
@@ -42,6 +54,8 @@ impl Default for RefreshPolicy {
             poll_after_failures: 3,
             request_timeout: Duration::from_secs(10),
             stream_idle_timeout: Duration::from_secs(45),
+            quick_retry_max: Duration::from_millis(800),
+            quick_retry_for: Duration::from_secs(60),
         }
     }
 }
@@ -78,9 +92,41 @@ impl RefreshPolicy {
         self
     }
 
+    /// Sets the quick retries while the server refuses connections, builder style
+    /// (`for_how_long` zero switches them off).
+    pub fn with_quick_retry(mut self, max: Duration, for_how_long: Duration) -> Self {
+        self.quick_retry_max = max;
+        self.quick_retry_for = for_how_long;
+        self
+    }
+
     /// The wait before the next attempt after `failures` failures in a row (full jitter).
     pub fn backoff(&self, failures: u32) -> Duration {
         self.reconnection().wait(failures)
+    }
+
+    /// The wait before the next attempt after `failures` failures in a row, when connections
+    /// have been refused for `refused_for` (`None`: the last failure was not a refusal).
+    pub fn retry_wait(&self, failures: u32, refused_for: Option<Duration>) -> Duration {
+        self.retry_backoff(refused_for).wait(failures)
+    }
+
+    /// The largest wait `retry_wait` can give.
+    pub fn retry_ceiling(&self, failures: u32, refused_for: Option<Duration>) -> Duration {
+        self.retry_backoff(refused_for).ceiling(failures)
+    }
+
+    /// Whether retries are quick after connections were refused for `refused_for`.
+    pub fn retries_quickly(&self, refused_for: Option<Duration>) -> bool {
+        refused_for.is_some_and(|refused_for| refused_for < self.quick_retry_for)
+    }
+
+    fn retry_backoff(&self, refused_for: Option<Duration>) -> Backoff {
+        if self.retries_quickly(refused_for) {
+            Backoff::new(self.backoff_min, self.quick_retry_max.min(self.backoff_max))
+        } else {
+            self.reconnection()
+        }
     }
 
     /// The largest wait after `failures` failures: `min * 2^failures`, at most `max`.
@@ -105,5 +151,36 @@ mod tests {
         assert_eq!(policy.backoff_ceiling(4), Duration::from_millis(1600));
         assert_eq!(policy.backoff_ceiling(9), Duration::from_secs(30));
         assert_eq!(policy.backoff_ceiling(u32::MAX), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn refused_connections_are_retried_quickly_for_a_minute_then_backed_off() {
+        let policy = RefreshPolicy::default();
+        let second = Duration::from_secs(1);
+        for failures in 1..100 {
+            // A restart: at most 800 ms between attempts, whatever the count.
+            let ceiling = policy.retry_ceiling(failures, Some(59 * second));
+            assert!(
+                ceiling <= Duration::from_millis(800),
+                "{failures}: {ceiling:?}"
+            );
+            assert!(policy.retry_wait(failures, Some(second)) <= Duration::from_millis(800));
+        }
+        // The first waits grow as before, then stop growing at the quick maximum.
+        assert_eq!(
+            policy.retry_ceiling(1, Some(second)),
+            Duration::from_millis(200)
+        );
+        assert_eq!(
+            policy.retry_ceiling(9, Some(second)),
+            Duration::from_millis(800)
+        );
+        // Refused for a minute: the usual backoff.
+        assert_eq!(policy.retry_ceiling(9, Some(60 * second)), 30 * second);
+        // A server that answers with errors is never retried quickly.
+        assert_eq!(policy.retry_ceiling(9, None), 30 * second);
+        // Switched off.
+        let off = policy.with_quick_retry(Duration::from_millis(800), Duration::ZERO);
+        assert_eq!(off.retry_ceiling(9, Some(Duration::ZERO)), 30 * second);
     }
 }

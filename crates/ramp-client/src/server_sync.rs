@@ -5,7 +5,8 @@
 //! the stream breaks it reconnects with `Last-Event-ID` (its version) after a jittered
 //! exponential backoff, so it receives just what it missed. After `poll_after_failures` failures in a row it also polls the snapshot
 //! (with `If-None-Match`) every `refresh_interval`, and retries the stream at once when a poll
-//! shows the server is back.
+//! shows the server is back. While connections are refused (a restart), retries stay within
+//! `quick_retry_max` of each other for `quick_retry_for`, without polling (see `policy.rs`).
 //!
 //! The task never panics and never gives up; the application keeps answering from the last
 //! snapshot whatever happens here.
@@ -36,6 +37,8 @@ pub(crate) struct ServerSync {
     stream: Follower,
     failures: u32,
     last_poll_failed: bool,
+    /// When connections began to be refused, in this run of failures.
+    refused_since: Option<Instant>,
 }
 
 impl ServerSync {
@@ -53,6 +56,7 @@ impl ServerSync {
             groups_defined,
             failures: 0,
             last_poll_failed: false,
+            refused_since: None,
         }
     }
 
@@ -76,17 +80,24 @@ impl ServerSync {
             };
             self.failures = self.failures.saturating_add(1);
             self.shared.sync.failed();
-            if let Err(error) = result {
+            if let Err(error) = &result {
                 if self.failures == 1 {
                     tracing::warn!(error = %error, "Ramp stream lost; answering from the last snapshot");
                 } else {
                     tracing::debug!(error = %error, failures = self.failures, "Ramp stream still down");
                 }
             }
-            let wait = self.policy.backoff(self.failures);
+            if matches!(&result, Err(error) if error.is_refused()) {
+                self.refused_since.get_or_insert_with(Instant::now);
+            } else {
+                self.refused_since = None;
+            }
+            let refused_for = self.refused_since.map(|since| since.elapsed());
+            let wait = self.policy.retry_wait(self.failures, refused_for);
+            let quick = self.policy.retries_quickly(refused_for);
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = self.wait(wait) => {}
+                _ = self.wait(wait, quick) => {}
             }
         }
     }
@@ -99,6 +110,7 @@ impl ServerSync {
         self.stream.connect().await?;
         self.shared.sync.connected();
         self.failures = 0;
+        self.refused_since = None;
         self.last_poll_failed = false;
         self.report_code_groups().await;
         let groups_defined = Arc::clone(&self.groups_defined);
@@ -173,9 +185,10 @@ impl ServerSync {
     }
 
     /// Waits `wait` before the next stream attempt; once the stream has failed often, polls
-    /// the snapshot meanwhile, returning early when the server comes back.
-    async fn wait(&mut self, wait: Duration) {
-        if self.failures < self.policy.poll_after_failures {
+    /// the snapshot meanwhile, returning early when the server comes back. Not while retrying
+    /// `quick`ly: the next attempt comes sooner than a poll would help.
+    async fn wait(&mut self, wait: Duration, quick: bool) {
+        if quick || self.failures < self.policy.poll_after_failures {
             sleep(wait).await;
             return;
         }
