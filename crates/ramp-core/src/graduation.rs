@@ -106,7 +106,7 @@ mod tests {
             "chat cannot graduate without a reason: it is at 99.9 %, not 100 %; 1 user is excluded"
         );
         assert_eq!(
-            serde_json::to_value(&both[0]).unwrap(),
+            serde_json::to_value(both[0]).unwrap(),
             serde_json::json!({"problem": "below_full", "percentage": 99.9})
         );
     }
