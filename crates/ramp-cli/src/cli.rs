@@ -95,7 +95,7 @@ pub enum Command {
         /// The feature
         name: String,
     },
-    /// Turn a feature on for everyone (100 %)
+    /// Turn a feature on for everyone (100 %) and move it to the stage everyone
     Activate {
         /// The feature
         name: String,
@@ -126,6 +126,9 @@ pub enum Command {
         name: String,
         /// The stage
         stage: String,
+        /// Why, recorded in history; needed to graduate a feature below 100 % or with excluded users
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Edit a feature's allow list
     #[command(subcommand)]

@@ -20,7 +20,11 @@ fn percentage_uses_the_gems_bucketing() {
     );
     assert_eq!(
         ramp.check("chat", "1"),
-        json!({"feature": "chat", "active": false, "reason": "off"})
+        json!({"feature": "chat", "active": false, "reason": "outside_percentage"})
+    );
+    assert_eq!(
+        ramp.run(&["check", "chat", "--user", "1"]),
+        "chat: inactive (outside_percentage: not in the 20 %)\n"
     );
     assert_eq!(
         ramp.run(&["check", "chat", "--user", "2"]),

@@ -64,10 +64,8 @@ fn every_everyday_command_works_through_the_server() {
         "{reverted}"
     );
     assert!(reverted.contains("(recorded as #"), "{reverted}");
-    assert_eq!(
-        served.json(&["show", "chat"])["stage"],
-        json!("development")
-    );
+    // `activate` moved the new feature to Everyone in its first event.
+    assert_eq!(served.json(&["show", "chat"])["stage"], json!("everyone"));
 
     let export = served.directory.path().join("export.json");
     let export = export.to_str().expect("a UTF-8 path");

@@ -100,7 +100,14 @@ async fn is_active_allocates_nothing() {
             reasons.insert(client.explain(feature, context).reason.as_str());
         }
     }
-    for reason in ["off", "percentage", "user", "group", "not_found"] {
+    for reason in [
+        "off",
+        "percentage",
+        "outside_percentage",
+        "user",
+        "group",
+        "not_found",
+    ] {
         assert!(
             reasons.contains(reason),
             "no check decided by {reason}: {reasons:?}"

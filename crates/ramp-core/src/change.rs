@@ -24,6 +24,12 @@ use crate::{CoreError, Feature, FeatureState, GroupName, Percentage, Stage, User
 pub enum Change {
     /// On for everyone: percentage 100 (users and groups are kept).
     Activate,
+    /// The Everyone action of the UI, the API's `activate` and `ramp activate`: percentage 100
+    /// and the stage `everyone` in one change (one history event), so stage and state agree.
+    /// A graduated feature stays graduated: graduation is past everyone, not before it.
+    /// (`Activate`, the gem's vocabulary, keeps the stage, as applications calling the library
+    /// expect.)
+    OpenToEveryone,
     /// Off and empty, like the gem: percentage 0, no users, no exclusions, no groups.
     Deactivate,
     /// Sets the percentage.
@@ -98,6 +104,12 @@ impl Change {
         let mut changes = Vec::new();
         match self {
             Change::Activate => set_percentage(&mut changes, feature, Percentage::ALL),
+            Change::OpenToEveryone => {
+                set_percentage(&mut changes, feature, Percentage::ALL);
+                if feature.stage != Stage::Graduated {
+                    set_stage(&mut changes, feature, Stage::Everyone);
+                }
+            }
             Change::Deactivate => {
                 set_percentage(&mut changes, feature, Percentage::ZERO);
                 replace_members(
@@ -175,16 +187,7 @@ impl Change {
                     changes.push(FieldChange::value(ValueField::Data(key), old, Value::Null));
                 }
             }
-            Change::SetStage { stage } => {
-                if feature.stage != *stage {
-                    changes.push(FieldChange::value(
-                        ValueField::Stage,
-                        feature.stage.as_str().into(),
-                        stage.as_str().into(),
-                    ));
-                    feature.stage = *stage;
-                }
-            }
+            Change::SetStage { stage } => set_stage(&mut changes, feature, *stage),
             Change::Replace { state } => {
                 state.validate()?;
                 changes = FieldChange::between(&feature.state(), state);
@@ -209,6 +212,17 @@ fn set_percentage(changes: &mut Vec<FieldChange>, feature: &mut Feature, percent
             percentage.value().into(),
         ));
         feature.percentage = percentage;
+    }
+}
+
+fn set_stage(changes: &mut Vec<FieldChange>, feature: &mut Feature, stage: Stage) {
+    if feature.stage != stage {
+        changes.push(FieldChange::value(
+            ValueField::Stage,
+            feature.stage.as_str().into(),
+            stage.as_str().into(),
+        ));
+        feature.stage = stage;
     }
 }
 

@@ -75,12 +75,14 @@ impl GroupReference {
 /// What decided a check: a `Decision` without the group's `Arc`, so `is_active` never touches
 /// a reference count and the hot path returns a small value in a register.
 ///
-/// The two inactive outcomes come first, so `is_active` is one comparison of the tag.
+/// The inactive outcomes come first, so `is_active` is one comparison of the tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 enum Outcome {
     Off,
     Excluded,
+    /// A percentage between 0 and 100 that the user's bucket is not within.
+    OutsidePercentage,
     Everyone,
     User,
     /// The feature's group at this position let the user in.
@@ -91,7 +93,10 @@ enum Outcome {
 impl Outcome {
     #[inline]
     fn is_active(self) -> bool {
-        !matches!(self, Outcome::Excluded | Outcome::Off)
+        !matches!(
+            self,
+            Outcome::Excluded | Outcome::Off | Outcome::OutsidePercentage
+        )
     }
 
     #[inline(always)]
@@ -99,6 +104,7 @@ impl Outcome {
         match self {
             Outcome::Off => ReasonKind::Off,
             Outcome::Excluded => ReasonKind::Excluded,
+            Outcome::OutsidePercentage => ReasonKind::OutsidePercentage,
             Outcome::Everyone => ReasonKind::Everyone,
             Outcome::User => ReasonKind::User,
             Outcome::Group(_) => ReasonKind::Group,
@@ -121,6 +127,7 @@ impl Outcome {
                 None => Decision::off(Reason::Off),
             },
             Outcome::Percentage => Decision::on(Reason::Percentage),
+            Outcome::OutsidePercentage => Decision::off(Reason::OutsidePercentage),
             Outcome::Off => Decision::off(Reason::Off),
         }
     }
@@ -232,6 +239,11 @@ impl CompiledSnapshot {
         self.decide_by_percentage(feature, user_id)
     }
 
+    /// A user outside a percentage above 0 is `OutsidePercentage`, decided by the branch that
+    /// already exists: no extra comparison on the hot path. A threshold of 0 (0 %, even with
+    /// users or groups the user is not in) reaches nobody by percentage, so it stays `Off`.
+    /// The threshold is 0 exactly for 0 % (`bucket::percentage_threshold`), and 100 % never
+    /// gets here (`everyone` is decided first).
     #[inline(always)]
     fn decide_by_percentage(&self, feature: &CompiledFeature, user_id: &str) -> Outcome {
         if feature.threshold > 0 {
@@ -239,6 +251,7 @@ impl CompiledSnapshot {
             if checksum_below(checksum(user_id, feature_name), feature.threshold) {
                 return Outcome::Percentage;
             }
+            return Outcome::OutsidePercentage;
         }
         Outcome::Off
     }

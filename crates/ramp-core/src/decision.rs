@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize, Serializer};
 
 /// Why a feature is or is not active. The order of checks is: excluded, everyone (100 %), user,
-/// group, percentage, off.
+/// group, percentage, then outside the percentage or off.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
     /// The user is on the feature's deny list.
@@ -19,7 +19,13 @@ pub enum Reason {
     Percentage,
     /// The percentage is 100: on for everyone, with or without a user.
     Everyone,
-    /// No rule let the user in.
+    /// The user has an id and the feature reaches a share of users (a percentage above 0 and
+    /// below 100), but this user's bucket is not within it: "not in the 25 %", which says the
+    /// feature is rolling out, unlike `Off`.
+    OutsidePercentage,
+    /// No rule let the user in, and the feature's percentage could not have either: it is 0 %
+    /// (even when it lists users or groups the user is not in), or the check has no user id
+    /// and the feature is below 100 %.
     Off,
     /// No feature has this name.
     NotFound,
@@ -34,6 +40,7 @@ impl Reason {
             Reason::Group(_) => "group",
             Reason::Percentage => "percentage",
             Reason::Everyone => "everyone",
+            Reason::OutsidePercentage => "outside_percentage",
             Reason::Off => "off",
             Reason::NotFound => "not_found",
         }
@@ -47,6 +54,7 @@ impl Reason {
             Reason::Group(_) => ReasonKind::Group,
             Reason::Percentage => ReasonKind::Percentage,
             Reason::Everyone => ReasonKind::Everyone,
+            Reason::OutsidePercentage => ReasonKind::OutsidePercentage,
             Reason::Off => ReasonKind::Off,
             Reason::NotFound => ReasonKind::NotFound,
         }
@@ -101,9 +109,10 @@ impl Decision {
     }
 }
 
-/// A [`Reason`] without the group's name: small, `Copy`, and a dense index (0..7), so counts
-/// per reason fit in an array. The reasons of a feature that exists come first (0..6);
-/// `NotFound` is last.
+/// A [`Reason`] without the group's name: small, `Copy`, and a dense index (0..8), so counts
+/// per reason fit in an array. The reasons of a feature that exists come first (0..7);
+/// `NotFound` is last. The index is not a storage format: stores keep counts by name (SQL
+/// columns) or by their own fixed numbering (Redis), so inserting a kind here is safe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[repr(u8)]
@@ -120,24 +129,27 @@ pub enum ReasonKind {
     Group,
     /// The user's bucket is within the percentage.
     Percentage,
+    /// The user's bucket is outside a percentage between 0 and 100.
+    OutsidePercentage,
     /// No feature has this name.
     NotFound,
 }
 
 impl ReasonKind {
     /// Every kind, in index order.
-    pub const ALL: [ReasonKind; 7] = [
+    pub const ALL: [ReasonKind; 8] = [
         ReasonKind::Off,
         ReasonKind::Excluded,
         ReasonKind::Everyone,
         ReasonKind::User,
         ReasonKind::Group,
         ReasonKind::Percentage,
+        ReasonKind::OutsidePercentage,
         ReasonKind::NotFound,
     ];
 
     /// How many kinds a feature that exists can be decided by (every kind but `NotFound`).
-    pub const OF_FOUND: usize = 6;
+    pub const OF_FOUND: usize = 7;
 
     /// The position of this kind in [`ReasonKind::ALL`].
     #[inline(always)]
@@ -150,7 +162,10 @@ impl ReasonKind {
     pub const fn is_active(self) -> bool {
         !matches!(
             self,
-            ReasonKind::Off | ReasonKind::Excluded | ReasonKind::NotFound
+            ReasonKind::Off
+                | ReasonKind::Excluded
+                | ReasonKind::OutsidePercentage
+                | ReasonKind::NotFound
         )
     }
 
@@ -163,6 +178,7 @@ impl ReasonKind {
             ReasonKind::User => "user",
             ReasonKind::Group => "group",
             ReasonKind::Percentage => "percentage",
+            ReasonKind::OutsidePercentage => "outside_percentage",
             ReasonKind::NotFound => "not_found",
         }
     }
@@ -241,6 +257,11 @@ mod tests {
         assert_eq!(group.kind().as_str(), group.as_str());
         assert!(group.kind().is_active());
         assert!(!Reason::Excluded.kind().is_active());
+        assert!(!Reason::OutsidePercentage.kind().is_active());
+        assert_eq!(
+            Reason::OutsidePercentage.kind().as_str(),
+            Reason::OutsidePercentage.as_str()
+        );
         assert!(!Check::NOT_FOUND.is_active());
         assert_eq!(Check::NOT_FOUND.position(), None);
     }

@@ -76,7 +76,7 @@ fn the_rule_matrix() {
         ("listed", Context::user("user-72"), false, "excluded"),
         ("listed", Context::anonymous(), false, "off"),
         ("twenty", Context::user("2"), true, "percentage"),
-        ("twenty", Context::user("1"), false, "off"),
+        ("twenty", Context::user("1"), false, "outside_percentage"),
         ("twenty", Context::anonymous(), false, "off"),
         ("grouped", Context::user("boss"), true, "group"),
         (

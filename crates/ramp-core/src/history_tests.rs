@@ -153,3 +153,46 @@ fn undo_refuses_a_value_of_the_wrong_type_naming_field_and_value() {
         Err(CoreError::InvalidPercentage { .. })
     ));
 }
+
+#[test]
+fn the_everyone_action_is_one_change_of_percentage_and_stage() {
+    let now = chrono::DateTime::UNIX_EPOCH;
+    let mut feature = Feature::new(FeatureName::new("chat").unwrap(), now);
+    Change::SetStage { stage: Stage::Beta }
+        .apply(&mut feature, now)
+        .unwrap();
+    let version = feature.version;
+    let changes = Change::OpenToEveryone.apply(&mut feature, now).unwrap();
+    assert_eq!(
+        changes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            "percentage from 0.0 to 100.0",
+            "stage from beta to everyone"
+        ]
+    );
+    assert_eq!(feature.version, version + 1, "one version, one event");
+    assert_eq!(feature.stage_mismatch(), None);
+    // Again: nothing to change, nothing recorded.
+    assert!(Change::OpenToEveryone
+        .apply(&mut feature, now)
+        .unwrap()
+        .is_empty());
+    // A graduated feature is past everyone: only its percentage moves.
+    Change::SetStage {
+        stage: Stage::Graduated,
+    }
+    .apply(&mut feature, now)
+    .unwrap();
+    Change::SetPercentage {
+        percentage: Percentage::new(50.0).unwrap(),
+    }
+    .apply(&mut feature, now)
+    .unwrap();
+    let changes = Change::OpenToEveryone.apply(&mut feature, now).unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(feature.stage, Stage::Graduated);
+    // The gem's `activate` keeps the stage.
+    let mut gem = Feature::new(FeatureName::new("gem").unwrap(), now);
+    Change::Activate.apply(&mut gem, now).unwrap();
+    assert_eq!(gem.stage, Stage::Development);
+}

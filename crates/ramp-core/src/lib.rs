@@ -33,6 +33,7 @@ mod decision;
 mod error;
 mod feature;
 mod field;
+mod graduation;
 mod group;
 mod group_history;
 pub mod history;
@@ -60,6 +61,7 @@ pub use decision::{Check, Decision, Reason, ReasonKind};
 pub use error::CoreError;
 pub use feature::{Feature, FeatureState, RESERVED_DATA_KEY};
 pub use field::{ListField, ValueField};
+pub use graduation::{graduation_refusal, GraduationProblem};
 pub use group::{Condition, Rule, StoredGroup};
 pub use group_history::group_before;
 pub use history::{Action, Attribution, FieldChange, HistoryEvent};
@@ -78,3 +80,5 @@ pub use user_sketch::{register_of, user_hash, UserSketch, SKETCH_PRECISION, SKET
 
 #[cfg(test)]
 mod evaluation_tests;
+#[cfg(test)]
+mod outside_percentage_tests;

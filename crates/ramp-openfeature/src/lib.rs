@@ -4,8 +4,8 @@
 //! and keep answering when the Ramp server is down.
 //!
 //! - Boolean flags resolve with Ramp's decision. Reasons map as in the server's OFREP:
-//!   `everyone` -> STATIC, `user`/`group` -> TARGETING_MATCH, `percentage` -> SPLIT,
-//!   `off`/`excluded` -> DISABLED. The variant is `on` or `off`; the flag metadata carries
+//!   `everyone` -> STATIC, `user`/`group` -> TARGETING_MATCH, `percentage` and
+//!   `outside_percentage` -> SPLIT, `off`/`excluded` -> DISABLED. The variant is `on` or `off`; the flag metadata carries
 //!   `rampReason`, `group` (when a group decided) and the snapshot `version`.
 //! - An unknown flag is a FLAG_NOT_FOUND error; Ramp's features are booleans, so asking for a
 //!   string, number or structure is a TYPE_MISMATCH error (OpenFeature then answers the

@@ -83,11 +83,18 @@ impl RampProvider {
 }
 
 /// OpenFeature's reason for Ramp's, as the server's OFREP endpoint maps them.
+///
+/// OpenFeature's specification defines SPLIT as "the resolved value was the result of
+/// pseudorandom assignment" and DISABLED as "the result of the flag being disabled in the
+/// management system". A user outside a percentage was assigned `false` by the same
+/// pseudorandom bucketing that gives others `true`, and the flag is not disabled (it is rolling
+/// out), so `outside_percentage` is SPLIT like `percentage`; `off` (a flag that reaches nobody)
+/// stays DISABLED.
 pub(crate) fn reason(reason: &Reason) -> EvaluationReason {
     match reason {
         Reason::Everyone => EvaluationReason::Static,
         Reason::User | Reason::Group(_) => EvaluationReason::TargetingMatch,
-        Reason::Percentage => EvaluationReason::Split,
+        Reason::Percentage | Reason::OutsidePercentage => EvaluationReason::Split,
         Reason::Off | Reason::Excluded => EvaluationReason::Disabled,
         Reason::NotFound => EvaluationReason::Error,
     }
@@ -182,6 +189,7 @@ mod tests {
             EvaluationReason::TargetingMatch
         );
         assert_eq!(reason(&Reason::Percentage), EvaluationReason::Split);
+        assert_eq!(reason(&Reason::OutsidePercentage), EvaluationReason::Split);
         assert_eq!(reason(&Reason::Off), EvaluationReason::Disabled);
         assert_eq!(reason(&Reason::Excluded), EvaluationReason::Disabled);
     }

@@ -59,7 +59,14 @@ async fn reasons_map_as_in_ofrep_through_the_default_provider() {
             "user",
         ),
         ("split", "2", true, EvaluationReason::Split, "percentage"),
-        ("split", "1", false, EvaluationReason::Disabled, "off"),
+        // Outside the 20 %: the other side of the split, not a disabled flag.
+        (
+            "split",
+            "1",
+            false,
+            EvaluationReason::Split,
+            "outside_percentage",
+        ),
         ("off", "1", false, EvaluationReason::Disabled, "off"),
     ];
     for (flag, id, value, reason, ramp_reason) in cases {

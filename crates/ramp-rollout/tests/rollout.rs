@@ -27,7 +27,11 @@ async fn the_gems_vocabulary_works() {
         async move { rollout.explain("chat", &Context::user(user)).await.unwrap() }
     };
     assert_eq!(check("10").await.reason.as_str(), "user");
-    assert_eq!(check("11").await.reason.as_str(), "off");
+    assert_eq!(
+        check("11").await.reason.as_str(),
+        "outside_percentage",
+        "no longer listed, and outside the 20 %"
+    );
     assert_eq!(
         check("2").await.reason.as_str(),
         "excluded",

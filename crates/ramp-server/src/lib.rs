@@ -31,6 +31,7 @@ pub mod credentials;
 mod error;
 mod exposures;
 mod extract;
+mod graduation_guard;
 mod json_errors;
 pub mod live;
 mod login_throttle;

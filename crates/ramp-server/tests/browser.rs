@@ -24,6 +24,7 @@ mod browser {
     pub mod screens;
     pub mod security;
     pub mod sorting;
+    pub mod stages;
     pub mod usability;
 }
 
@@ -33,7 +34,8 @@ use std::time::Instant;
 
 use browser::harness::{Browser, Outcome, Scene};
 use browser::{
-    editing, exposures, group_history, owners, rollout, screens, security, sorting, usability,
+    editing, exposures, group_history, owners, rollout, screens, security, sorting, stages,
+    usability,
 };
 use common::TestServer;
 use futures::FutureExt;
@@ -183,6 +185,30 @@ async fn the_ui_in_a_real_browser() {
         .run(
             "Everyone and Off look dangerous",
             owners::quick_actions_look_dangerous(s),
+        )
+        .await;
+    steps
+        .run(
+            "the Everyone button moves the stage",
+            stages::everyone_button_moves_the_stage(s),
+        )
+        .await;
+    steps
+        .run(
+            "moving to Everyone offers 100 %",
+            stages::board_move_to_everyone_offers_full(s),
+        )
+        .await;
+    steps
+        .run(
+            "graduating below 100 % asks for a reason",
+            stages::graduation_asks_for_a_reason(s),
+        )
+        .await;
+    steps
+        .run(
+            "outside the percentage is explained",
+            stages::outside_percentage_is_explained(s),
         )
         .await;
     steps

@@ -90,7 +90,8 @@ async fn expected(server: &TestServer, flag: &str, context: &Value) -> (String, 
             let reason = match reason {
                 "everyone" => "STATIC",
                 "user" | "group" => "TARGETING_MATCH",
-                "percentage" => "SPLIT",
+                // Outside the percentage is the other side of the same split.
+                "percentage" | "outside_percentage" => "SPLIT",
                 "off" | "excluded" => "DISABLED",
                 other => panic!("unknown reason {other}"),
             };
@@ -194,7 +195,7 @@ async fn real_openfeature_clients_agree_with_ramp() {
         let (reason, _) = expected(&server, "half", &json!({ "targetingKey": user })).await;
         match reason.as_str() {
             "percentage" => inside = inside.or(Some(user)),
-            "off" => outside = outside.or(Some(user)),
+            "outside_percentage" => outside = outside.or(Some(user)),
             other => panic!("half: unexpected reason {other}"),
         }
         if inside.is_some() && outside.is_some() {
@@ -232,6 +233,7 @@ async fn real_openfeature_clients_agree_with_ramp() {
         "user",
         "group",
         "percentage",
+        "outside_percentage",
         "off",
         "excluded",
         "not_found",

@@ -139,7 +139,8 @@ export const activate = (name, version) => edit('POST', `${featurePath(name)}/ac
 export const deactivate = (name, version) => edit('POST', `${featurePath(name)}/deactivate`, version);
 export const setPercentage = (name, percentage, version) =>
   edit('PUT', `${featurePath(name)}/percentage`, version, { percentage });
-export const setStage = (name, stage, version) => edit('PUT', `${featurePath(name)}/stage`, version, { stage });
+export const setStage = (name, stage, version, reason) =>
+  edit('PUT', `${featurePath(name)}/stage`, version, reason ? { stage, reason } : { stage });
 export const patchData = (name, data, version) => edit('PATCH', `${featurePath(name)}/data`, version, data);
 export const addGroups = (name, groups, version) => edit('POST', `${featurePath(name)}/groups`, version, { groups });
 export const removeGroups = (name, groups, version) =>

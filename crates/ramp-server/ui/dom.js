@@ -115,10 +115,11 @@ export function clearError(box, inputs = {}) {
 }
 
 /** Asks before a consequential action; resolves true only if the user chose the action. */
-export function confirmAction(message, { okLabel = 'Confirm', danger = false } = {}) {
+export function confirmAction(message, { okLabel = 'Confirm', cancelLabel = 'Cancel', danger = false } = {}) {
   const dialog = document.getElementById('confirm-dialog');
   const ok = document.getElementById('confirm-ok');
   document.getElementById('confirm-message').textContent = message;
+  document.getElementById('confirm-cancel').textContent = cancelLabel;
   ok.textContent = okLabel;
   ok.classList.toggle('danger', danger);
   dialog.returnValue = '';
@@ -126,6 +127,26 @@ export function confirmAction(message, { okLabel = 'Confirm', danger = false } =
   ok.focus();
   return new Promise((resolve) => {
     dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true });
+  });
+}
+
+/**
+ * Asks for a reason (when the server answers `reason_required`, e.g. graduating a feature that
+ * is not fully on); resolves to the trimmed text, or null when cancelled or left empty.
+ */
+export function askReason(message) {
+  const dialog = document.getElementById('reason-dialog');
+  const input = document.getElementById('reason-input');
+  document.getElementById('reason-message').textContent = message;
+  input.value = '';
+  dialog.returnValue = '';
+  dialog.showModal();
+  input.focus();
+  return new Promise((resolve) => {
+    dialog.addEventListener('close', () => {
+      const reason = input.value.trim();
+      resolve(dialog.returnValue === 'ok' && reason ? reason : null);
+    }, { once: true });
   });
 }
 

@@ -94,7 +94,7 @@ fn batches(round: usize, features: &[String]) -> Vec<ExposureBatch> {
                 .iter()
                 .enumerate()
                 .map(|(index, name)| {
-                    let mut counts = [0; 7];
+                    let mut counts = [0; ramp_core::ReasonKind::ALL.len()];
                     counts[ReasonKind::Percentage.index()] = (index % 7) as u64 + 1;
                     counts[ReasonKind::Off.index()] = (instance % 3) as u64;
                     (name.clone(), counts)

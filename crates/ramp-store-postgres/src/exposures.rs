@@ -34,14 +34,17 @@ pub(crate) use compaction::compact;
 pub(crate) use reads::{activity, applications, buckets, features, totals};
 pub(crate) use users::{forget as forget_users, merge as merge_users, read as users};
 
-/// The count columns, in `ReasonKind::ALL` order.
-const COUNTS: [&str; 7] = [
+/// The count columns, in `ReasonKind::ALL` order (`outside_percentage_count` came with
+/// `migrations/V8__outside_percentage.sql`; columns are matched by name, so their order in the
+/// table does not matter).
+const COUNTS: [&str; ramp_core::ReasonKind::ALL.len()] = [
     "off_count",
     "excluded_count",
     "everyone_count",
     "user_count",
     "group_count",
     "percentage_count",
+    "outside_percentage_count",
     "not_found_count",
 ];
 
@@ -177,7 +180,9 @@ impl<'a> Merged<'a> {
         let minute = batch.minute.timestamp();
         for (feature, counts) in &batch.counts {
             add_counts(
-                self.minutes.entry((feature, minute)).or_insert([0; 7]),
+                self.minutes
+                    .entry((feature, minute))
+                    .or_insert([0; COUNTS.len()]),
                 counts,
             );
             let key = (
@@ -280,7 +285,7 @@ async fn record_once(
 
     let features: Vec<&str> = merged.minutes.keys().map(|(feature, _)| *feature).collect();
     let starts: Vec<i64> = merged.minutes.keys().map(|(_, start)| *start).collect();
-    let counts: [Vec<i64>; 7] = std::array::from_fn(|reason| {
+    let counts: [Vec<i64>; COUNTS.len()] = std::array::from_fn(|reason| {
         merged
             .minutes
             .values()

@@ -21,6 +21,9 @@ const UNDO_V5: &str = "ALTER TABLE history DROP COLUMN subject;
 const UNDO_V6: &str = "DROP TABLE exposure_buckets, exposure_batches, exposure_applications,
     exposure_totals;";
 
+// `V8__outside_percentage.sql` adds a column to a table that `UNDO_V6` drops, so undoing V6
+// undoes V8 too.
+
 /// Undoes `V7__user_sketches.sql`: every older version's schema lacks the sketch table.
 const UNDO_V7: &str = "DROP TABLE exposure_user_sketches;";
 
@@ -40,7 +43,7 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 7);
+    assert_eq!(schema_version(), 8);
     store
         .apply(
             &FeatureName::new("chat").unwrap(),
@@ -58,7 +61,7 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
             r#"DROP TABLE credentials; ALTER TABLE groups DROP COLUMN version;
             DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V5} {UNDO_V6} {UNDO_V7}
             INSERT INTO groups VALUES ('staff', '{{"name":"staff","members":["7"]}}');
-            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4, 5, 6, 7);"#
+            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4, 5, 6, 7, 8);"#
         ),
     )
     .await;
@@ -122,7 +125,7 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 7);
+    assert_eq!(schema_version(), 8);
     let chat = FeatureName::new("chat").unwrap();
     for actor in ["ana", "bo", "ana"] {
         store
@@ -141,7 +144,7 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
         &guard.schema,
         &format!(
             "DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V5} {UNDO_V6} {UNDO_V7}
-             DELETE FROM {MIGRATION_TABLE} WHERE version IN (4, 5, 6, 7);"
+             DELETE FROM {MIGRATION_TABLE} WHERE version IN (4, 5, 6, 7, 8);"
         ),
     )
     .await;
@@ -177,7 +180,7 @@ async fn a_version_4_schema_gains_subjects_and_its_events_stay_features() {
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 7);
+    assert_eq!(schema_version(), 8);
     let chat = FeatureName::new("chat").unwrap();
     let ana = Attribution::new("ana");
     store
@@ -190,7 +193,7 @@ async fn a_version_4_schema_gains_subjects_and_its_events_stay_features() {
     // As a Ramp from before group history left the schema.
     common::tamper(
         &guard.schema,
-        &format!("{UNDO_V5} {UNDO_V6} {UNDO_V7} DELETE FROM {MIGRATION_TABLE} WHERE version IN (5, 6, 7);"),
+        &format!("{UNDO_V5} {UNDO_V6} {UNDO_V7} DELETE FROM {MIGRATION_TABLE} WHERE version IN (5, 6, 7, 8);"),
     )
     .await;
 

@@ -60,7 +60,7 @@ fn batch(id: usize, minute: DateTime<Utc>, names: &[String]) -> ExposureBatch {
             .iter()
             .enumerate()
             .map(|(index, name)| {
-                let mut counts = [0; 7];
+                let mut counts = [0; ramp_core::ReasonKind::ALL.len()];
                 counts[index % 7] = 1 + (id + index) as u64 % 50;
                 if index % 3 == 0 {
                     counts[(index + 1) % 7] = 7;

@@ -87,7 +87,12 @@ fn command(shared: &Shared, batches: &[ExposureBatch], pending: &[usize]) -> Cmd
                 names.len() - 1
             });
             features.push(position);
-            add_counts(merged.entry((minute, position)).or_insert([0; 7]), counts);
+            add_counts(
+                merged
+                    .entry((minute, position))
+                    .or_insert([0; ramp_core::ReasonKind::ALL.len()]),
+                counts,
+            );
         }
         reported.push(features);
         unnamed = unnamed.saturating_add(batch.unnamed).min(MAX_COUNT);
@@ -148,7 +153,9 @@ fn command(shared: &Shared, batches: &[ExposureBatch], pending: &[usize]) -> Cmd
             command.arg(name + 1).arg(checked);
             for (reason, count) in counts.iter().enumerate() {
                 if *count > 0 {
-                    command.arg(reason).arg(*count);
+                    command
+                        .arg(crate::reason_numbers::stored_number(reason))
+                        .arg(*count);
                 }
             }
         }

@@ -75,13 +75,16 @@ fn parse_buckets(reply: Value, context: &'static str) -> Result<Buckets, StoreEr
                     String::from_utf8_lossy(&value)
                 ))
             })?;
-        let counts = buckets.entry((start, resolution)).or_insert([0; 7]);
+        let counts = buckets
+            .entry((start, resolution))
+            .or_insert([0; ReasonKind::ALL.len()]);
         counts[reason] = count.min(MAX_COUNT);
     }
     Ok(buckets)
 }
 
-/// `RESOLUTION_SECONDS:START_SECONDS:REASON_INDEX`.
+/// `RESOLUTION_SECONDS:START_SECONDS:REASON_NUMBER`, the reason as a `ReasonKind::index`
+/// (stored numbers are `reason_numbers`').
 fn parse_field(field: &[u8]) -> Result<(Resolution, i64, usize), StoreError> {
     let parsed = std::str::from_utf8(field).ok().and_then(|text| {
         let mut parts = text.splitn(3, ':');
@@ -101,11 +104,11 @@ fn parse_field(field: &[u8]) -> Result<(Resolution, i64, usize), StoreError> {
             "an exposure bucket has an unknown resolution: {resolution} s"
         ))
     })?;
-    if reason >= ReasonKind::ALL.len() {
+    let Some(reason) = crate::reason_numbers::index_of(reason) else {
         return Err(corrupt(format!(
             "an exposure bucket has an unknown reason: {reason}"
         )));
-    }
+    };
     Ok((resolution, start, reason))
 }
 
@@ -182,7 +185,10 @@ pub(crate) async fn activity(
             for ((start, _), counts) in parse_buckets(hash, CONTEXT)? {
                 if (from..to).contains(&start) {
                     let bin_start = start - start.rem_euclid(length);
-                    add_counts(bins.entry(bin_start).or_insert([0; 7]), &counts);
+                    add_counts(
+                        bins.entry(bin_start).or_insert([0; ReasonKind::ALL.len()]),
+                        &counts,
+                    );
                 }
             }
             if !bins.is_empty() {

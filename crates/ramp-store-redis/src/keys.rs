@@ -104,8 +104,8 @@ impl Keys {
     }
 
     /// `{prefix}ramp:exposures:buckets:NAME`: a hash of the feature's counts, field
-    /// `RESOLUTION_SECONDS:START_SECONDS:REASON_INDEX`, value the count. The name is the key's
-    /// whole rest, never split: it may hold `:`.
+    /// `RESOLUTION_SECONDS:START_SECONDS:REASON_NUMBER` (`reason_numbers.rs`), value the
+    /// count. The name is the key's whole rest, never split: it may hold `:`.
     pub(crate) fn exposure_buckets(&self, feature: &str) -> String {
         format!("{}{feature}", self.exposure_buckets_prefix())
     }

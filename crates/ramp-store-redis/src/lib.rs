@@ -49,6 +49,7 @@ mod keys;
 mod payload;
 mod pool;
 mod reads;
+mod reason_numbers;
 mod reply;
 mod scripts;
 mod store;

@@ -20,7 +20,7 @@ fn batch(id: &str, application: &str, instance: &str, names: &[String]) -> Expos
         received: minute + Duration::seconds(5),
         counts: names
             .iter()
-            .map(|name| (name.clone(), [0, 0, u64::MAX, 0, 0, 0, 1]))
+            .map(|name| (name.clone(), [0, 0, u64::MAX, 0, 0, 0, 1, 1]))
             .collect(),
         unnamed: u64::MAX,
         dropped: 1,
@@ -99,7 +99,7 @@ async fn a_batch_of_twenty_thousand_features_is_recorded_whole() {
     assert_eq!(activity.len(), names.len());
     assert!(activity
         .iter()
-        .all(|activity| activity.counts() == [0, 0, MAX_COUNT, 0, 0, 0, 1]));
+        .all(|activity| activity.counts() == [0, 0, MAX_COUNT, 0, 0, 0, 1, 1]));
     assert_eq!(store.exposure_features().await.unwrap().len(), names.len());
     let totals = store.exposure_totals().await.unwrap();
     assert_eq!((totals.unnamed, totals.dropped), (MAX_COUNT, 1));

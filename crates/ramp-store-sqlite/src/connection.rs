@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_group_history.sql"),
     include_str!("../migrations/0006_exposures.sql"),
     include_str!("../migrations/0007_user_sketches.sql"),
+    include_str!("../migrations/0008_outside_percentage.sql"),
 ];
 
 /// The schema version this binary writes.

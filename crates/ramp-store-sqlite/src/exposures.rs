@@ -70,7 +70,7 @@ impl Statements {
     }
 }
 
-/// The column of migration 0006 holding `kind`'s checks.
+/// The column of migration 0006 (0008 for `outside_percentage`) holding `kind`'s checks.
 pub(crate) fn count_column(kind: ReasonKind) -> String {
     format!("{}_checks", kind.as_str())
 }
@@ -143,9 +143,9 @@ impl<'a> Merged<'a> {
             .prepare_cached(&SQL.upsert_minute)
             .map_err(sql(CONTEXT))?;
         for ((start, feature), counts) in minutes {
-            let [c0, c1, c2, c3, c4, c5, c6] = counts.map(bind);
+            let [c0, c1, c2, c3, c4, c5, c6, c7] = counts.map(bind);
             upsert
-                .execute(params![feature, start, c0, c1, c2, c3, c4, c5, c6])
+                .execute(params![feature, start, c0, c1, c2, c3, c4, c5, c6, c7])
                 .map_err(sql(CONTEXT))?;
         }
 

@@ -16,7 +16,7 @@ fn minute() -> DateTime<Utc> {
 }
 
 fn batch(id: &str, features: usize) -> ExposureBatch {
-    let mut counts = [0; 7];
+    let mut counts = [0; ramp_core::ReasonKind::ALL.len()];
     counts[ReasonKind::User.index()] = 2;
     ExposureBatch {
         batch_id: id.to_owned(),

@@ -143,7 +143,7 @@ pub struct ExposureBin {
 impl FeatureActivity {
     /// All its checks per reason.
     pub fn counts(&self) -> ReasonCounts {
-        let mut counts = [0; 7];
+        let mut counts = [0; ramp_core::ReasonKind::ALL.len()];
         for bin in &self.bins {
             add_counts(&mut counts, &bin.counts);
         }
@@ -274,9 +274,9 @@ mod tests {
 
     #[test]
     fn counts_saturate_and_split_by_answer() {
-        let mut counts = [0; 7];
+        let mut counts = [0; ramp_core::ReasonKind::ALL.len()];
         counts[ReasonKind::Percentage.index()] = MAX_COUNT - 1;
-        let mut more = [0; 7];
+        let mut more = [0; ramp_core::ReasonKind::ALL.len()];
         more[ReasonKind::Percentage.index()] = 5;
         more[ReasonKind::Off.index()] = 2;
         add_counts(&mut counts, &more);

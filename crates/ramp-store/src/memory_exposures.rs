@@ -69,7 +69,12 @@ impl MemoryExposures {
             .insert(batch.batch_id.clone(), batch.received);
         for (feature, counts) in &batch.counts {
             let key = (feature.clone(), Resolution::Minute, batch.minute);
-            add_counts(self.buckets.entry(key).or_insert([0; 7]), counts);
+            add_counts(
+                self.buckets
+                    .entry(key)
+                    .or_insert([0; ramp_core::ReasonKind::ALL.len()]),
+                counts,
+            );
             let seen = self
                 .applications
                 .entry(feature.clone())
@@ -121,7 +126,11 @@ impl MemoryExposures {
         for ((feature, _, start), counts) in &self.buckets {
             if *start >= from && *start < to {
                 let key = (feature.as_str(), bin.start_of(*start));
-                add_counts(sums.entry(key).or_insert([0; 7]), counts);
+                add_counts(
+                    sums.entry(key)
+                        .or_insert([0; ramp_core::ReasonKind::ALL.len()]),
+                    counts,
+                );
             }
         }
         let mut activity: Vec<FeatureActivity> = Vec::new();
@@ -183,7 +192,12 @@ impl MemoryExposures {
         for key in &moving {
             if let Some(counts) = self.buckets.remove(key) {
                 let target = (key.0.clone(), coarser, coarser.start_of(key.2));
-                add_counts(self.buckets.entry(target).or_insert([0; 7]), &counts);
+                add_counts(
+                    self.buckets
+                        .entry(target)
+                        .or_insert([0; ramp_core::ReasonKind::ALL.len()]),
+                    &counts,
+                );
             }
         }
         moving.len() as u64

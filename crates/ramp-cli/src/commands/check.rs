@@ -87,18 +87,31 @@ fn activity(decision: &Decision) -> &'static str {
     }
 }
 
-/// Runs `ramp check`: `chat: active (percentage)`; with `--at`, a sentence saying when.
+/// Runs `ramp check`: `chat: active (percentage)`, `chat: inactive (outside_percentage: not
+/// in the 25 %)`; with `--at`, a sentence saying when.
 pub async fn check(session: &Session, arguments: CheckArgs) -> anyhow::Result<()> {
     let context = arguments.context.context()?;
     let Some(at) = arguments.context.at()? else {
         let decision = session.rollout.explain(&arguments.name, &context).await?;
         let view = DecisionView::new(&arguments.name, &decision);
+        // The share the user is outside of, read after the decision: only text output shows
+        // it, and a change in between at worst names the newer percentage.
+        let share = if decision.reason == Reason::OutsidePercentage && !session.output.is_json() {
+            session
+                .rollout
+                .get(&arguments.name)
+                .await?
+                .map(|feature| format!(": not in the {} %", feature.percentage))
+        } else {
+            None
+        };
         return Ok(session.output.result(&view, || {
             format!(
-                "{}: {} ({})",
+                "{}: {} ({}{})",
                 arguments.name,
                 activity(&decision),
-                decision.reason
+                decision.reason,
+                share.unwrap_or_default()
             )
         })?);
     };
@@ -135,6 +148,7 @@ fn past_sentence(
         Reason::User => "listed in users".to_owned(),
         Reason::Group(group) => format!("in group {group}"),
         Reason::Percentage => "within the percentage".to_owned(),
+        Reason::OutsidePercentage => "not within the percentage".to_owned(),
         Reason::Everyone => "on for everyone".to_owned(),
         Reason::Off | Reason::NotFound => "no rule let them in".to_owned(),
     };

@@ -2,7 +2,7 @@
 //! `percentage` and `stage`.
 
 use anyhow::anyhow;
-use ramp_core::{Feature, FeatureName, Percentage, Stage};
+use ramp_core::{graduation_refusal, Change, Feature, FeatureName, Percentage, Stage};
 use serde_json::Value;
 
 use super::{Deleted, Session};
@@ -134,10 +134,15 @@ fn users<T: AsRef<str>>(ids: &[T]) -> String {
 
 /// `ramp activate NAME`.
 pub async fn activate(session: &Session, name: &str) -> anyhow::Result<()> {
-    let feature = session.rollout.activate(name).await?;
-    Ok(session
-        .output
-        .feature(&feature, "active for everyone (100 %)")?)
+    // The command line's Everyone action: 100 % and the stage `everyone` in one change, as the
+    // UI's button and the API's `activate` do (the library's `activate` keeps the stage).
+    let feature = session
+        .rollout
+        .change(name, Change::OpenToEveryone)
+        .await?
+        .feature;
+    let line = format!("active for everyone (100 %), stage {}", feature.stage);
+    Ok(session.output.feature(&feature, line)?)
 }
 
 /// `ramp deactivate NAME`.
@@ -174,10 +179,45 @@ pub async fn percentage(session: &Session, name: &str, text: &str) -> anyhow::Re
 }
 
 /// `ramp stage NAME STAGE`.
-pub async fn stage(session: &Session, name: &str, text: &str) -> anyhow::Result<()> {
-    FeatureName::new(name)?;
+pub async fn stage(
+    session: &Session,
+    name: &str,
+    text: &str,
+    reason: Option<&str>,
+) -> anyhow::Result<()> {
+    let feature_name = FeatureName::new(name)?;
     let stage: Stage = text.parse()?;
-    let feature = session.rollout.set_stage(name, stage).await?;
+    let reason = reason.map(str::trim).filter(|reason| !reason.is_empty());
+    let mut rollout = session.rollout.clone();
+    if let Some(reason) = reason {
+        rollout = rollout.with_comment(reason);
+    }
+    let change = Change::SetStage { stage };
+    // Graduating needs 100 % and no exclusions, or a reason (`GraduationProblem`). Checked
+    // here for every store, and written only if the feature is still the version checked; a
+    // server checks again on its side.
+    let mut expected = None;
+    if stage == Stage::Graduated && reason.is_none() {
+        let current = rollout.store().feature(&feature_name).await?;
+        let problems = match &current {
+            Some(feature) if feature.stage == Stage::Graduated => Vec::new(),
+            Some(feature) => feature.graduation_problems(),
+            None => Feature::new(feature_name.clone(), chrono::DateTime::UNIX_EPOCH)
+                .graduation_problems(),
+        };
+        if !problems.is_empty() {
+            anyhow::bail!(
+                "{}; give one with --reason",
+                graduation_refusal(name, &problems)
+            );
+        }
+        expected = Some(current.map_or(0, |feature| feature.version));
+    }
+    let feature = rollout
+        .store()
+        .apply(&feature_name, &change, expected, rollout.attribution())
+        .await?
+        .feature;
     let line = format!("stage {}", feature.stage);
     Ok(session.output.feature(&feature, line)?)
 }

@@ -184,7 +184,11 @@ async fn execute(session: &Session, command: Command) -> anyhow::Result<()> {
         Command::Percentage { name, percentage } => {
             features::percentage(session, &name, &percentage).await
         }
-        Command::Stage { name, stage } => features::stage(session, &name, &stage).await,
+        Command::Stage {
+            name,
+            stage,
+            reason,
+        } => features::stage(session, &name, &stage, reason.as_deref()).await,
         Command::Users(command) => users::run(session, command).await,
         Command::Exclude(command) => users::exclude(session, command).await,
         Command::Groups(command) => groups::run(session, command).await,

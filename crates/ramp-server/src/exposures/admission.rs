@@ -92,9 +92,14 @@ impl Admission {
             if late {
                 batch.dropped = batch.dropped.saturating_add(count).min(MAX_COUNT);
             } else if exists(feature) || self.admit_unknown(feature) {
-                let mut one = [0; 7];
+                let mut one = [0; ramp_core::ReasonKind::ALL.len()];
                 one[reason.index()] = count;
-                add_counts(merged.entry(feature).or_insert([0; 7]), &one);
+                add_counts(
+                    merged
+                        .entry(feature)
+                        .or_insert([0; ramp_core::ReasonKind::ALL.len()]),
+                    &one,
+                );
             } else {
                 batch.unnamed = batch.unnamed.saturating_add(count).min(MAX_COUNT);
             }

@@ -153,7 +153,10 @@ impl Pending {
         }
         let counts = match self.counts.get_mut(name) {
             Some(counts) => counts,
-            None => self.counts.entry(name.to_owned()).or_insert([0; 7]),
+            None => self
+                .counts
+                .entry(name.to_owned())
+                .or_insert([0; ramp_core::ReasonKind::ALL.len()]),
         };
         counts[reason.index()] = counts[reason.index()].saturating_add(count);
     }

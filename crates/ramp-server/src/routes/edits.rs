@@ -1,6 +1,7 @@
 //! The short forms of feature changes, one route per operation of the library and command line
 //! (activate, percentage, users, exclusions, groups, data, stage). Each is a `Change` applied
-//! through `features::apply_change`, so each honours `If-Match` the same way.
+//! through `features::apply_change`, so each honours `If-Match` the same way (and a move to
+//! `graduated` passes `graduation_guard`).
 
 use crate::json_errors::ApiPath;
 use axum::extract::State;
@@ -14,8 +15,9 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorBody};
+use crate::extract::attribution;
 use crate::extract::ApiJson;
-use crate::routes::features::apply_change;
+use crate::routes::features::{apply_change, apply_change_attributed};
 use crate::state::AppState;
 
 /// `{"percentage": 12.5}`
@@ -45,13 +47,17 @@ pub struct GroupsBody {
     pub groups: Vec<GroupName>,
 }
 
-/// `{"stage": "beta"}`
+/// `{"stage": "beta"}`, `{"stage": "graduated", "reason": "..."}`
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageBody {
     /// development, beta, rolling_out, everyone or graduated.
     #[schema(value_type = String)]
     pub stage: Stage,
+    /// Why: recorded as the history event's comment (instead of `X-Ramp-Comment`). Needed to
+    /// graduate a feature below 100 % or with excluded users (else 422 `reason_required`).
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// A JSON object of data keys; `null` removes a key.
@@ -95,8 +101,9 @@ macro_rules! edit_route {
 }
 
 edit_route!(
-    /// On for everyone (100 %); users and groups are kept.
-    post "/api/v1/features/{name}/activate", activate, Change::Activate);
+    /// The Everyone action: 100 % and the stage `everyone` (unless graduated) in one change,
+    /// one history event; users and groups are kept.
+    post "/api/v1/features/{name}/activate", activate, Change::OpenToEveryone);
 edit_route!(
     /// Off and empty, like the gem: percentage 0, no users, exclusions or groups.
     post "/api/v1/features/{name}/deactivate", deactivate, Change::Deactivate);
@@ -139,7 +146,26 @@ edit_route!(
 edit_route!(
     /// Empties the data.
     delete "/api/v1/features/{name}/data", clear_data, Change::ClearData);
-edit_route!(
-    /// Moves the feature to a stage.
-    put "/api/v1/features/{name}/stage", set_stage, StageBody,
-    |body| Change::SetStage { stage: body.stage });
+/// Moves the feature to a stage. Moving to `graduated` a feature below 100 % or with excluded
+/// users needs a `reason` (422 `reason_required` without one), which history records.
+#[utoipa::path(put, path = "/api/v1/features/{name}/stage", tag = "features",
+    params(("name" = String, Path, description = "The feature")),
+    request_body = StageBody,
+    responses((status = 200, body = serde_json::Value), (status = 412, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn set_stage(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiPath(name): ApiPath<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<StageBody>,
+) -> ApiResult<Response> {
+    let mut attribution = attribution(&caller, &headers);
+    if let Some(reason) = body.reason.as_deref().map(str::trim) {
+        if !reason.is_empty() {
+            attribution.comment = Some(reason.to_owned());
+        }
+    }
+    let change = Change::SetStage { stage: body.stage };
+    apply_change_attributed(&state, &headers, &name, change, attribution).await
+}

@@ -87,7 +87,7 @@ pub struct CheckResult {
     pub feature: String,
     /// Whether it is on for the context.
     pub active: bool,
-    /// excluded, user, group, percentage, everyone, off or not_found.
+    /// excluded, user, group, percentage, outside_percentage, everyone, off or not_found.
     pub reason: &'static str,
     /// For reason `group`: which group.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -196,12 +196,16 @@ pub async fn feature_exposures(
         .exposure_buckets(name.as_str(), period.from, period.to)
         .await?;
     let mut bins: BTreeMap<DateTime<Utc>, ReasonCounts> = BTreeMap::new();
-    let mut total = [0; 7];
+    let mut total = [0; ramp_core::ReasonKind::ALL.len()];
     let mut resolutions = BTreeSet::new();
     for bucket in &buckets {
         resolutions.insert(bucket.resolution);
         let start = bin_start(bucket.start, period.step);
-        add_counts(bins.entry(start).or_insert([0; 7]), &bucket.counts);
+        add_counts(
+            bins.entry(start)
+                .or_insert([0; ramp_core::ReasonKind::ALL.len()]),
+            &bucket.counts,
+        );
         add_counts(&mut total, &bucket.counts);
     }
     let (active, inactive) = active_inactive(&total);

@@ -73,7 +73,7 @@ pub struct ExposureCountBody {
     pub feature: String,
     /// Whether the checks answered active.
     pub active: bool,
-    /// off, excluded, everyone, user, group, percentage or not_found.
+    /// off, excluded, everyone, user, group, percentage, outside_percentage or not_found.
     #[schema(value_type = String)]
     pub reason: ReasonKind,
     /// How many checks.

@@ -255,11 +255,25 @@ pub async fn apply_change(
     name: &str,
     change: Change,
 ) -> ApiResult<Response> {
+    apply_change_attributed(state, headers, name, change, attribution(caller, headers)).await
+}
+
+/// `apply_change` with the attribution given (a stage change's `reason` is its comment).
+/// A move to `graduated` is checked by `graduation_guard` first.
+pub async fn apply_change_attributed(
+    state: &AppState,
+    headers: &HeaderMap,
+    name: &str,
+    change: Change,
+    attribution: ramp_core::Attribution,
+) -> ApiResult<Response> {
     let name = feature_name(name)?;
     let expected = if_match(headers)?;
+    let expected =
+        crate::graduation_guard::check(state, &name, &change, expected, &attribution).await?;
     let applied = match state
         .store
-        .apply(&name, &change, expected, &attribution(caller, headers))
+        .apply(&name, &change, expected, &attribution)
         .await
     {
         Ok(applied) => applied,

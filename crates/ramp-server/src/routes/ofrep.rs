@@ -2,7 +2,8 @@
 //!
 //! The context's `targetingKey` is the user id; its other fields are attributes for stored
 //! groups. Ramp's reasons map to OpenFeature's: `everyone` -> STATIC, `user`/`group` ->
-//! TARGETING_MATCH, `percentage` -> SPLIT, `off`/`excluded` -> DISABLED.
+//! TARGETING_MATCH, `percentage` and `outside_percentage` -> SPLIT, `off`/`excluded` ->
+//! DISABLED.
 
 use std::collections::BTreeMap;
 
@@ -21,11 +22,17 @@ use crate::extract::none_match;
 use crate::routes::evaluate::no_code_groups;
 use crate::state::AppState;
 
+/// OpenFeature's specification defines SPLIT as "the resolved value was the result of
+/// pseudorandom assignment" and DISABLED as "the result of the flag being disabled in the
+/// management system". A user outside a percentage was assigned `false` by the same
+/// pseudorandom bucketing that gives others `true`, and the flag is not disabled (it is rolling
+/// out), so `outside_percentage` is SPLIT like `percentage`; `off` (a flag that reaches nobody)
+/// stays DISABLED.
 fn ofrep_reason(reason: &Reason) -> &'static str {
     match reason {
         Reason::Everyone => "STATIC",
         Reason::User | Reason::Group(_) => "TARGETING_MATCH",
-        Reason::Percentage => "SPLIT",
+        Reason::Percentage | Reason::OutsidePercentage => "SPLIT",
         Reason::Off | Reason::Excluded => "DISABLED",
         Reason::NotFound => "ERROR",
     }

@@ -6,6 +6,7 @@ import {
   h, appendChildren, replaceChildren, errorBox, showError, clearError, debounce, notify, STAGES, stageLabel, stageOptions, mismatchBadge,
   featureHref, formatPercentage, formatCount,
 } from '../dom.js';
+import { moveToStage } from './stage-move.js';
 
 export function mount(root, { canEdit }) {
   let alive = true;
@@ -108,8 +109,15 @@ export function mount(root, { canEdit }) {
     feature.stage = stage;
     render();
     try {
-      const { feature: moved } = await api.setStage(feature.name, stage, feature.version);
-      Object.assign(feature, { stage: moved.stage, version: moved.version });
+      const answer = await moveToStage(feature, stage, feature.version);
+      if (!answer) {
+        feature.stage = from;
+        render();
+        return;
+      }
+      const { feature: moved } = answer;
+      Object.assign(feature, { stage: moved.stage, version: moved.version, percentage: moved.percentage });
+      render();
       notify(`Moved ${feature.name} from ${stageLabel(from)} to ${stageLabel(stage)}.`);
     } catch (failure) {
       feature.stage = from;

@@ -25,8 +25,9 @@ const EXPLANATIONS = {
   user: 'The user is on the users list.',
   group: 'The user belongs to a group the feature is on for.',
   percentage: 'The user falls within the percentage.',
+  outside_percentage: 'The user is not in the percentage the feature is rolling out to.',
   everyone: 'The feature is on for everyone (100 %).',
-  off: 'No rule matches this user.',
+  off: 'No rule matches this user, and the feature reaches nobody else (0 %), or the check has no user id.',
   not_found: 'There is no such feature.',
 };
 
@@ -35,8 +36,12 @@ export function decisionWords({ active, reason, group }) {
   return `${active ? 'Active' : 'Not active'} — reason: ${reason}${reason === 'group' && group ? ` ${group}` : ''}`;
 }
 
-export function explanation({ reason, group }) {
+/** Why, in words; with the feature's `percentage`, "not in the 25 %" names the share. */
+export function explanation({ reason, group }, percentage = null) {
   if (reason === 'group' && group) return `The user belongs to the group “${group}”.`;
+  if (reason === 'outside_percentage' && percentage !== null && percentage !== undefined) {
+    return `The user is not in the ${percentage} % who have it.`;
+  }
   return EXPLANATIONS[reason] || '';
 }
 
@@ -55,7 +60,7 @@ export function checkSection(page) {
       if (!page.alive) return;
       result.textContent = decisionWords(decision);
       result.className = `check-result ${decision.active ? 'active' : 'inactive'}`;
-      why.textContent = explanation(decision);
+      why.textContent = explanation(decision, page.feature?.percentage);
     } catch (failure) {
       showError(error, failure, { attributes, user_id: user });
     }

@@ -31,7 +31,7 @@ const RANGES = [
 
 const REASON_WORDS = {
   everyone: 'on for everyone', user: 'listed user', group: 'group', percentage: 'percentage',
-  off: 'off', excluded: 'excluded', not_found: 'feature not found',
+  outside_percentage: 'outside the percentage', off: 'off', excluded: 'excluded', not_found: 'feature not found',
 };
 
 // The markers are numbered; past this many the oldest are left out.

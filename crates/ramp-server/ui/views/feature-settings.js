@@ -9,6 +9,7 @@ import {
   formatPercentage, plural,
 } from '../dom.js';
 import { showValue } from '../parse.js';
+import { moveToStage } from './stage-move.js';
 
 const same = (a, b) => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
@@ -115,7 +116,9 @@ export function detailsSection(page) {
       }
       if (stageChanged) {
         try {
-          answer = await api.setStage(page.name, stage.value, version);
+          const moved = await moveToStage(page.feature, stage.value, version);
+          // Cancelled (no reason given): the data saved above stays; the stage does not move.
+          if (moved) answer = moved;
         } catch (failure) {
           failure.partialFeature = answer?.feature;
           throw failure;

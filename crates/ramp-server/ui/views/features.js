@@ -188,12 +188,13 @@ export function mount(root, { canEdit }) {
   }
 
   async function everyone(feature) {
-    const ok = await confirmAction(`Turn “${feature.name}” on for everyone (100 %)? Its users and groups are kept.`,
+    // One change on the server: 100 % and the Everyone stage (a graduated feature stays graduated).
+    const ok = await confirmAction(`Turn “${feature.name}” on for everyone (100 %) and move it to the Everyone stage? Its users and groups are kept.`,
       { okLabel: 'Turn on for everyone' });
     if (!ok) return;
     await quickAction(async () => {
       await api.activate(feature.name, feature.version);
-      notify(`${feature.name} is on for everyone.`);
+      notify(`${feature.name} is on for everyone, at the Everyone stage.`);
     });
   }
 

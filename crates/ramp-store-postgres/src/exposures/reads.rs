@@ -46,7 +46,7 @@ fn count_of(row: &Row, index: usize) -> Result<u64, StoreError> {
 }
 
 fn counts_from(row: &Row, first: usize) -> Result<ReasonCounts, StoreError> {
-    let mut counts = [0; 7];
+    let mut counts = [0; ramp_core::ReasonKind::ALL.len()];
     for (reason, count) in counts.iter_mut().enumerate() {
         *count = count_of(row, first + reason)?;
     }

@@ -17,19 +17,19 @@ fn day_zero() -> DateTime<Utc> {
     time_from_seconds(20_000 * 86_400)
 }
 
-fn at(minutes: i64) -> DateTime<Utc> {
+pub(super) fn at(minutes: i64) -> DateTime<Utc> {
     day_zero() + Duration::minutes(minutes)
 }
 
-fn counts(pairs: &[(ReasonKind, u64)]) -> ReasonCounts {
-    let mut counts = [0; 7];
+pub(super) fn counts(pairs: &[(ReasonKind, u64)]) -> ReasonCounts {
+    let mut counts = [0; ReasonKind::ALL.len()];
     for (kind, count) in pairs {
         counts[kind.index()] += count;
     }
     counts
 }
 
-fn batch(id: &str, minute: i64, features: &[(&str, ReasonCounts)]) -> ExposureBatch {
+pub(super) fn batch(id: &str, minute: i64, features: &[(&str, ReasonCounts)]) -> ExposureBatch {
     ExposureBatch {
         batch_id: id.to_owned(),
         application: "shop".to_owned(),
@@ -45,7 +45,11 @@ fn batch(id: &str, minute: i64, features: &[(&str, ReasonCounts)]) -> ExposureBa
     }
 }
 
-fn bucket(resolution: Resolution, start: DateTime<Utc>, counts: ReasonCounts) -> ExposureBucket {
+pub(super) fn bucket(
+    resolution: Resolution,
+    start: DateTime<Utc>,
+    counts: ReasonCounts,
+) -> ExposureBucket {
     ExposureBucket {
         resolution,
         start,

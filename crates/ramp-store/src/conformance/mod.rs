@@ -58,6 +58,7 @@ macro_rules! conformance_tests {
             exposures_add_up_once_per_batch,
             exposure_counts_saturate,
             exposures_roll_up_and_expire,
+            every_reason_is_counted_apart,
             concurrent_exposure_batches_lose_nothing,
             user_sketches_merge_by_feature_day_and_answer,
             concurrent_user_sketch_merges_lose_nothing,
@@ -149,6 +150,7 @@ pub(crate) fn ana() -> Attribution {
 }
 
 mod credentials;
+mod exposure_reasons;
 mod exposures;
 mod features;
 mod group_history;
@@ -160,6 +162,7 @@ mod unconfirmed;
 mod user_sketches;
 
 pub use credentials::*;
+pub use exposure_reasons::*;
 pub use exposures::*;
 pub use features::*;
 pub use group_history::*;
