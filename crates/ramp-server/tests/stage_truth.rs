@@ -250,6 +250,19 @@ async fn graduating_needs_everyone_or_a_recorded_reason() {
         )
         .await;
     assert_eq!(status, 422);
+    // A reason longer than history should keep is refused, naming it.
+    let (status, refusal) = server
+        .send_json(
+            Method::PUT,
+            stage,
+            json!({"stage": "graduated", "reason": "x".repeat(1_001)}),
+        )
+        .await;
+    assert_eq!(
+        (status, &refusal["field"]),
+        (422, &json!("reason")),
+        "{refusal}"
+    );
     let (_, feature) = server.get_json("/api/v1/features/chat").await;
     assert_eq!(feature["stage"], "everyone", "nothing changed");
 

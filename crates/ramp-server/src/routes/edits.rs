@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::attribution;
 use crate::extract::ApiJson;
 use crate::routes::features::{apply_change, apply_change_attributed};
@@ -46,6 +46,9 @@ pub struct GroupsBody {
     #[schema(value_type = Vec<String>)]
     pub groups: Vec<GroupName>,
 }
+
+/// The longest `reason` a stage change may carry.
+const MAX_REASON_CHARS: usize = 1_000;
 
 /// `{"stage": "beta"}`, `{"stage": "graduated", "reason": "..."}`
 #[derive(Debug, Deserialize, ToSchema)]
@@ -162,6 +165,13 @@ pub async fn set_stage(
 ) -> ApiResult<Response> {
     let mut attribution = attribution(&caller, &headers);
     if let Some(reason) = body.reason.as_deref().map(str::trim) {
+        // History keeps it forever; the header it replaces is bounded by the header limits.
+        if reason.chars().count() > MAX_REASON_CHARS {
+            return Err(ApiError::invalid(format!(
+                "reason: at most {MAX_REASON_CHARS} characters"
+            ))
+            .with_field("reason"));
+        }
         if !reason.is_empty() {
             attribution.comment = Some(reason.to_owned());
         }
