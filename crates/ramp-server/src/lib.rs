@@ -36,6 +36,7 @@ mod json_errors;
 pub mod live;
 mod login_throttle;
 mod metrics;
+mod ofrep_bulk;
 mod password_memory;
 pub mod routes;
 mod server;

@@ -10,6 +10,8 @@ use std::time::SystemTime;
 use axum::body::Bytes;
 use ramp_core::{CompiledSnapshot, Feature, FeatureName, Snapshot};
 
+use crate::ofrep_bulk::KeyPrefixes;
+
 /// One snapshot, compiled, with when it was loaded.
 #[derive(Debug)]
 pub struct Loaded {
@@ -23,6 +25,8 @@ pub struct Loaded {
     json: OnceLock<Bytes>,
     /// Every user id the snapshot mentions, made on first request (for the web UI's coverage).
     known_users: OnceLock<Vec<String>>,
+    /// The features' keys as OFREP's bulk answer writes them, made on first request.
+    ofrep_keys: OnceLock<KeyPrefixes>,
 }
 
 impl Loaded {
@@ -54,6 +58,7 @@ impl Loaded {
             loaded_at: SystemTime::now(),
             json: OnceLock::new(),
             known_users: OnceLock::new(),
+            ofrep_keys: OnceLock::new(),
         }
     }
 
@@ -81,5 +86,11 @@ impl Loaded {
                 Bytes::from(serde_json::to_vec(&self.snapshot).unwrap_or_default())
             })
             .clone()
+    }
+
+    /// The features' keys as OFREP's bulk answer writes them (`ofrep_bulk.rs`).
+    pub fn ofrep_keys(&self) -> &KeyPrefixes {
+        self.ofrep_keys
+            .get_or_init(|| KeyPrefixes::new(&self.compiled))
     }
 }

@@ -28,7 +28,7 @@ use crate::state::AppState;
 /// pseudorandom bucketing that gives others `true`, and the flag is not disabled (it is rolling
 /// out), so `outside_percentage` is SPLIT like `percentage`; `off` (a flag that reaches nobody)
 /// stays DISABLED.
-fn ofrep_reason(reason: &Reason) -> &'static str {
+pub(crate) fn ofrep_reason(reason: &Reason) -> &'static str {
     match reason {
         Reason::Everyone => "STATIC",
         Reason::User | Reason::Group(_) => "TARGETING_MATCH",
@@ -60,11 +60,6 @@ struct Metadata<'a> {
     /// `GET /api/v1/stamps/{stamp}`), so applications in any language can record it.
     #[serde(skip_serializing_if = "Option::is_none")]
     stamp: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Bulk<'a> {
-    flags: Vec<Success<'a>>,
 }
 
 fn success<'a>(key: &'a str, decision: &'a Decision, version: u64) -> Success<'a> {
@@ -193,25 +188,129 @@ pub async fn evaluate_flags(
     if none_match(&headers, &tag) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response();
     }
-    let decisions: Vec<Decision> = loaded
-        .snapshot
-        .features
-        .iter()
-        .map(|feature| {
-            loaded
-                .compiled
-                .evaluate(feature.name.as_str(), &context, no_code_groups())
-        })
-        .collect();
     // One count per request: a lock and a hash per flag would dominate a large bulk answer.
     state.metrics.evaluation("ofrep_bulk", "all");
-    let version = loaded.snapshot.version;
-    let flags = loaded
-        .snapshot
-        .features
-        .iter()
-        .zip(&decisions)
-        .map(|(feature, decision)| success(feature.name.as_str(), decision, version))
-        .collect();
-    ([(header::ETAG, tag)], Json(Bulk { flags })).into_response()
+    let body = crate::ofrep_bulk::write(
+        &loaded.compiled,
+        loaded.ofrep_keys(),
+        &context,
+        no_code_groups(),
+        loaded.snapshot.version,
+    );
+    (
+        [
+            (header::ETAG, tag),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::DateTime;
+    use ramp_core::{CompiledSnapshot, Feature, FeatureName, GroupName, Percentage, Snapshot};
+    use ramp_core::{StoredGroup, UserId};
+
+    /// The bulk answer as the typed answers serialize it: what `ofrep_bulk` must reproduce.
+    #[derive(Serialize)]
+    struct Bulk<'a> {
+        flags: Vec<Success<'a>>,
+    }
+
+    fn feature(
+        name: &str,
+        percentage: f64,
+        users: &[&str],
+        excluded: &[&str],
+        groups: &[&str],
+    ) -> Feature {
+        let mut feature = Feature::new(FeatureName::new(name).unwrap(), DateTime::UNIX_EPOCH);
+        feature.percentage = Percentage::new(percentage).unwrap();
+        feature.users = users.iter().map(|id| UserId::new(*id).unwrap()).collect();
+        feature.excluded_users = excluded
+            .iter()
+            .map(|id| UserId::new(*id).unwrap())
+            .collect();
+        feature.groups = groups
+            .iter()
+            .map(|group| GroupName::new(*group).unwrap())
+            .collect();
+        feature
+    }
+
+    #[test]
+    fn the_bulk_writer_gives_the_bytes_serde_gave_for_every_reason() {
+        let mut features = vec![
+            feature("a.everyone", 100.0, &[], &[], &[]),
+            feature("b-everyone-but", 100.0, &[], &["8"], &[]),
+            feature("c_listed", 0.0, &["7", "user-72"], &["user-72"], &[]),
+            feature("d:staff", 0.0, &[], &[], &["staff", "all"]),
+            feature("e-code", 30.0, &[], &[], &["admins"]),
+            feature("f-quarter", 25.0, &[], &[], &[]),
+            feature("g-off", 0.0, &[], &[], &[]),
+            feature("h-all", 0.0, &[], &[], &["all"]),
+        ];
+        features.sort_by(|left, right| left.name.cmp(&right.name));
+        let snapshot = Snapshot {
+            version: 42,
+            randomize_percentage: false,
+            features,
+            groups: vec![StoredGroup {
+                name: GroupName::new("staff").unwrap(),
+                description: String::new(),
+                members: vec![UserId::new("boss").unwrap()],
+                rules: vec!["email ends_with @corp.com".parse().unwrap()],
+            }],
+        };
+        let compiled = CompiledSnapshot::compile(&snapshot);
+        let prefixes = crate::ofrep_bulk::KeyPrefixes::new(&compiled);
+        let mut contexts = vec![Context::anonymous()];
+        contexts.extend((0..200).map(|user| Context::user(user.to_string())));
+        contexts.extend(["boss", "8", "7", "user-72"].map(Context::user));
+        let mut staff = Context::user("someone");
+        staff.attributes.insert("email".into(), "x@corp.com".into());
+        contexts.push(staff);
+
+        let mut reasons = std::collections::BTreeSet::new();
+        for context in &contexts {
+            let decisions: Vec<Decision> = snapshot
+                .features
+                .iter()
+                .map(|feature| compiled.evaluate(feature.name.as_str(), context, no_code_groups()))
+                .collect();
+            reasons.extend(decisions.iter().map(|decision| decision.reason.as_str()));
+            let flags = snapshot
+                .features
+                .iter()
+                .zip(&decisions)
+                .map(|(feature, decision)| success(feature.name.as_str(), decision, 42))
+                .collect();
+            let expected = serde_json::to_vec(&Bulk { flags }).unwrap();
+            let written =
+                crate::ofrep_bulk::write(&compiled, &prefixes, context, no_code_groups(), 42);
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                String::from_utf8(expected).unwrap(),
+                "{context:?}"
+            );
+        }
+        // Every reason a feature that exists can give was written at least once.
+        let every: std::collections::BTreeSet<&str> = [
+            "everyone",
+            "excluded",
+            "user",
+            "group",
+            "percentage",
+            "outside_percentage",
+            "off",
+        ]
+        .into();
+        assert_eq!(reasons, every);
+    }
 }
