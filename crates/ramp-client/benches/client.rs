@@ -6,8 +6,13 @@
 //!   stickiness `userId`, groupId the toggle's name); `listed` with one `userWithId` strategy
 //!   listing the same 1,000 ids.
 //!
+//! Both also hold `listed-10k`, allowing (listing) the 10,000 users `user-0` .. `user-9999`.
+//!
 //! Checked: `feature-5000` for user `12345` (the percentage rule; the core's benchmark checks
-//! the same), and `listed` for `user-500` (a hit in the user list). Ramp's client is a real
+//! the same), and `listed` for `user-500` (a hit in the user list). The `cycling` lines move
+//! on every check, so no answer stays hot in a cache: the next of 1,024 users and of 1,024 of
+//! the 10,000 flags for the percentage, and the next of 1,024 users of whom half are in
+//! `listed-10k`'s list for the lists. Ramp's client is a real
 //! `Client` (following an in-memory store, idle during the run), so the figure includes the
 //! atomic snapshot load. Before the benchmarks, the allocations made by 1,000 checks of each
 //! are counted (`allocation-counter` is this binary's global allocator) and printed.
@@ -36,6 +41,30 @@ use unleash_yggdrasil::EngineState;
 const FEATURES: usize = 10_000;
 const PERCENTAGE: u32 = 20;
 const LISTED_USERS: usize = 1_000;
+/// The users of the long list, `listed-10k`.
+const LONG_LIST_USERS: usize = 10_000;
+/// How many users (and flags) the cycling benchmarks go round.
+const CYCLE: usize = 1_024;
+
+/// The ids the cycling list checks go round: even positions listed in `listed-10k`, odd ones not.
+fn cycling_list_ids() -> Vec<String> {
+    (0..CYCLE)
+        .map(|index| {
+            if index % 2 == 0 {
+                format!("user-{}", (index * 9) % LONG_LIST_USERS)
+            } else {
+                format!("guest-{index}")
+            }
+        })
+        .collect()
+}
+
+/// The flags the cycling percentage checks go round, spread over the 10,000.
+fn cycling_flags() -> Vec<String> {
+    (0..CYCLE)
+        .map(|index| format!("feature-{}", (index * 7_919) % FEATURES))
+        .collect()
+}
 
 /// The client, and the core's compiled snapshot of the same data (the baseline: a check
 /// without the client's snapshot load).
@@ -70,6 +99,17 @@ fn ramp_client(
             name: listed.name.clone(),
             state: listed.state(),
         });
+        let mut long_list = Feature::new(
+            FeatureName::new("listed-10k").expect("name"),
+            DateTime::UNIX_EPOCH,
+        );
+        long_list.users = (0..LONG_LIST_USERS)
+            .map(|index| UserId::new(format!("user-{index}")).expect("id"))
+            .collect();
+        features.push(ImportedFeature {
+            name: long_list.name.clone(),
+            state: long_list.state(),
+        });
         store
             .import(&features, &[], &ramp_core::Attribution::new("bench"))
             .await
@@ -84,7 +124,7 @@ fn ramp_client(
             .expect("client");
         assert_eq!(
             client.feature_states(&Context::anonymous()).len(),
-            FEATURES + 1
+            FEATURES + 2
         );
         (client, compiled)
     })
@@ -130,6 +170,18 @@ fn yggdrasil_engine() -> EngineState {
         name: "listed".into(),
         enabled: true,
         strategies: Some(vec![strategy("userWithId", &[("userIds", ids.join(","))])]),
+        ..ClientFeature::default()
+    });
+    let long_ids: Vec<String> = (0..LONG_LIST_USERS)
+        .map(|index| format!("user-{index}"))
+        .collect();
+    features.push(ClientFeature {
+        name: "listed-10k".into(),
+        enabled: true,
+        strategies: Some(vec![strategy(
+            "userWithId",
+            &[("userIds", long_ids.join(","))],
+        )]),
         ..ClientFeature::default()
     });
     let engine = EngineState::default();
@@ -238,6 +290,72 @@ fn compare(criterion: &mut Criterion) {
     group.bench_function("yggdrasil is_enabled userWithId (1,000), hit", |bencher| {
         bencher.iter(|| engine.is_enabled(black_box("listed"), black_box(&unleash_listed), &None))
     });
+    let flags = cycling_flags();
+    let numbered: Vec<String> = (0..CYCLE).map(|index| index.to_string()).collect();
+    let (ramp_numbered, unleash_numbered): (Vec<Context>, Vec<_>) = numbered
+        .iter()
+        .map(|id| (Context::user(id.as_str()), unleash_context(id)))
+        .unzip();
+    let list_ids = cycling_list_ids();
+    let (ramp_list_users, unleash_list_users): (Vec<Context>, Vec<_>) = list_ids
+        .iter()
+        .map(|id| (Context::user(id.as_str()), unleash_context(id)))
+        .unzip();
+    let hits = ramp_list_users
+        .iter()
+        .filter(|context| client.is_active("listed-10k", context))
+        .count();
+    assert_eq!(hits, CYCLE / 2, "half the cycling users are listed");
+    let unleash_hits = unleash_list_users
+        .iter()
+        .filter(|context| engine.is_enabled("listed-10k", context, &None))
+        .count();
+    assert_eq!(unleash_hits, CYCLE / 2);
+    let mut next = 0usize;
+    group.bench_function(
+        "ramp is_active percentage, cycling 1,024 users and flags",
+        |bencher| {
+            bencher.iter(|| {
+                next = (next + 1) % CYCLE;
+                client.is_active(black_box(&flags[next]), black_box(&ramp_numbered[next]))
+            })
+        },
+    );
+    group.bench_function(
+        "yggdrasil is_enabled flexibleRollout, cycling 1,024 users and toggles",
+        |bencher| {
+            bencher.iter(|| {
+                next = (next + 1) % CYCLE;
+                engine.is_enabled(
+                    black_box(&flags[next]),
+                    black_box(&unleash_numbered[next]),
+                    &None,
+                )
+            })
+        },
+    );
+    group.bench_function(
+        "ramp is_active users list (10,000), cycling 1,024 users, half listed",
+        |bencher| {
+            bencher.iter(|| {
+                next = (next + 1) % CYCLE;
+                client.is_active(black_box("listed-10k"), black_box(&ramp_list_users[next]))
+            })
+        },
+    );
+    group.bench_function(
+        "yggdrasil is_enabled userWithId (10,000), cycling 1,024 users, half listed",
+        |bencher| {
+            bencher.iter(|| {
+                next = (next + 1) % CYCLE;
+                engine.is_enabled(
+                    black_box("listed-10k"),
+                    black_box(&unleash_list_users[next]),
+                    &None,
+                )
+            })
+        },
+    );
     group.finish();
     runtime.block_on(client.close());
     runtime.block_on(uncounted.close());
