@@ -66,6 +66,18 @@ fn cycling_flags() -> Vec<String> {
         .collect()
 }
 
+/// A feature at 0 % allowing the users `user-0` .. `user-{count - 1}`.
+fn listed_feature(name: &str, count: usize) -> ImportedFeature {
+    let mut feature = Feature::new(FeatureName::new(name).expect("name"), DateTime::UNIX_EPOCH);
+    feature.users = (0..count)
+        .map(|index| UserId::new(format!("user-{index}")).expect("id"))
+        .collect();
+    ImportedFeature {
+        name: feature.name.clone(),
+        state: feature.state(),
+    }
+}
+
 /// The client, and the core's compiled snapshot of the same data (the baseline: a check
 /// without the client's snapshot load).
 fn ramp_client(
@@ -88,28 +100,8 @@ fn ramp_client(
                 }
             })
             .collect();
-        let mut listed = Feature::new(
-            FeatureName::new("listed").expect("name"),
-            DateTime::UNIX_EPOCH,
-        );
-        listed.users = (0..LISTED_USERS)
-            .map(|index| UserId::new(format!("user-{index}")).expect("id"))
-            .collect();
-        features.push(ImportedFeature {
-            name: listed.name.clone(),
-            state: listed.state(),
-        });
-        let mut long_list = Feature::new(
-            FeatureName::new("listed-10k").expect("name"),
-            DateTime::UNIX_EPOCH,
-        );
-        long_list.users = (0..LONG_LIST_USERS)
-            .map(|index| UserId::new(format!("user-{index}")).expect("id"))
-            .collect();
-        features.push(ImportedFeature {
-            name: long_list.name.clone(),
-            state: long_list.state(),
-        });
+        features.push(listed_feature("listed", LISTED_USERS));
+        features.push(listed_feature("listed-10k", LONG_LIST_USERS));
         store
             .import(&features, &[], &ramp_core::Attribution::new("bench"))
             .await
