@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::{CoreError, Feature, FeatureName};
+use crate::{Action, CoreError, Feature, FeatureName, FeatureState, HistoryEvent};
 
 /// Which version of a feature gave which answer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -54,6 +54,47 @@ impl Stamp {
     pub fn as_of(&self) -> Option<DateTime<Utc>> {
         DateTime::from_timestamp_millis(self.changed_at_millis)
             .map(|start| start + Duration::nanoseconds(999_999))
+    }
+
+    /// The feature's state at the stamp's version, and the index in `events_newest_first` of
+    /// the change that made it, found by counting versions back from `now` (the feature as
+    /// stored now; `events_newest_first` are its events from the newest back to at least the
+    /// stamp's millisecond). Time alone cannot tell two changes made in the same millisecond
+    /// apart; each change adds one to the version, so counting can.
+    ///
+    /// `None` when counting cannot be trusted: the feature is gone, a deletion or creation
+    /// lies in between, too few events are given, or the change counted to was not made in
+    /// the stamp's millisecond (a change recorded without history, as the rollout gem's are).
+    pub fn state_by_version(
+        &self,
+        now: Option<&Feature>,
+        events_newest_first: &[HistoryEvent],
+    ) -> Result<Option<(FeatureState, usize)>, CoreError> {
+        let Some(now) = now else { return Ok(None) };
+        let Some(steps) = now.version.checked_sub(self.version) else {
+            return Ok(None);
+        };
+        let Ok(steps) = usize::try_from(steps) else {
+            return Ok(None);
+        };
+        let Some(maker) = events_newest_first.get(steps) else {
+            return Ok(None);
+        };
+        let newer = &events_newest_first[..steps];
+        let counted = newer.iter().all(|event| event.action == Action::Updated)
+            && maker.action != Action::Deleted
+            && maker.time.timestamp_millis() == self.changed_at_millis
+            && events_newest_first[..=steps]
+                .iter()
+                .all(|event| event.feature() == Some(&self.feature));
+        if !counted {
+            return Ok(None);
+        }
+        let mut state = Some(now.state());
+        for event in newer {
+            state = event.undo(state)?;
+        }
+        Ok(state.map(|state| (state, steps)))
     }
 }
 
@@ -142,6 +183,73 @@ mod tests {
         ] {
             assert!(text.parse::<Stamp>().is_err(), "{text:?}");
         }
+    }
+
+    /// Two changes in one millisecond, then one later: each version's stamp resolves to
+    /// its own state by counting, where the time alone would give the later of the two.
+    #[test]
+    fn versions_made_in_the_same_millisecond_are_told_apart() {
+        use crate::{Change, Percentage};
+        use chrono::TimeDelta;
+        let start = DateTime::from_timestamp_millis(1_796_547_600_123).unwrap();
+        let name = FeatureName::new("new-form").unwrap();
+        let mut feature = Feature::new(name.clone(), start);
+        let mut events = Vec::new();
+        let mut stamps = Vec::new();
+        for (step, (percentage, offset)) in [(100.0, 100), (0.0, 700), (30.0, 5_000_000)]
+            .into_iter()
+            .enumerate()
+        {
+            let time = start + TimeDelta::microseconds(offset);
+            let change = Change::SetPercentage {
+                percentage: Percentage::new(percentage).unwrap(),
+            };
+            let changes = change.apply(&mut feature, time).unwrap();
+            events.push(HistoryEvent {
+                id: step as u64 + 1,
+                subject: crate::Subject::Feature(name.clone()),
+                action: if step == 0 {
+                    Action::Created
+                } else {
+                    Action::Updated
+                },
+                actor: "ana".into(),
+                time,
+                comment: None,
+                changes,
+            });
+            stamps.push((Stamp::of(&feature, true), feature.state()));
+        }
+        events.reverse();
+        assert_eq!(stamps[0].0.changed_at_millis, stamps[1].0.changed_at_millis);
+        for (stamp, state) in &stamps {
+            let (found, index) = stamp
+                .state_by_version(Some(&feature), &events)
+                .unwrap()
+                .unwrap();
+            assert_eq!(&found, state, "{stamp}");
+            assert_eq!(events[index].time, feature_time(&events, stamp.version));
+        }
+        // Counting that does not land in the stamp's millisecond is not trusted.
+        let mut skewed = stamps[0].0.clone();
+        skewed.changed_at_millis += 1;
+        assert_eq!(
+            skewed.state_by_version(Some(&feature), &events).unwrap(),
+            None
+        );
+        assert_eq!(stamps[0].0.state_by_version(None, &events).unwrap(), None);
+        assert_eq!(
+            stamps[0]
+                .0
+                .state_by_version(Some(&feature), &events[..2])
+                .unwrap(),
+            None
+        );
+    }
+
+    /// The time of the event that made `version` in `events` (oldest is version 1).
+    fn feature_time(events_newest_first: &[HistoryEvent], version: u64) -> DateTime<Utc> {
+        events_newest_first[events_newest_first.len() - version as usize].time
     }
 
     #[test]

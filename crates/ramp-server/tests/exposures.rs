@@ -1,6 +1,7 @@
 //! Exposure counts through the API: batches stored and read back per bin, a retried batch
 //! counted once even across a server restart, every feature's activity and the features
-//! nothing checks, bad parameters refused, the server's own checks counted, Prometheus totals.
+//! nothing checks, bad parameters refused, the server's own checks counted, Prometheus totals,
+//! stamps of two changes made in one millisecond told apart.
 //!
 //! The server reads a manual clock: nothing here depends on today's date.
 
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use common::TestServer;
-use ramp_core::{Attribution, Change, FeatureName, Percentage};
+use ramp_core::{Attribution, Change, FeatureName, Percentage, Stamp};
 use ramp_server::clock::ManualClock;
 use ramp_server::ServerConfig;
 use reqwest::Method;
@@ -281,6 +282,46 @@ async fn the_servers_own_checks_are_counted_and_exported_per_feature_when_asked(
         "ramp_feature_exposures_total{feature=\"chat\",answer=\"active\"} 3",
     ] {
         assert!(text.contains(expected), "{expected} not in:\n{text}");
+    }
+    server.stop().await;
+}
+
+/// Sets the percentage of `name` straight in the store and returns the feature as stored.
+async fn stored_percentage(server: &TestServer, name: &str, percentage: f64) -> ramp_core::Feature {
+    let change = Change::SetPercentage {
+        percentage: Percentage::new(percentage).unwrap(),
+    };
+    let name = FeatureName::new(name).unwrap();
+    let attribution = Attribution::new("ana");
+    let applied = server.store.apply(&name, &change, None, &attribution).await;
+    applied.unwrap().feature
+}
+
+#[tokio::test]
+async fn stamps_of_two_changes_in_one_millisecond_resolve_to_their_own_versions() {
+    let store = ramp_rollout::open_store("memory://").await.unwrap();
+    let server = TestServer::with_config(store, ServerConfig::default(), None).await;
+    // Two writes straight to the memory store take microseconds; retry until a pair
+    // shares a millisecond (the first try nearly always does).
+    let mut pair = None;
+    for _ in 0..1_000 {
+        let first = stored_percentage(&server, "new-form", 100.0).await;
+        let second = stored_percentage(&server, "new-form", 0.0).await;
+        if first.updated_at.timestamp_millis() == second.updated_at.timestamp_millis() {
+            pair = Some((first, second));
+            break;
+        }
+    }
+    let (first, second) = pair.expect("no two writes in one millisecond in 1,000 tries");
+    for (feature, percentage) in [(&first, 100.0), (&second, 0.0)] {
+        let stamp = Stamp::of(feature, percentage > 0.0);
+        let (status, resolved) = server.get_json(&format!("/api/v1/stamps/{stamp}")).await;
+        assert_eq!(status, 200, "{resolved}");
+        assert_eq!(resolved["state"]["percentage"], percentage, "{resolved}");
+        assert_eq!(resolved["version"], feature.version);
+        assert_eq!(resolved["current_version"], second.version);
+        let after = &resolved["event"]["changes"][0]["after"];
+        assert_eq!(after, percentage, "{resolved}");
     }
     server.stop().await;
 }

@@ -40,7 +40,8 @@ pub struct ResolvedStamp {
 }
 
 /// Resolves a stamp from `Client::stamp` (`NAME@VERSION-MILLIS-on`): the feature's settings
-/// at that version, replayed from history, and the change that made it.
+/// at that version, replayed from history, and the change that made it. When another change
+/// of the feature shares the stamp's millisecond, the version picks between them.
 #[utoipa::path(get, path = "/api/v1/stamps/{stamp}", tag = "exposures",
     params(("stamp" = String, Path, description = "e.g. new-checkout@7-1796547600123-on")),
     responses((status = 200, body = ResolvedStamp), (status = 422, body = ErrorBody)))]
@@ -85,9 +86,53 @@ pub async fn resolve_stamp(
     let query = HistoryQuery {
         feature: Some(stamp.feature.clone()),
         until: Some(as_of + Duration::nanoseconds(1)),
-        limit: 1,
+        limit: 2,
         ..HistoryQuery::default()
     };
-    resolved.event = state.store.history(&query).await?.into_iter().next();
+    let mut latest = state.store.history(&query).await?.into_iter();
+    resolved.event = latest.next();
+    let shared_millisecond = latest
+        .next()
+        .is_some_and(|earlier| earlier.time.timestamp_millis() == stamp.changed_at_millis);
+    if shared_millisecond {
+        if let Some((then, event)) = by_version(&state, &stamp).await? {
+            resolved.state = Some(then);
+            resolved.event = Some(event);
+        }
+    }
     Ok(Json(resolved))
+}
+
+/// The most events since the stamp counted through to tell apart changes made in its
+/// millisecond; past that the time alone answers (the later change of that millisecond).
+const MAX_EVENTS_COUNTED: usize = 1_000;
+
+/// Attempts at a consistent read of the feature and its events while writes go on.
+const ATTEMPTS: usize = 3;
+
+/// The state and event of the stamp's version, counted back from the feature's version now
+/// (`Stamp::state_by_version`); `None` when counting cannot be trusted.
+async fn by_version(
+    state: &AppState,
+    stamp: &Stamp,
+) -> ApiResult<Option<(FeatureState, HistoryEvent)>> {
+    let query = HistoryQuery {
+        feature: Some(stamp.feature.clone()),
+        since: DateTime::from_timestamp_millis(stamp.changed_at_millis),
+        limit: MAX_EVENTS_COUNTED,
+        ..HistoryQuery::default()
+    };
+    for _ in 0..ATTEMPTS {
+        let now = state.store.feature(&stamp.feature).await?;
+        let events = state.store.history(&query).await?;
+        let again = state.store.feature(&stamp.feature).await?;
+        if now.as_ref().map(|feature| feature.version) != again.map(|feature| feature.version) {
+            continue;
+        }
+        let found = stamp
+            .state_by_version(now.as_ref(), &events)
+            .map_err(ApiError::from)?;
+        return Ok(found.map(|(then, index)| (then, events[index].clone())));
+    }
+    Ok(None)
 }
