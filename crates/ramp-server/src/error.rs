@@ -123,6 +123,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // Every 503 here is a passing condition (busy, a store reconnecting): say when to
+            // come back, so well-behaved clients do not retry at once.
+            let retry_after = [(axum::http::header::RETRY_AFTER, "1")];
+            return (self.status, retry_after, Json(self.body)).into_response();
+        }
         (self.status, Json(self.body)).into_response()
     }
 }

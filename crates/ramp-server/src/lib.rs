@@ -38,10 +38,12 @@ mod login_throttle;
 mod metrics;
 mod ofrep_bulk;
 mod password_memory;
+mod replay_gate;
 pub mod routes;
 mod server;
 pub mod session;
 mod state;
+mod waiting_line;
 
 pub use config::{ServerConfig, DEFAULT_BIND};
 pub use error::{ApiError, ErrorBody, ServerError};

@@ -12,13 +12,13 @@
 //! parameter (`now`), so tests need no clock.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::SemaphorePermit;
 
 use crate::password_memory::CheckMemory;
+use crate::waiting_line::WaitingLine;
 
 /// Password checks allowed per username and window.
 pub const MAX_ATTEMPTS: u32 = 10;
@@ -55,9 +55,7 @@ pub enum Refusal {
 #[derive(Debug)]
 pub struct LoginThrottle {
     attempts: Mutex<HashMap<String, Attempts>>,
-    checks: Semaphore,
-    waiting: AtomicUsize,
-    max_waiting: usize,
+    checks: WaitingLine,
     memory: Arc<CheckMemory>,
 }
 
@@ -67,9 +65,7 @@ impl LoginThrottle {
         let concurrency = concurrency.max(1);
         Self {
             attempts: Mutex::default(),
-            checks: Semaphore::new(concurrency),
-            waiting: AtomicUsize::new(0),
-            max_waiting: concurrency * WAITING_PER_CHECK,
+            checks: WaitingLine::new(concurrency, WAITING_PER_CHECK),
             memory: Arc::new(CheckMemory::new(concurrency)),
         }
     }
@@ -129,19 +125,7 @@ impl LoginThrottle {
     /// Waits for a turn to check a password (at most `deadline`); `Busy` when the line is full
     /// or the deadline passes.
     pub async fn turn(&self, deadline: Duration) -> Result<SemaphorePermit<'_>, Refusal> {
-        if let Ok(permit) = self.checks.try_acquire() {
-            return Ok(permit);
-        }
-        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
-            self.waiting.fetch_sub(1, Ordering::SeqCst);
-            return Err(Refusal::Busy);
-        }
-        let permit = tokio::time::timeout(deadline, self.checks.acquire()).await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
-        match permit {
-            Ok(Ok(permit)) => Ok(permit),
-            _ => Err(Refusal::Busy),
-        }
+        self.checks.turn(deadline).await.ok_or(Refusal::Busy)
     }
 
     /// The working memory of password checks, reused by each turn.

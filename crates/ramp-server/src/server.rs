@@ -18,8 +18,13 @@ use crate::credentials::CredentialCache;
 use crate::live::Live;
 use crate::login_throttle::LoginThrottle;
 use crate::metrics::Metrics;
+use crate::replay_gate::ReplayGate;
 use crate::state::{AppState, Shared};
 use crate::{routes, ServerConfig, ServerError};
+
+/// Replays of history that run at once: each holds up to 100,000 events and a store
+/// connection, and two keep both cores of a small machine busy.
+const REPLAYS_AT_ONCE: usize = 2;
 
 /// The name of the token created on first start.
 pub const FIRST_ADMIN_NAME: &str = "admin";
@@ -91,6 +96,7 @@ impl Server {
             metrics,
             code_groups: Mutex::new(CodeGroupRegistry::new(config.code_group_limit)),
             exposures,
+            replays: ReplayGate::new(REPLAYS_AT_ONCE),
             clock,
             config,
             shutdown: CancellationToken::new(),

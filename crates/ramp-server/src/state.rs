@@ -50,6 +50,8 @@ pub struct Shared {
     /// Counts of checks: those applications report and the server's own, on their way to the
     /// store.
     pub exposures: crate::exposures::Exposures,
+    /// Turns for the requests that replay history (answers as of a past time, stamps).
+    pub replays: crate::replay_gate::ReplayGate,
 }
 
 impl AppState {

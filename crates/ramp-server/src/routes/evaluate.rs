@@ -159,7 +159,10 @@ pub async fn check(
             );
             decision
         }
-        Some(at) => past(&state).check_at(name.as_str(), &context, at).await?,
+        Some(at) => {
+            let _turn = state.replays.turn().await?;
+            past(&state).check_at(name.as_str(), &context, at).await?
+        }
     };
     state.metrics.evaluation("check", decision.reason.as_str());
     Ok(Json(CheckResult {
@@ -215,6 +218,7 @@ pub async fn states(
             (loaded.snapshot.version, states)
         }
         Some(at) => {
+            let _turn = state.replays.turn().await?;
             let snapshot = past(&state).snapshot_at(at).await?;
             let compiled = CompiledSnapshot::compile(&snapshot);
             (

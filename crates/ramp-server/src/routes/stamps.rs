@@ -75,6 +75,7 @@ pub async fn resolve_stamp(
         .as_of()
         .ok_or_else(|| ApiError::invalid("the stamp's time is out of range").with_field("stamp"))?;
     resolved.changed_at = DateTime::from_timestamp_millis(stamp.changed_at_millis);
+    let _turn = state.replays.turn().await?;
     let then = Rollout::new(state.store.clone(), "stamp")
         .snapshot_at(as_of)
         .await?;
