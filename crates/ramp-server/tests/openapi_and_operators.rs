@@ -1,4 +1,5 @@
-//! The OpenAPI document covers every route, and the operators' endpoints answer.
+//! The OpenAPI document covers every route, the operators' endpoints answer, and large answers
+//! are compressed when the client asks (never the event stream).
 
 mod common;
 
@@ -293,5 +294,89 @@ async fn bad_path_and_query_values_get_json_errors() {
         (400, Some("limit")),
         "{body}"
     );
+    server.stop().await;
+}
+
+/// `GET path` asking for `encoding`: the status, the `Content-Encoding` and the raw body.
+async fn fetch_encoded(server: &TestServer, path: &str, encoding: &str) -> (u16, String, Vec<u8>) {
+    let response = server
+        .request(Method::GET, path)
+        .header("accept-encoding", encoding)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let used = response
+        .headers()
+        .get("content-encoding")
+        .map(|value| value.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, used, response.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn large_answers_are_compressed_as_asked_and_the_stream_never() {
+    use std::io::Read;
+    let server = TestServer::memory().await;
+    for index in 0..200 {
+        let (status, body) = server
+            .send_json(
+                Method::PUT,
+                &format!("/api/v1/features/compressed-{index}/percentage"),
+                json!({"percentage": 25}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, plain, uncompressed) =
+        fetch_encoded(&server, "/api/v1/features", "identity").await;
+    assert_eq!((status, plain.as_str()), (200, ""));
+    let expected: serde_json::Value = serde_json::from_slice(&uncompressed).unwrap();
+
+    let (status, used, gzipped) = fetch_encoded(&server, "/api/v1/features", "gzip").await;
+    assert_eq!((status, used.as_str()), (200, "gzip"));
+    let mut text = Vec::new();
+    flate2::read::GzDecoder::new(&gzipped[..])
+        .read_to_end(&mut text)
+        .unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&text).unwrap(),
+        expected
+    );
+    assert!(
+        gzipped.len() * 4 < uncompressed.len(),
+        "{} of {}",
+        gzipped.len(),
+        uncompressed.len()
+    );
+
+    let (status, used, brotli) =
+        fetch_encoded(&server, "/api/v1/features", "br;q=1, gzip;q=0.5").await;
+    assert_eq!((status, used.as_str()), (200, "br"));
+    let mut text = Vec::new();
+    brotli::Decompressor::new(&brotli[..], 4096)
+        .read_to_end(&mut text)
+        .unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&text).unwrap(),
+        expected
+    );
+
+    // A small answer is not worth compressing.
+    let (status, used, _) = fetch_encoded(&server, "/api/v1/features/compressed-7", "gzip").await;
+    assert_eq!((status, used.as_str()), (200, ""));
+
+    // The stream's events leave at once, uncompressed, even when the client would take gzip.
+    let response = server
+        .request(Method::GET, "/api/v1/stream")
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("content-encoding").is_none());
+    let mut events = common::SseReader::new(response);
+    let (_, event, _) = events.next_event(10).await.expect("the first event");
+    assert_eq!(event, "reload");
     server.stop().await;
 }
