@@ -109,6 +109,9 @@ pub enum Command {
     Delete {
         /// The feature
         name: String,
+        /// Delete even though code still names it or applications checked it in the last 7 days
+        #[arg(long)]
+        force: bool,
     },
     /// Set the share of users who get a feature: 12.5, 12.5%, 100
     Percentage {
@@ -127,6 +130,14 @@ pub enum Command {
         /// The stage
         stage: String,
         /// Why, recorded in history; needed to graduate a feature below 100 % or with excluded users
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Graduate a feature (stage graduated) and list the code to remove, routes first
+    Graduate {
+        /// The feature
+        name: String,
+        /// Why, recorded in history; needed below 100 % or with excluded users
         #[arg(long)]
         reason: Option<String>,
     },

@@ -87,4 +87,12 @@ pub enum CoreError {
         /// The text given (cut to 300 characters).
         text: String,
     },
+    /// A code scan (references uploaded by `ramp scan --upload`) over one of its bounds.
+    #[error("invalid code scan: {field} {reason}")]
+    InvalidCodeScan {
+        /// The field at fault (`repository`, `references.context`, ...).
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
 }

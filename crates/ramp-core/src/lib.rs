@@ -27,6 +27,7 @@ mod as_of;
 pub mod bucket;
 mod change;
 mod code_groups;
+mod code_references;
 mod compiled;
 mod context;
 mod decision;
@@ -40,6 +41,7 @@ pub mod history;
 mod name;
 mod name_index;
 mod percentage;
+mod removal_checklist;
 mod snapshot;
 mod snapshot_diff;
 mod sorted_merge;
@@ -55,6 +57,11 @@ mod user_sketch;
 pub use as_of::snapshot_at;
 pub use change::Change;
 pub use code_groups::{CodeGroups, GroupPredicate};
+pub use code_references::{
+    sort_feature_references, CodeReference, CodeScan, FeatureReference, MAX_COMMIT_BYTES,
+    MAX_CONTEXT_CHARS, MAX_FILE_BYTES, MAX_REFERENCED_NAME_BYTES, MAX_REFERENCES,
+    MAX_REPOSITORY_BYTES,
+};
 pub use compiled::CompiledSnapshot;
 pub use context::Context;
 pub use decision::{Check, Decision, Reason, ReasonKind};
@@ -67,6 +74,7 @@ pub use group_history::group_before;
 pub use history::{Action, Attribution, FieldChange, HistoryEvent};
 pub use name::{FeatureName, GroupName, MAX_NAME_LENGTH};
 pub use percentage::Percentage;
+pub use removal_checklist::{is_routing_file, removal_checklist, ChecklistFile, ChecklistLine};
 pub use snapshot::Snapshot;
 pub use snapshot_diff::SnapshotDiff;
 pub use stage::Stage;

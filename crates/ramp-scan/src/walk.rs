@@ -245,14 +245,8 @@ fn context(line: &str) -> String {
     trimmed.chars().take(MAX_CONTEXT_CHARS).collect::<String>() + "…"
 }
 
-/// Routing code, which the talk says to remove first when a flag graduates.
+/// Routing code, which the talk says to remove first when a flag graduates: one definition,
+/// the core's, shared with the server's removal checklist.
 fn is_routing(path: &Path) -> bool {
-    path.components().any(|component| {
-        let part = component.as_os_str().to_string_lossy().to_ascii_lowercase();
-        let stem = part.split('.').next().unwrap_or_default();
-        matches!(
-            stem,
-            "routes" | "route" | "router" | "controllers" | "handlers" | "urls"
-        )
-    })
+    ramp_core::is_routing_file(&path.to_string_lossy())
 }

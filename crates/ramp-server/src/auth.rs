@@ -58,12 +58,15 @@ pub fn token_credential(name: &str, role: Role, token: &str, created_by: &str) -
     }
 }
 
-/// Routes a reader may call with a method other than GET: evaluations, which change nothing.
+/// Routes a reader may call with a method other than GET: evaluations, which change nothing,
+/// and reports of what applications and code do (exposure counts, code references), which
+/// change no feature: an SDK's or a CI job's token needs no admin role.
 const READ_ONLY_POSTS: &[&str] = &[
     "/api/v1/features/{name}/check",
     "/api/v1/states",
     "/api/v1/code-groups",
     "/api/v1/exposures",
+    "/api/v1/code-references/{repository}",
 ];
 
 /// The role a route needs.

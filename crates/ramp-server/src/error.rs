@@ -145,6 +145,7 @@ fn core_field(error: &CoreError) -> Option<&'static str> {
         CoreError::InvalidRule { .. } => Some("rules"),
         CoreError::InvalidData { .. } => Some("data"),
         CoreError::InvalidStamp { .. } => Some("stamp"),
+        CoreError::InvalidCodeScan { field, .. } => Some(field),
         _ => None,
     }
 }

@@ -28,6 +28,7 @@ mod code_groups;
 mod config;
 mod connections;
 pub mod credentials;
+mod deletion_check;
 mod error;
 mod exposures;
 mod extract;

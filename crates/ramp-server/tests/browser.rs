@@ -20,6 +20,7 @@ mod browser {
     pub mod group_history;
     pub mod harness;
     pub mod owners;
+    pub mod references;
     pub mod rollout;
     pub mod screens;
     pub mod security;
@@ -34,8 +35,8 @@ use std::time::Instant;
 
 use browser::harness::{Browser, Outcome, Scene};
 use browser::{
-    editing, exposures, group_history, owners, rollout, screens, security, sorting, stages,
-    usability,
+    editing, exposures, group_history, owners, references, rollout, screens, security, sorting,
+    stages, usability,
 };
 use common::TestServer;
 use futures::FutureExt;
@@ -294,6 +295,51 @@ async fn exposures_in_a_real_browser() {
         .run(
             "exposures: the list shows last seen and a sparkline",
             exposures::features_list_shows_last_seen(s),
+        )
+        .await;
+    finish(scene, steps, started).await;
+}
+
+/// Code references on the feature page, graduation's checklist and the delete question, in a
+/// session of their own (`cargo test --test browser -- code_references` runs only this one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_references_in_a_real_browser() {
+    let _one = ONE_BROWSER.lock().await;
+    let started = Instant::now();
+    let server = TestServer::memory().await;
+    let Some(browser) = Browser::start(&server.base).await else {
+        server.stop().await;
+        return;
+    };
+    let scene = Scene {
+        server,
+        browser,
+        feature: "retiring-cart".to_owned(),
+        group: String::new(),
+        viewer: (String::new(), String::new()),
+    };
+    let mut steps = Steps::default();
+    let s = &scene;
+    steps.run("1 log in", editing::log_in(s)).await;
+    steps
+        .run("references: seed a scanned feature", references::seed(s))
+        .await;
+    steps
+        .run(
+            "references: the feature page lists them",
+            references::feature_page_lists_references(s),
+        )
+        .await;
+    steps
+        .run(
+            "references: Graduate shows the checklist, routes first",
+            references::graduate_shows_the_checklist(s),
+        )
+        .await;
+    steps
+        .run(
+            "references: delete says why it asks",
+            references::delete_says_why_it_asks(s),
         )
         .await;
     finish(scene, steps, started).await;

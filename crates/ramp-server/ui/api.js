@@ -11,6 +11,8 @@ export class ApiError extends Error {
     this.field = body?.field || null;
     this.changedBy = body?.changed_by || null;
     this.changedAt = body?.changed_at || null;
+    // For `confirmation_required`: why the server asks first.
+    this.reasons = body?.reasons || null;
   }
 
   get isVersionMismatch() {
@@ -166,8 +168,19 @@ async function addToList(name, users, version, jsonPath, streamMode) {
 export const addUsers = (name, users, version) => addToList(name, users, version, 'users', 'add');
 export const excludeUsers = (name, users, version) => addToList(name, users, version, 'exclusions', 'exclude');
 
-export async function deleteFeature(name, version) {
-  return (await request('DELETE', featurePath(name), { ifMatch: version })).data;
+/** Deletes; without `confirm`, a flag code still names or checked recently gets 409 `confirmation_required`. */
+export async function deleteFeature(name, version, { confirm = false } = {}) {
+  return (await request('DELETE', featurePath(name), { ifMatch: version, query: { confirm: confirm ? 'true' : undefined } })).data;
+}
+
+/** Where the latest uploaded scans name the feature: `{feature, references}`. */
+export async function featureReferences(name) {
+  return (await request('GET', `${featurePath(name)}/references`)).data;
+}
+
+/** The code to remove, routing code first: `{feature, stage, remaining, files}`. */
+export async function removalChecklist(name) {
+  return (await request('GET', `${featurePath(name)}/checklist`)).data;
 }
 
 /** One page of a feature's allow list (`users`) or deny list (`excluded_users`). */

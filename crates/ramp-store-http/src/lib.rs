@@ -35,6 +35,7 @@
 
 mod accounts;
 mod api;
+mod code_references;
 mod error;
 mod feed;
 mod groups;

@@ -396,6 +396,17 @@ impl Store for HttpStore {
     async fn forget_user_sketches(&self, _before: chrono::NaiveDate) -> Result<u64, StoreError> {
         Err(exposures_refused())
     }
+
+    async fn put_code_references(&self, scan: &ramp_core::CodeScan) -> Result<(), StoreError> {
+        self.upload_code_references(scan).await
+    }
+
+    async fn code_references(
+        &self,
+        feature: &str,
+    ) -> Result<Vec<ramp_core::FeatureReference>, StoreError> {
+        self.feature_code_references(feature).await
+    }
 }
 
 /// A server keeps its own counts; an application posts them, and people read them, through

@@ -62,9 +62,11 @@ impl HttpStore {
         expected: Option<u64>,
         attribution: &Attribution,
     ) -> Result<HistoryEvent, StoreError> {
-        let request = self
-            .api
-            .request(Method::DELETE, self.api.url(&["features", name.as_str()]));
+        let mut url = self.api.url(&["features", name.as_str()]);
+        // The Store trait's delete deletes: whoever calls it (`ramp delete`) asked people
+        // first, so the server's own "code still names it" question is answered yes here.
+        url.query_pairs_mut().append_pair("confirm", "true");
+        let request = self.api.request(Method::DELETE, url);
         let request = with_attribution(request, expected, attribution);
         match self.api.send(request).await {
             Ok(response) => Api::json(response).await,

@@ -60,8 +60,9 @@ impl Running {
 /// One test per conformance check that a server can pass. Left out: those that expect the
 /// attribution's actor to be recorded (the server records the token's name), credential
 /// creation and copied history (refused by design, tested below; so the history filters are
-/// checked on live writes only), and the 8,000 contended
-/// writes (three requests each: 45 s; a smaller version is below).
+/// checked on live writes only), the 8,000 contended
+/// writes (three requests each: 45 s; a smaller version is below), and the code-scan check that
+/// compares scan times (the server stamps each upload with its own clock).
 macro_rules! through_a_server {
     ($($check:ident),+ $(,)?) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -91,6 +92,8 @@ through_a_server!(
     latest_events_are_each_features_newest,
     import_is_all_or_nothing,
     large_user_lists_round_trip,
+    invalid_code_scan_stores_nothing,
+    concurrent_code_scans_leave_one_whole,
 );
 
 /// Writers without an expected version never fail, however they interleave: the store does

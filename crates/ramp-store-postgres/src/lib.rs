@@ -44,6 +44,7 @@
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod code_references;
 mod connection;
 mod credentials;
 mod error;

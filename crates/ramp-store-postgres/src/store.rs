@@ -34,7 +34,8 @@ use crate::connection::{
 };
 use crate::error::{unavailable, TimedOut, BACKEND};
 use crate::{
-    credentials, exposures, groups, history, import, listener, migrate, reads, writes, PostgresUrl,
+    code_references, credentials, exposures, groups, history, import, listener, migrate, reads,
+    writes, PostgresUrl,
 };
 
 /// A store in one schema of a PostgreSQL database, shareable by any number of processes.
@@ -434,6 +435,18 @@ impl Store for PostgresStore {
 
     async fn forget_user_sketches(&self, before: NaiveDate) -> Result<u64, StoreError> {
         self.timed(exposures::forget_users(&self.shared, before))
+            .await
+    }
+
+    async fn put_code_references(&self, scan: &ramp_core::CodeScan) -> Result<(), StoreError> {
+        self.timed(code_references::put(&self.shared, scan)).await
+    }
+
+    async fn code_references(
+        &self,
+        feature: &str,
+    ) -> Result<Vec<ramp_core::FeatureReference>, StoreError> {
+        self.timed(code_references::read(&self.shared, feature))
             .await
     }
 }

@@ -80,6 +80,12 @@ impl Keys {
         format!("{}ramp:credentials", self.prefix)
     }
 
+    /// `{prefix}ramp:code-references`: a hash of repository name -> its latest scan's JSON
+    /// (`ramp_core::CodeScan`). Under `ramp:`, which the gem never reads, lists or deletes.
+    pub(crate) fn code_references(&self) -> String {
+        format!("{}ramp:code-references", self.prefix)
+    }
+
     /// `{prefix}ramp:exposures:batches`: a sorted set of exposure batch ids, scored by the
     /// second they were received, so retries are recognised until compaction forgets them.
     pub(crate) fn exposure_batches(&self) -> String {

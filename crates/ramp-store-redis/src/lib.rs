@@ -33,6 +33,7 @@
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod code_references;
 mod credentials;
 mod error;
 mod events;

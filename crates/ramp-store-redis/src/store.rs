@@ -31,8 +31,8 @@ use crate::keys::Keys;
 use crate::pool::Pool;
 use crate::scripts::Scripts;
 use crate::{
-    credentials, exposure_records, exposures, groups, history_copies, history_reads, imports,
-    reads, user_sketches, watcher, writes, RedisUrl,
+    code_references, credentials, exposure_records, exposures, groups, history_copies,
+    history_reads, imports, reads, user_sketches, watcher, writes, RedisUrl,
 };
 
 /// A store in Redis, in the rollout gem's format, shareable with Ruby applications and with
@@ -391,6 +391,17 @@ impl Store for RedisStore {
 
     async fn forget_user_sketches(&self, before: NaiveDate) -> Result<u64, StoreError> {
         user_sketches::forget(&self.shared, before).await
+    }
+
+    async fn put_code_references(&self, scan: &ramp_core::CodeScan) -> Result<(), StoreError> {
+        code_references::put(&self.shared, scan).await
+    }
+
+    async fn code_references(
+        &self,
+        feature: &str,
+    ) -> Result<Vec<ramp_core::FeatureReference>, StoreError> {
+        code_references::read(&self.shared, feature).await
     }
 }
 

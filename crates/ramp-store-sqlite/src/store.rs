@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use ramp_core::{
-    Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
+    Attribution, Change, CodeScan, Feature, FeatureName, FeatureReference, GroupName, HistoryEvent,
+    Snapshot, StoredGroup,
 };
 use ramp_store::daily_users::DailyUsers;
 use ramp_store::exposure::{
@@ -30,7 +31,8 @@ use tokio::task::JoinHandle;
 use crate::connection::{open_writer, store_version};
 use crate::error::{sql, BACKEND};
 use crate::{
-    credentials, exposure_reads, exposures, operations, user_sketches, watcher, SqliteUrl,
+    code_references, credentials, exposure_reads, exposures, operations, user_sketches, watcher,
+    SqliteUrl,
 };
 
 /// A store in one SQLite file, shareable by several processes (a server and the CLI).
@@ -403,6 +405,18 @@ impl Store for SqliteStore {
 
     async fn forget_user_sketches(&self, before: NaiveDate) -> Result<u64, StoreError> {
         self.run(move |shared| user_sketches::forget(shared, before))
+            .await
+    }
+
+    async fn put_code_references(&self, scan: &CodeScan) -> Result<(), StoreError> {
+        let scan = scan.clone();
+        self.run(move |shared| code_references::put(shared, &scan))
+            .await
+    }
+
+    async fn code_references(&self, feature: &str) -> Result<Vec<FeatureReference>, StoreError> {
+        let feature = feature.to_owned();
+        self.run(move |shared| code_references::read(shared, &feature))
             .await
     }
 }

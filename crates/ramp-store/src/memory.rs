@@ -8,7 +8,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use ramp_core::{
-    Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
+    Attribution, Change, CodeScan, Feature, FeatureName, FeatureReference, GroupName, HistoryEvent,
+    Snapshot, StoredGroup,
 };
 use tokio::sync::broadcast;
 
@@ -50,6 +51,8 @@ struct State {
     credentials: BTreeMap<(&'static str, String), Credential>,
     /// Outside `version` too: counts are not part of any snapshot.
     exposures: MemoryExposures,
+    /// Each repository's latest scan, by name. Outside `version` too.
+    code_scans: BTreeMap<String, CodeScan>,
 }
 
 impl State {
@@ -427,5 +430,24 @@ impl Store for MemoryStore {
 
     async fn forget_user_sketches(&self, before: NaiveDate) -> Result<u64, StoreError> {
         Ok(self.lock().exposures.forget_users(before))
+    }
+
+    async fn put_code_references(&self, scan: &CodeScan) -> Result<(), StoreError> {
+        scan.validate()?;
+        self.lock()
+            .code_scans
+            .insert(scan.repository.clone(), scan.clone());
+        Ok(())
+    }
+
+    async fn code_references(&self, feature: &str) -> Result<Vec<FeatureReference>, StoreError> {
+        let mut found: Vec<FeatureReference> = self
+            .lock()
+            .code_scans
+            .values()
+            .flat_map(|scan| scan.references_to(feature))
+            .collect();
+        ramp_core::sort_feature_references(&mut found);
+        Ok(found)
     }
 }

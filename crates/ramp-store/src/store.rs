@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use ramp_core::{
-    Attribution, Change, Feature, FeatureName, FeatureState, GroupName, HistoryEvent, Snapshot,
-    StoredGroup,
+    Attribution, Change, CodeScan, Feature, FeatureName, FeatureReference, FeatureState, GroupName,
+    HistoryEvent, Snapshot, StoredGroup,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -340,4 +340,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes every feature's sketches of days before `before`; returns how many it deleted.
     async fn forget_user_sketches(&self, before: NaiveDate) -> Result<u64, StoreError>;
+
+    /// Replaces one repository's code references with `scan` (validated first with
+    /// [`CodeScan::validate`]: `Invalid` stores nothing), in one atomic step: a reader sees
+    /// the previous scan or this one whole, never a mix. The latest upload wins. Like
+    /// credentials, references are not features: no version changes and no notice is sent.
+    async fn put_code_references(&self, scan: &CodeScan) -> Result<(), StoreError>;
+
+    /// Every stored reference naming `feature` (the exact text found in code), from every
+    /// repository's latest scan, sorted by repository, file and line.
+    async fn code_references(&self, feature: &str) -> Result<Vec<FeatureReference>, StoreError>;
 }

@@ -154,7 +154,15 @@ pub async fn deactivate(session: &Session, name: &str) -> anyhow::Result<()> {
 }
 
 /// `ramp delete NAME`.
-pub async fn delete(session: &Session, name: &str) -> anyhow::Result<()> {
+pub async fn delete(session: &Session, name: &str, force: bool) -> anyhow::Result<()> {
+    if !force {
+        if let Some(reasons) = super::delete_check::reasons(session, name).await? {
+            anyhow::bail!(
+                "{name}: {reasons}; deleting it makes every check answer off. \
+                 Run again with --force to delete it anyway"
+            );
+        }
+    }
     session.rollout.delete(name).await?;
     let deleted = Deleted {
         feature: name,
@@ -185,8 +193,21 @@ pub async fn stage(
     text: &str,
     reason: Option<&str>,
 ) -> anyhow::Result<()> {
-    let feature_name = FeatureName::new(name)?;
     let stage: Stage = text.parse()?;
+    let feature = apply_stage(session, name, stage, reason).await?;
+    let line = format!("stage {}", feature.stage);
+    Ok(session.output.feature(&feature, line)?)
+}
+
+/// Moves a feature to `stage`; graduating checks the graduation rule first (also for
+/// `ramp graduate`).
+pub async fn apply_stage(
+    session: &Session,
+    name: &str,
+    stage: Stage,
+    reason: Option<&str>,
+) -> anyhow::Result<Feature> {
+    let feature_name = FeatureName::new(name)?;
     let reason = reason.map(str::trim).filter(|reason| !reason.is_empty());
     let mut rollout = session.rollout.clone();
     if let Some(reason) = reason {
@@ -218,6 +239,5 @@ pub async fn stage(
         .apply(&feature_name, &change, expected, rollout.attribution())
         .await?
         .feature;
-    let line = format!("stage {}", feature.stage);
-    Ok(session.output.feature(&feature, line)?)
+    Ok(feature)
 }

@@ -6,10 +6,13 @@ pub mod accounts;
 pub mod check;
 pub mod copy;
 pub mod data;
+pub mod delete_check;
 pub mod features;
+pub mod graduate;
 pub mod groups;
 pub mod history;
 pub mod scan;
+pub mod scan_upload;
 pub mod serve;
 pub mod stored_groups;
 pub mod tokens;
@@ -180,7 +183,7 @@ async fn execute(session: &Session, command: Command) -> anyhow::Result<()> {
         Command::Show { name } => features::show(session, &name).await,
         Command::Activate { name } => features::activate(session, &name).await,
         Command::Deactivate { name } => features::deactivate(session, &name).await,
-        Command::Delete { name } => features::delete(session, &name).await,
+        Command::Delete { name, force } => features::delete(session, &name, force).await,
         Command::Percentage { name, percentage } => {
             features::percentage(session, &name, &percentage).await
         }
@@ -189,6 +192,9 @@ async fn execute(session: &Session, command: Command) -> anyhow::Result<()> {
             stage,
             reason,
         } => features::stage(session, &name, &stage, reason.as_deref()).await,
+        Command::Graduate { name, reason } => {
+            graduate::graduate(session, &name, reason.as_deref()).await
+        }
         Command::Users(command) => users::run(session, command).await,
         Command::Exclude(command) => users::exclude(session, command).await,
         Command::Groups(command) => groups::run(session, command).await,

@@ -1,4 +1,4 @@
-//! `scan [PATH...] [--check] [--graduated-days N] [--offline]`: the references to flags in
+//! `scan [PATH...] [--check] [--graduated-days N] [--offline] [--upload]`: the references to flags in
 //! source code (see `ramp-scan`), set against the flags the store defines: flags code names
 //! but nobody defined (typos, or deleted while code still asks), flags defined but never named
 //! (cleanup candidates), and, with `--check` (for CI), a failure when either code names an
@@ -15,7 +15,7 @@ use ramp_scan::{Comparison, Config, ScanResult, Scanner};
 use ramp_store::HistoryQuery;
 use serde::Serialize;
 
-use super::Session;
+use super::{scan_upload, Session};
 use crate::output::Output;
 
 /// `ramp scan ...`
@@ -31,8 +31,17 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     graduated_days: u32,
     /// Only list the references, without reading the store
-    #[arg(long)]
+    #[arg(long, conflicts_with = "upload")]
     pub offline: bool,
+    /// Send the references to the store (or the --server) as this repository's latest scan
+    #[arg(long)]
+    upload: bool,
+    /// With --upload: the repository's name [default: from git's origin remote]
+    #[arg(long, value_name = "NAME", requires = "upload")]
+    repository: Option<String>,
+    /// With --upload: the commit scanned [default: git's HEAD]
+    #[arg(long, value_name = "SHA", requires = "upload")]
+    commit: Option<String>,
 }
 
 /// A graduated flag that code still names, and since when it is graduated.
@@ -52,6 +61,16 @@ struct Report<'a> {
     comparison: Option<&'a Comparison>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     graduated_still_named: Vec<StillNamed>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uploaded: Option<Uploaded>,
+}
+
+/// What `--upload` sent.
+#[derive(Debug, Serialize)]
+struct Uploaded {
+    repository: String,
+    commit: String,
+    references: usize,
 }
 
 /// Scans; `session` is `None` with `--offline`.
@@ -75,6 +94,24 @@ pub async fn scan(
     };
     let scanner = Scanner::new(Config::load(&root)?)?;
     let found = tokio::task::spawn_blocking(move || scanner.scan(&paths)).await??;
+    // Uploaded before --check can fail the command: CI wants the references stored either way.
+    let uploaded = match (session, arguments.upload) {
+        (Some(session), true) => {
+            let origin = scan_upload::origin(
+                &root,
+                arguments.repository.clone(),
+                arguments.commit.clone(),
+            )?;
+            let scan = scan_upload::code_scan(&found, &origin)?;
+            scan_upload::upload(session, &scan).await?;
+            Some(Uploaded {
+                repository: scan.repository,
+                commit: scan.commit,
+                references: scan.references.len(),
+            })
+        }
+        _ => None,
+    };
     let (comparison, graduated) = match session {
         Some(session) => {
             let snapshot = session.rollout.store().snapshot().await?;
@@ -113,9 +150,17 @@ pub async fn scan(
             scan: &found,
             comparison: comparison.as_ref(),
             graduated_still_named: graduated,
+            uploaded,
         })?;
     } else {
-        output.text(text_report(&found, comparison.as_ref(), &graduated))?;
+        let mut text = text_report(&found, comparison.as_ref(), &graduated);
+        if let Some(uploaded) = &uploaded {
+            text.push_str(&format!(
+                "\nuploaded {} references of {} at {}",
+                uploaded.references, uploaded.repository, uploaded.commit
+            ));
+        }
+        output.text(text)?;
     }
     if arguments.check {
         let undefined = comparison

@@ -339,19 +339,38 @@ pub async fn change_feature(
     apply_change(&state, &caller, &headers, &name, change).await
 }
 
-/// Deletes a feature (its history is kept). Honours `If-Match`.
+/// `?confirm=true` on a deletion.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// Delete even though code still names the feature or applications checked it recently.
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+/// Deletes a feature (its history is kept). Honours `If-Match`. A feature that code still
+/// names, or that applications checked in the last 7 days, is deleted only with
+/// `?confirm=true`: otherwise 409 `confirmation_required` says why.
 #[utoipa::path(delete, path = "/api/v1/features/{name}", tag = "features",
-    params(("name" = String, Path, description = "The feature")),
+    params(("name" = String, Path, description = "The feature"), DeleteQuery),
     responses((status = 200, description = "The history event recording the deletion", body = serde_json::Value),
-        (status = 404, body = ErrorBody), (status = 412, body = ErrorBody)))]
+        (status = 404, body = ErrorBody),
+        (status = 409, body = crate::deletion_check::ConfirmationRequired),
+        (status = 412, body = ErrorBody)))]
 pub async fn delete_feature(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     ApiPath(name): ApiPath<String>,
+    ApiQuery(query): ApiQuery<DeleteQuery>,
     headers: HeaderMap,
-) -> ApiResult<Json<ramp_core::HistoryEvent>> {
+) -> ApiResult<Response> {
     let name = feature_name(&name)?;
     let expected = if_match(&headers)?;
+    if !query.confirm {
+        if let Some(reasons) = crate::deletion_check::reasons(&state, &name).await? {
+            return Ok(crate::deletion_check::refusal(&name, reasons));
+        }
+    }
     let event = match state
         .store
         .delete(&name, expected, &attribution(&caller, &headers))
@@ -360,5 +379,5 @@ pub async fn delete_feature(
         Ok(event) => event,
         Err(error) => return Err(stale_or(error, &state, &name).await),
     };
-    Ok(Json(event))
+    Ok(Json(event).into_response())
 }

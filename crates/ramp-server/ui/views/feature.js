@@ -14,6 +14,7 @@ import { dataSection } from './feature-data.js';
 import { checkSection } from './feature-check.js';
 import { historySection } from './feature-history.js';
 import { exposuresSection } from './feature-exposures.js';
+import { referencesSection } from './feature-references.js';
 
 const CHANGED_ELSEWHERE = 'This feature was changed by someone else; the page shows the new values.';
 
@@ -154,10 +155,11 @@ export function mount(root, { canEdit, params }) {
     const check = checkSection(page);
     const history = historySection(page);
     const exposures = exposuresSection(page);
-    page.sections = [details, percentage, exposures, users, excluded, groups, data, check, history];
+    const references = referencesSection(page);
+    page.sections = [details, percentage, exposures, users, excluded, groups, data, check, references, history];
     appendChildren(root, h('div', { class: 'feature-layout' },
       h('div', { class: 'feature-main' }, details.element, percentage.element, exposures.element, users.element, excluded.element),
-      h('div', { class: 'feature-side' }, groups.element, data.element, check.element, history.element),
+      h('div', { class: 'feature-side' }, groups.element, data.element, check.element, references.element, history.element),
       canEdit ? deleteZone(page) : null));
     for (const section of page.sections) section.update?.(feature, { force: true });
   }
@@ -234,6 +236,7 @@ function deleteZone(page) {
   const confirmName = h('input', { id: 'delete-confirm-name', autocomplete: 'off', spellcheck: 'false' });
   const confirmButton = h('button', { id: 'delete-confirm', type: 'submit', class: 'danger', text: 'Delete feature', disabled: true });
   const error = errorBox('delete-error');
+  const reasons = h('p', { id: 'delete-reasons', class: 'warning', role: 'alert', hidden: true });
   const dialog = h('dialog', { id: 'delete-dialog', 'aria-labelledby': 'delete-dialog-title' },
     h('form', { onsubmit: remove },
       h('h2', { id: 'delete-dialog-title', text: `Delete “${page.name}”?` }),
@@ -241,6 +244,7 @@ function deleteZone(page) {
         'Its history is kept, so it can be restored from the History page.' }),
       h('label', { for: 'delete-confirm-name', text: `Type ${page.name} to confirm` }),
       confirmName,
+      reasons,
       error,
       h('div', { class: 'dialog-buttons' },
         h('button', { type: 'button', class: 'secondary', text: 'Cancel', onclick: () => dialog.close() }),
@@ -249,14 +253,30 @@ function deleteZone(page) {
     confirmButton.disabled = confirmName.value !== page.name;
   });
 
+  // The server asks first when code still names the flag or applications checked it lately:
+  // the dialog then shows why, and the next click deletes anyway.
+  let confirmed = false;
   async function remove(event) {
     event.preventDefault();
     if (confirmName.value !== page.name) return;
+    let refusal = null;
     const result = await page.edit({ error, button: confirmButton }, async (version) => {
-      await api.deleteFeature(page.name, version);
+      try {
+        await api.deleteFeature(page.name, version, { confirm: confirmed });
+      } catch (failure) {
+        if (failure.code !== 'confirmation_required') throw failure;
+        refusal = failure;
+      }
       return {};
     });
     confirmButton.disabled = confirmName.value !== page.name;
+    if (refusal) {
+      confirmed = true;
+      reasons.textContent = refusal.message;
+      reasons.hidden = false;
+      confirmButton.textContent = 'Delete anyway';
+      return;
+    }
     if (!result) return;
     page.alive = false;
     dialog.close();
@@ -268,6 +288,9 @@ function deleteZone(page) {
     onclick: () => {
       confirmName.value = '';
       confirmButton.disabled = true;
+      confirmButton.textContent = 'Delete feature';
+      confirmed = false;
+      reasons.hidden = true;
       clearError(error);
       dialog.showModal();
       confirmName.focus();

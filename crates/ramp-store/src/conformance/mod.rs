@@ -62,7 +62,10 @@ macro_rules! conformance_tests {
             concurrent_exposure_batches_lose_nothing,
             user_sketches_merge_by_feature_day_and_answer,
             concurrent_user_sketch_merges_lose_nothing,
-            old_user_sketches_are_forgotten
+            old_user_sketches_are_forgotten,
+            latest_code_scan_replaces_the_previous,
+            invalid_code_scan_stores_nothing,
+            concurrent_code_scans_leave_one_whole
         );
     };
     (@each $factory:expr; $($check:ident),+) => {
@@ -149,6 +152,7 @@ pub(crate) fn ana() -> Attribution {
     }
 }
 
+mod code_references;
 mod credentials;
 mod exposure_reasons;
 mod exposures;
@@ -161,6 +165,7 @@ mod load;
 mod unconfirmed;
 mod user_sketches;
 
+pub use code_references::*;
 pub use credentials::*;
 pub use exposure_reasons::*;
 pub use exposures::*;
