@@ -1,4 +1,4 @@
-//! Code references in PostgreSQL (the tables of `migrations/V10__code_references.sql`):
+//! Code references in PostgreSQL (the tables of `migrations/V9__code_references.sql`):
 //! replacing one repository's scan and reading one feature's references, as `ramp_store`'s
 //! memory store does.
 //!

@@ -26,7 +26,7 @@ const UNDO_V6: &str = "DROP TABLE exposure_buckets, exposure_batches, exposure_a
 
 /// Undoes `V7__user_sketches.sql`: every older version's schema lacks the sketch table.
 const UNDO_V7: &str = "DROP TABLE exposure_user_sketches;";
-const UNDO_V10: &str = "DROP TABLE code_references, code_scans;";
+const UNDO_V9: &str = "DROP TABLE code_references, code_scans;";
 
 fn token(name: &str) -> Credential {
     Credential {
@@ -44,7 +44,7 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 10);
+    assert_eq!(schema_version(), 9);
     store
         .apply(
             &FeatureName::new("chat").unwrap(),
@@ -60,9 +60,9 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
         &guard.schema,
         &format!(
             r#"DROP TABLE credentials; ALTER TABLE groups DROP COLUMN version;
-            DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V10}
+            DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9}
             INSERT INTO groups VALUES ('staff', '{{"name":"staff","members":["7"]}}');
-            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4, 5, 6, 7, 8, 10);"#
+            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4, 5, 6, 7, 8, 9);"#
         ),
     )
     .await;
@@ -126,7 +126,7 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 10);
+    assert_eq!(schema_version(), 9);
     let chat = FeatureName::new("chat").unwrap();
     for actor in ["ana", "bo", "ana"] {
         store
@@ -144,8 +144,8 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
     common::tamper(
         &guard.schema,
         &format!(
-            "DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V10}
-             DELETE FROM {MIGRATION_TABLE} WHERE version IN (4, 5, 6, 7, 8, 10);"
+            "DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9}
+             DELETE FROM {MIGRATION_TABLE} WHERE version IN (4, 5, 6, 7, 8, 9);"
         ),
     )
     .await;
@@ -181,7 +181,7 @@ async fn a_version_4_schema_gains_subjects_and_its_events_stay_features() {
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 10);
+    assert_eq!(schema_version(), 9);
     let chat = FeatureName::new("chat").unwrap();
     let ana = Attribution::new("ana");
     store
@@ -194,7 +194,7 @@ async fn a_version_4_schema_gains_subjects_and_its_events_stay_features() {
     // As a Ramp from before group history left the schema.
     common::tamper(
         &guard.schema,
-        &format!("{UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V10} DELETE FROM {MIGRATION_TABLE} WHERE version IN (5, 6, 7, 8, 10);"),
+        &format!("{UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9} DELETE FROM {MIGRATION_TABLE} WHERE version IN (5, 6, 7, 8, 9);"),
     )
     .await;
 

@@ -1,4 +1,4 @@
-//! Code references in the tables of migration 0010: replacing one repository's scan and reading
+//! Code references in the tables of migration 0009: replacing one repository's scan and reading
 //! one feature's references, as blocking functions over the shared connection that `store.rs`
 //! runs off the runtime. `ramp_store`'s memory store is the reference they follow.
 //!

@@ -1,6 +1,6 @@
 -- Code references: each repository's latest scan (`ramp scan --upload`), replaced whole in one
--- transaction by `src/code_references.rs`. Not part of the store version. Numbered V10 because
--- V9 is taken by lifecycle settings on another branch. Never edit this file once released.
+-- transaction by `src/code_references.rs`. Not part of the store version. Never edit this file
+-- once released.
 CREATE TABLE code_scans (
     repository text COLLATE "C" PRIMARY KEY,
     commit_id text NOT NULL,

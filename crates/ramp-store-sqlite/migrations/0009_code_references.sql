@@ -1,8 +1,8 @@
 -- Code references: each repository's latest scan (`ramp scan --upload`). A new scan of a
 -- repository deletes its rows and inserts the new ones in one transaction, so readers see one
 -- scan whole. Not part of the store version: uploads never bump `meta.version` or wake
--- watchers. Numbered 0010 because 0009 is taken by lifecycle settings on another branch; the
--- position in `MIGRATIONS` is the schema version. Never edit this file once released.
+-- watchers. The position in `MIGRATIONS` is the schema version. Never edit this file once
+-- released.
 CREATE TABLE code_scans (
     repository TEXT PRIMARY KEY,
     commit_id TEXT NOT NULL,
