@@ -10,7 +10,8 @@
 //! the busiest 100 ms of returning clients.
 //!
 //! Then it measures what waiting clients cost a server that answers but fails: the server is
-//! stopped and a stub on the same port answers every request with 503, counting them, for
+//! stopped and a stub on the same port answers every request with 503 and `Retry-After: 1`
+//! (as Ramp's server answers every 503), counting them, for
 //! `STUB_SECONDS`; the requests it saw per second are printed.
 //!
 //! ```sh
@@ -174,7 +175,7 @@ async fn main() {
                 }
                 counted.fetch_add(1, Ordering::Relaxed);
                 let _ = connection
-                    .write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .write_all(b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
                     .await;
             });
         }

@@ -5,6 +5,7 @@
 //! unwritable) is logged and retried; evaluation itself never fails.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// An error of the Ramp client.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +38,8 @@ pub enum ClientError {
         url: String,
         /// The status code.
         status: u16,
+        /// How long the server asked clients to wait (`Retry-After` in seconds), if it did.
+        retry_after: Option<Duration>,
     },
     /// The server's answer is not what Ramp sends (a snapshot, a stream event).
     #[error("unreadable answer from {url}")]
@@ -93,6 +96,20 @@ impl ClientError {
         };
         source.is_connect() && !source.is_timeout()
     }
+
+    /// The server answered, but with a failure of its own (5xx) or "too many requests": it is
+    /// up but struggling, so asking again at once, or another way, only adds to its load.
+    pub(crate) fn is_server_busy(&self) -> bool {
+        matches!(self, ClientError::Status { status, .. } if *status == 429 || *status >= 500)
+    }
+
+    /// How long the server asked to be left alone, when it answered with `Retry-After`.
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ClientError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -127,6 +144,7 @@ mod tests {
         let answered = ClientError::Status {
             url: String::new(),
             status: 503,
+            retry_after: None,
         };
         assert!(!answered.is_refused());
         let closed = ClientError::Stream(ramp_stream::StreamError::Closed { url: String::new() });

@@ -163,8 +163,21 @@ fn expect_success(
         Err(ClientError::Status {
             url: url.to_owned(),
             status: response.status().as_u16(),
+            retry_after: retry_after(response.headers()),
         })
     }
+}
+
+/// `Retry-After` in seconds (the form Ramp's server sends; an HTTP date is ignored).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let seconds = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    Some(Duration::from_secs(seconds))
 }
 
 pub(crate) fn http_error(url: &str, source: reqwest::Error) -> ClientError {

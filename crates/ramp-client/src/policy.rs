@@ -11,7 +11,9 @@
 //! applications catch up within a second of its return. Refused connections cost a server
 //! that is not listening nothing, and the jitter still spreads the returning clients over that
 //! second. A server that answers but fails (503, timeouts) gets the full backoff, so clients
-//! never hammer a server that is up but struggling.
+//! never hammer a server that is up but struggling; when it says how long to wait
+//! (`Retry-After`), that comes first and the backoff's jitter is added to it, so the clients
+//! that failed together do not come back together.
 
 use std::time::Duration;
 
@@ -111,6 +113,13 @@ impl RefreshPolicy {
         self.retry_backoff(refused_for).wait(failures)
     }
 
+    /// `retry_wait` after a server that answered with a failure and asked for `retry_after`
+    /// (capped at `backoff_max`): that long first, then the jittered wait.
+    pub fn retry_wait_after(&self, failures: u32, retry_after: Option<Duration>) -> Duration {
+        let asked = retry_after.map_or(Duration::ZERO, |asked| asked.min(self.backoff_max));
+        asked + self.retry_wait(failures, None)
+    }
+
     /// The largest wait `retry_wait` can give.
     pub fn retry_ceiling(&self, failures: u32, refused_for: Option<Duration>) -> Duration {
         self.retry_backoff(refused_for).ceiling(failures)
@@ -179,6 +188,13 @@ mod tests {
         assert_eq!(policy.retry_ceiling(9, Some(60 * second)), 30 * second);
         // A server that answers with errors is never retried quickly.
         assert_eq!(policy.retry_ceiling(9, None), 30 * second);
+        // A server that asks for a pause gets it, plus the jitter; a silly ask is capped.
+        for failures in 1..10 {
+            let wait = policy.retry_wait_after(failures, Some(second));
+            assert!(wait >= second && wait <= second + policy.backoff_ceiling(failures));
+        }
+        let capped = policy.retry_wait_after(1, Some(3600 * second));
+        assert!(capped >= 30 * second && capped <= 30 * second + policy.backoff_ceiling(1));
         // Switched off.
         let off = policy.with_quick_retry(Duration::from_millis(800), Duration::ZERO);
         assert_eq!(off.retry_ceiling(9, Some(Duration::ZERO)), 30 * second);

@@ -7,6 +7,8 @@
 //! (with `If-None-Match`) every `refresh_interval`, and retries the stream at once when a poll
 //! shows the server is back. While connections are refused (a restart), retries stay within
 //! `quick_retry_max` of each other for `quick_retry_for`, without polling (see `policy.rs`).
+//! A server that answers 5xx or 429 is asked once per attempt, not twice (no `GET` after a
+//! failed `HEAD`), and its `Retry-After` is waited out before the usual jittered backoff.
 //!
 //! The task never panics and never gives up; the application keeps answering from the last
 //! snapshot whatever happens here.
@@ -93,7 +95,12 @@ impl ServerSync {
                 self.refused_since = None;
             }
             let refused_for = self.refused_since.map(|since| since.elapsed());
-            let wait = self.policy.retry_wait(self.failures, refused_for);
+            let wait = match &result {
+                Err(error) if error.is_server_busy() => self
+                    .policy
+                    .retry_wait_after(self.failures, error.retry_after()),
+                _ => self.policy.retry_wait(self.failures, refused_for),
+            };
             let quick = self.policy.retries_quickly(refused_for);
             tokio::select! {
                 _ = shutdown.cancelled() => return,
@@ -141,6 +148,8 @@ impl ServerSync {
                 Ok(version) if version >= loaded.snapshot.version => {
                     return Ok(loaded.snapshot.version)
                 }
+                // A struggling server: asking again with a GET would only double its load.
+                Err(error) if error.is_server_busy() => return Err(error),
                 // Behind us, or a server that cannot answer HEAD: fetch.
                 Ok(_) | Err(ClientError::Status { .. }) => {}
                 Err(error) => return Err(error),
