@@ -8,7 +8,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use ramp_core::{
-    Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
+    Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, LifecycleSettings,
+    Snapshot, StoredGroup,
 };
 use tokio::sync::broadcast;
 
@@ -25,10 +26,12 @@ use crate::prepare::{
     check_group_version, deletion_event, group_deletion_event, prepare_change, prepare_group_write,
     PreparedWrite,
 };
+use crate::settings::prepare_settings_write;
 use crate::{
     Applied, AppliedGroup, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
     ImportedFeature, Store, StoreError, VersionedGroup,
 };
+use crate::{AppliedSettings, VersionedSettings};
 
 /// A store in memory.
 #[derive(Debug)]
@@ -50,6 +53,8 @@ struct State {
     credentials: BTreeMap<(&'static str, String), Credential>,
     /// Outside `version` too: counts are not part of any snapshot.
     exposures: MemoryExposures,
+    /// Outside `version`: settings are not part of any snapshot.
+    lifecycle: VersionedSettings,
 }
 
 impl State {
@@ -333,6 +338,38 @@ impl Store for MemoryStore {
             .checked_sub(1)
             .and_then(|index| state.history.get(index as usize))
             .cloned())
+    }
+
+    async fn lifecycle_settings(&self) -> Result<VersionedSettings, StoreError> {
+        Ok(self.lock().lifecycle.clone())
+    }
+
+    async fn put_lifecycle_settings(
+        &self,
+        settings: &LifecycleSettings,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<AppliedSettings, StoreError> {
+        let mut state = self.lock();
+        let prepared = prepare_settings_write(
+            &state.lifecycle,
+            settings,
+            expected_version,
+            attribution,
+            Utc::now(),
+        )?;
+        let Some(prepared) = prepared else {
+            return Ok(AppliedSettings {
+                version: state.lifecycle.version,
+                event: None,
+            });
+        };
+        state.lifecycle = prepared.stored;
+        let event = state.record(prepared.event);
+        Ok(AppliedSettings {
+            version: state.lifecycle.version,
+            event: Some(event),
+        })
     }
 
     async fn credentials(&self) -> Result<Vec<Credential>, StoreError> {
