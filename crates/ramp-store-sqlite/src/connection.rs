@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_exposures.sql"),
     include_str!("../migrations/0007_user_sketches.sql"),
     include_str!("../migrations/0008_outside_percentage.sql"),
+    include_str!("../migrations/0009_lifecycle_settings.sql"),
 ];
 
 /// The schema version this binary writes.
