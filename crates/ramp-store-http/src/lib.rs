@@ -38,6 +38,7 @@ mod api;
 mod error;
 mod feed;
 mod groups;
+mod settings;
 mod store;
 mod tokens;
 mod writes;

@@ -24,6 +24,10 @@ const UNDO_V6: &str = "DROP TABLE exposure_buckets, exposure_batches, exposure_a
 // `V8__outside_percentage.sql` adds a column to a table that `UNDO_V6` drops, so undoing V6
 // undoes V8 too.
 
+/// Undoes `V9__lifecycle_settings.sql`'s table; its CHECK on `history.subject` goes with the
+/// column when `UNDO_V5` drops it, so it must run first.
+const UNDO_V9: &str = "DROP TABLE settings;";
+
 /// Undoes `V7__user_sketches.sql`: every older version's schema lacks the sketch table.
 const UNDO_V7: &str = "DROP TABLE exposure_user_sketches;";
 
@@ -43,7 +47,7 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 8);
+    assert_eq!(schema_version(), 9);
     store
         .apply(
             &FeatureName::new("chat").unwrap(),
@@ -59,9 +63,9 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
         &guard.schema,
         &format!(
             r#"DROP TABLE credentials; ALTER TABLE groups DROP COLUMN version;
-            DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V5} {UNDO_V6} {UNDO_V7}
+            DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V9} {UNDO_V5} {UNDO_V6} {UNDO_V7}
             INSERT INTO groups VALUES ('staff', '{{"name":"staff","members":["7"]}}');
-            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4, 5, 6, 7, 8);"#
+            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4, 5, 6, 7, 8, 9);"#
         ),
     )
     .await;
@@ -125,7 +129,7 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 8);
+    assert_eq!(schema_version(), 9);
     let chat = FeatureName::new("chat").unwrap();
     for actor in ["ana", "bo", "ana"] {
         store
@@ -143,8 +147,8 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
     common::tamper(
         &guard.schema,
         &format!(
-            "DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V5} {UNDO_V6} {UNDO_V7}
-             DELETE FROM {MIGRATION_TABLE} WHERE version IN (4, 5, 6, 7, 8);"
+            "DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V9} {UNDO_V5} {UNDO_V6} {UNDO_V7}
+             DELETE FROM {MIGRATION_TABLE} WHERE version IN (4, 5, 6, 7, 8, 9);"
         ),
     )
     .await;
@@ -180,7 +184,7 @@ async fn a_version_4_schema_gains_subjects_and_its_events_stay_features() {
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 8);
+    assert_eq!(schema_version(), 9);
     let chat = FeatureName::new("chat").unwrap();
     let ana = Attribution::new("ana");
     store
@@ -193,7 +197,7 @@ async fn a_version_4_schema_gains_subjects_and_its_events_stay_features() {
     // As a Ramp from before group history left the schema.
     common::tamper(
         &guard.schema,
-        &format!("{UNDO_V5} {UNDO_V6} {UNDO_V7} DELETE FROM {MIGRATION_TABLE} WHERE version IN (5, 6, 7, 8);"),
+        &format!("{UNDO_V9} {UNDO_V5} {UNDO_V6} {UNDO_V7} DELETE FROM {MIGRATION_TABLE} WHERE version IN (5, 6, 7, 8, 9);"),
     )
     .await;
 

@@ -52,6 +52,7 @@ mod reads;
 mod reason_numbers;
 mod reply;
 mod scripts;
+mod settings;
 mod store;
 mod store_url;
 mod user_sketch_scripts;
