@@ -47,6 +47,10 @@ pub struct ErrorBody {
     /// For `version_mismatch`: when (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changed_at: Option<String>,
+    /// For `wip_limit_reached`: `{"stage", "count", "limit"}` of the full stage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub wip_limit: Option<serde_json::Value>,
 }
 
 /// An error answer: a status plus [`ErrorBody`].
@@ -69,6 +73,7 @@ impl ApiError {
                 field: None,
                 changed_by: None,
                 changed_at: None,
+                wip_limit: None,
             },
         }
     }
@@ -83,6 +88,12 @@ impl ApiError {
     pub fn with_change(mut self, actor: &str, time: chrono::DateTime<chrono::Utc>) -> Self {
         self.body.changed_by = Some(actor.to_owned());
         self.body.changed_at = Some(time.to_rfc3339());
+        self
+    }
+
+    /// Describes the full stage of a `wip_limit_reached` refusal.
+    pub fn with_wip_limit(mut self, details: serde_json::Value) -> Self {
+        self.body.wip_limit = Some(details);
         self
     }
 

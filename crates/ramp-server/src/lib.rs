@@ -40,8 +40,10 @@ mod ofrep_bulk;
 mod password_memory;
 pub mod routes;
 mod server;
+mod stage_time;
 pub mod session;
 mod state;
+mod wip_guard;
 
 pub use config::{ServerConfig, DEFAULT_BIND};
 pub use error::{ApiError, ErrorBody, ServerError};
