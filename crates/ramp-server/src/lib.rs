@@ -40,8 +40,8 @@ mod ofrep_bulk;
 mod password_memory;
 pub mod routes;
 mod server;
-mod stage_time;
 pub mod session;
+mod stage_time;
 mod state;
 mod wip_guard;
 

@@ -22,11 +22,7 @@ const MAX_PAGES: usize = 5;
 
 /// Whether the event put the feature in the stage it has now (or created it).
 fn moved(event: &HistoryEvent) -> bool {
-    event.action == Action::Created
-        || event
-            .changes
-            .iter()
-            .any(|change| change.field() == "stage")
+    event.action == Action::Created || event.changes.iter().any(|change| change.field() == "stage")
 }
 
 /// When each of `features` entered its stage, in the order given.
@@ -34,7 +30,10 @@ pub async fn stage_since(
     state: &AppState,
     features: &[&Feature],
 ) -> Result<Vec<DateTime<Utc>>, StoreError> {
-    let names: Vec<FeatureName> = features.iter().map(|feature| feature.name.clone()).collect();
+    let names: Vec<FeatureName> = features
+        .iter()
+        .map(|feature| feature.name.clone())
+        .collect();
     let mut latest: HashMap<FeatureName, HistoryEvent> = state.store.latest_events(&names).await?;
     let mut since = Vec::with_capacity(features.len());
     for feature in features {

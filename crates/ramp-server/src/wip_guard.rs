@@ -56,7 +56,13 @@ pub async fn check(
         return Ok(attribution);
     };
     match override_reason {
-        Some(reason) => Ok(with_override(attribution, *stage, count, full.limit, reason)),
+        Some(reason) => Ok(with_override(
+            attribution,
+            *stage,
+            count,
+            full.limit,
+            reason,
+        )),
         None => Err(ApiError::new(
             StatusCode::CONFLICT,
             WIP_LIMIT_REACHED,

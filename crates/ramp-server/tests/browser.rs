@@ -41,9 +41,9 @@ use browser::{
 use std::sync::Arc;
 
 use common::TestServer;
+use futures::FutureExt;
 use ramp_server::clock::ManualClock;
 use ramp_server::ServerConfig;
-use futures::FutureExt;
 use reqwest::Method;
 use serde_json::json;
 use tokio::sync::Mutex;
@@ -313,7 +313,9 @@ async fn wip_limits_in_a_real_browser() {
     let started = Instant::now();
     let ahead = chrono::Duration::days(12) + chrono::Duration::hours(1);
     let clock = Arc::new(ManualClock::new(chrono::Utc::now() + ahead));
-    let store = ramp_rollout::open_store("memory://").await.expect("memory store");
+    let store = ramp_rollout::open_store("memory://")
+        .await
+        .expect("memory store");
     let server = TestServer::with_clock(store, ServerConfig::default(), None, clock).await;
     let Some(browser) = Browser::start(&server.base).await else {
         server.stop().await;

@@ -49,7 +49,10 @@ async fn put_limits(server: &TestServer, limits: Value) -> (u16, Value) {
 async fn settings_are_validated_versioned_and_admin_only() {
     let server = TestServer::memory().await;
     let (status, fresh) = server.get_json("/api/v1/settings/lifecycle").await;
-    assert_eq!((status, &fresh), (200, &json!({"wip_limits": {}, "version": 0})));
+    assert_eq!(
+        (status, &fresh),
+        (200, &json!({"wip_limits": {}, "version": 0}))
+    );
 
     let (status, written) = put_limits(&server, json!({"beta": 2, "rolling_out": 5})).await;
     assert_eq!(status, 200, "{written}");
@@ -70,7 +73,10 @@ async fn settings_are_validated_versioned_and_admin_only() {
     }
     let (_, unchanged) = server.get_json("/api/v1/settings/lifecycle").await;
     assert_eq!(unchanged["version"], 1, "bad input wrote nothing");
-    assert_eq!(unchanged["wip_limits"], json!({"beta": 2, "rolling_out": 5}));
+    assert_eq!(
+        unchanged["wip_limits"],
+        json!({"beta": 2, "rolling_out": 5})
+    );
 
     // A stale If-Match is refused; the current one goes through.
     let stale = server
@@ -81,7 +87,10 @@ async fn settings_are_validated_versioned_and_admin_only() {
         .await
         .unwrap();
     let (status, error) = json_of(stale).await;
-    assert_eq!((status, error["error"].as_str()), (412, Some("version_mismatch")));
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (412, Some("version_mismatch"))
+    );
     let current = server
         .request(Method::PUT, "/api/v1/settings/lifecycle")
         .header("If-Match", "\"1\"")
@@ -137,9 +146,15 @@ async fn a_move_into_a_full_stage_needs_an_override_that_history_records() {
     let (status, refused) = move_to(&server, "three", json!({"stage": "beta"})).await;
     assert_eq!(status, 409, "{refused}");
     assert_eq!(refused["error"], "wip_limit_reached");
-    assert_eq!(refused["wip_limit"], json!({"stage": "beta", "count": 2, "limit": 2}));
+    assert_eq!(
+        refused["wip_limit"],
+        json!({"stage": "beta", "count": 2, "limit": 2})
+    );
     let message = refused["message"].as_str().unwrap();
-    assert!(message.contains("beta stage is full") && message.contains("limit is 2"), "{message}");
+    assert!(
+        message.contains("beta stage is full") && message.contains("limit is 2"),
+        "{message}"
+    );
     let (_, three) = server.get_json("/api/v1/features/three").await;
     assert_eq!(three["stage"], "development", "nothing moved");
 
@@ -169,7 +184,10 @@ async fn a_move_into_a_full_stage_needs_an_override_that_history_records() {
         json!({"stage": "everyone", "override_reason": long}),
     )
     .await;
-    assert_eq!((status, error["field"].as_str()), (422, Some("override_reason")));
+    assert_eq!(
+        (status, error["field"].as_str()),
+        (422, Some("override_reason"))
+    );
     server.stop().await;
 }
 
@@ -178,8 +196,7 @@ async fn stage_since_comes_from_history_and_the_server_clock() {
     let start = Utc::now();
     let clock = Arc::new(ManualClock::new(start));
     let store = ramp_rollout::open_store("memory://").await.unwrap();
-    let server =
-        TestServer::with_clock(store, ServerConfig::default(), None, clock.clone()).await;
+    let server = TestServer::with_clock(store, ServerConfig::default(), None, clock.clone()).await;
     create(&server, "steady", "beta").await;
     create(&server, "moved", "development").await;
     let (status, _) = move_to(&server, "moved", json!({"stage": "beta"})).await;
@@ -209,7 +226,11 @@ async fn stage_since_comes_from_history_and_the_server_clock() {
         feature["stage_since"].as_str().unwrap().parse().unwrap()
     };
     let history = |events: &Value| -> DateTime<Utc> {
-        events["events"][0]["time"].as_str().unwrap().parse().unwrap()
+        events["events"][0]["time"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
     };
     let (_, moved_history) = server.get_json("/api/v1/features/moved/history").await;
     let move_time: DateTime<Utc> = moved_history["events"][1]["time"]
@@ -217,7 +238,11 @@ async fn stage_since_comes_from_history_and_the_server_clock() {
         .unwrap()
         .parse()
         .unwrap();
-    assert_eq!(since("moved"), move_time, "the move, not the percentage change");
+    assert_eq!(
+        since("moved"),
+        move_time,
+        "the move, not the percentage change"
+    );
     let (_, steady_history) = server.get_json("/api/v1/features/steady/history").await;
     assert_eq!(since("steady"), history(&steady_history), "its creation");
 

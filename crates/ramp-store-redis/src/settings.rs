@@ -26,7 +26,9 @@ async fn read(
         .arg(shared.keys.settings())
         .arg("lifecycle")
         .arg("lifecycle:version");
-    let reply = connection.first(CONTEXT, Request::Command(&command)).await?;
+    let reply = connection
+        .first(CONTEXT, Request::Command(&command))
+        .await?;
     let [body, version]: [Value; 2] = array(reply, CONTEXT)?
         .try_into()
         .map_err(|_| unexpected(CONTEXT))?;

@@ -51,8 +51,13 @@ pub(crate) fn put_lifecycle_settings(
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(sql("beginning a write"))?;
     let current = read(&transaction)?;
-    let Some(prepared) =
-        prepare_settings_write(&current, settings, expected_version, attribution, Utc::now())?
+    let Some(prepared) = prepare_settings_write(
+        &current,
+        settings,
+        expected_version,
+        attribution,
+        Utc::now(),
+    )?
     else {
         return Ok(AppliedSettings {
             version: current.version,

@@ -32,8 +32,7 @@ use tokio::task::JoinHandle;
 use crate::connection::{open_writer, store_version};
 use crate::error::{sql, BACKEND};
 use crate::{
-    credentials, exposure_reads, exposures, operations, settings, user_sketches, watcher,
-    SqliteUrl,
+    credentials, exposure_reads, exposures, operations, settings, user_sketches, watcher, SqliteUrl,
 };
 
 /// A store in one SQLite file, shareable by several processes (a server and the CLI).

@@ -191,5 +191,13 @@ pub async fn set_stage(
     }
     let override_reason = reason_text("override_reason", body.override_reason.as_deref())?;
     let change = Change::SetStage { stage: body.stage };
-    apply_change_attributed(&state, &headers, &name, change, attribution, override_reason).await
+    apply_change_attributed(
+        &state,
+        &headers,
+        &name,
+        change,
+        attribution,
+        override_reason,
+    )
+    .await
 }

@@ -190,7 +190,7 @@ pub async fn list_features(
     if with_stage_since {
         let since = crate::stage_time::stage_since(&state, &listed).await?;
         for (summary, time) in features.iter_mut().zip(since) {
-            summary.stage_since = Some(time.to_rfc3339());
+            summary.stage_since = Some(stage_since_text(time));
         }
     }
     Ok(Json(FeatureList {
@@ -198,6 +198,12 @@ pub async fn list_features(
         server_time: state.clock.now().to_rfc3339(),
         features,
     }))
+}
+
+/// `stage_since` with all nine fraction digits and `Z`, so the texts sort as the times do (the
+/// board sorts by it, and two features created in one millisecond must still sort apart).
+fn stage_since_text(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
 
 /// A feature (with its stage mismatch, if any) with its version as ETag.
@@ -233,7 +239,7 @@ pub async fn show_feature(
     let view = FeatureView {
         feature: &feature,
         stage_mismatch: feature.stage_mismatch().map(MismatchView::from),
-        stage_since: since.first().map(|time| time.to_rfc3339()),
+        stage_since: since.first().copied().map(stage_since_text),
         server_time: Some(state.clock.now().to_rfc3339()),
     };
     let tag = etag(feature.version);

@@ -68,11 +68,9 @@ fn settings_of(body: LifecycleBody) -> ApiResult<LifecycleSettings> {
     let mut settings = LifecycleSettings::default();
     for (stage_name, limit) in body.wip_limits {
         let field = format!("wip_limits.{stage_name}");
-        let stage: Stage = stage_name
-            .parse()
-            .map_err(|error: ramp_core::CoreError| {
-                ApiError::invalid(format!("{field}: {error}")).with_field(field.clone())
-            })?;
+        let stage: Stage = stage_name.parse().map_err(|error: ramp_core::CoreError| {
+            ApiError::invalid(format!("{field}: {error}")).with_field(field.clone())
+        })?;
         if limit.is_null() {
             continue;
         }

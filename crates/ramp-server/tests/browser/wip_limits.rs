@@ -56,7 +56,10 @@ pub async fn seed(scene: &Scene) -> Outcome {
             json!({"wip_limits": {"beta": 2}}),
         )
         .await;
-    ensure!(status == 200, "setting the limit answered {status}: {answer}");
+    ensure!(
+        status == 200,
+        "setting the limit answered {status}: {answer}"
+    );
     Ok(())
 }
 
@@ -71,17 +74,25 @@ pub async fn full_column_refuses_then_overrides(scene: &Scene) -> Outcome {
         .attribute("section[data-stage=beta]", "class")
         .await?
         .unwrap_or_default();
-    ensure!(class.contains("full"), "the Beta column's class is {class:?}");
+    ensure!(
+        class.contains("full"),
+        "the Beta column's class is {class:?}"
+    );
 
     let card = "section[data-stage] [data-feature=\"wip-waiting\"]";
-    browser.select(&format!("{card} select.move-stage"), "beta").await?;
+    browser
+        .select(&format!("{card} select.move-stage"), "beta")
+        .await?;
     browser
         .wait_text("#reason-message", "beta stage is full")
         .await?;
     browser.click("#reason-cancel").await?;
     poll("the card back in Development", || async {
         let cards = beta_cards(scene).await?;
-        ensure!(!cards.contains(&"wip-waiting".to_owned()), "Beta shows {cards:?}");
+        ensure!(
+            !cards.contains(&"wip-waiting".to_owned()),
+            "Beta shows {cards:?}"
+        );
         let development = browser
             .count("section[data-stage=development] [data-feature=\"wip-waiting\"]")
             .await?;
@@ -94,7 +105,9 @@ pub async fn full_column_refuses_then_overrides(scene: &Scene) -> Outcome {
         "a cancelled move changed the stage"
     );
 
-    browser.select(&format!("{card} select.move-stage"), "beta").await?;
+    browser
+        .select(&format!("{card} select.move-stage"), "beta")
+        .await?;
     browser
         .wait_text("#reason-message", "beta stage is full")
         .await?;

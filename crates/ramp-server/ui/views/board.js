@@ -100,9 +100,12 @@ export function mount(root, { canEdit }) {
   function sorted(inStage) {
     const byName = (left, right) => left.name.localeCompare(right.name);
     if (sortBy !== 'time') return [...inStage].sort(byName);
-    // Longest in the stage first: the oldest `stage_since`.
+    // Longest in the stage first: the oldest `stage_since`. Compared as text (the server writes
+    // nine fraction digits and `Z`, so text order is time order): Date.parse keeps only
+    // milliseconds, and two features moved in one millisecond must still sort apart.
+    const since = (feature) => feature.stage_since || '';
     return [...inStage].sort((left, right) =>
-      (Date.parse(left.stage_since) - Date.parse(right.stage_since)) || byName(left, right));
+      (since(left) < since(right) ? -1 : since(left) > since(right) ? 1 : 0) || byName(left, right));
   }
 
   function render() {
