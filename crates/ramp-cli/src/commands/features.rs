@@ -179,15 +179,30 @@ pub async fn percentage(session: &Session, name: &str, text: &str) -> anyhow::Re
 }
 
 /// `ramp stage NAME STAGE`.
+/// The reasons a stage move may carry.
+pub struct StageReasons<'a> {
+    /// Why (history's comment); needed to graduate a feature that is not ready.
+    pub reason: Option<&'a str>,
+    /// Why move into a stage at its WIP limit anyway.
+    pub override_reason: Option<&'a str>,
+}
+
 pub async fn stage(
     session: &Session,
     name: &str,
     text: &str,
-    reason: Option<&str>,
+    reasons: StageReasons<'_>,
 ) -> anyhow::Result<()> {
     let feature_name = FeatureName::new(name)?;
     let stage: Stage = text.parse()?;
-    let reason = reason.map(str::trim).filter(|reason| !reason.is_empty());
+    let reason = reasons
+        .reason
+        .map(str::trim)
+        .filter(|reason| !reason.is_empty());
+    let override_reason = reasons
+        .override_reason
+        .map(str::trim)
+        .filter(|reason| !reason.is_empty());
     let mut rollout = session.rollout.clone();
     if let Some(reason) = reason {
         rollout = rollout.with_comment(reason);
@@ -213,6 +228,26 @@ pub async fn stage(
         }
         expected = Some(current.map_or(0, |feature| feature.version));
     }
+    // A stage at its WIP limit refuses the move without --override-reason, as the server does
+    // (`wip_guard.rs`); the override is noted in the history comment.
+    if let Some(full) = wip_refusal(&rollout, &feature_name, stage).await? {
+        let Some(override_reason) = override_reason else {
+            anyhow::bail!(
+                "cannot move {name}: {}",
+                full.message()
+                    .replace("an override reason", "--override-reason")
+            );
+        };
+        let note = format!(
+            "WIP limit override ({} had {} of {}): {override_reason}",
+            full.stage, full.count, full.limit
+        );
+        let comment = match reason {
+            Some(reason) => format!("{reason}; {note}"),
+            None => note,
+        };
+        rollout = rollout.with_comment(&comment);
+    }
     let feature = rollout
         .store()
         .apply(&feature_name, &change, expected, rollout.attribution())
@@ -220,4 +255,30 @@ pub async fn stage(
         .feature;
     let line = format!("stage {}", feature.stage);
     Ok(session.output.feature(&feature, line)?)
+}
+
+/// Whether moving `name` into `stage` breaks the stage's WIP limit (it is not there yet and
+/// the stage already holds its limit).
+async fn wip_refusal(
+    rollout: &ramp_rollout::Rollout,
+    name: &FeatureName,
+    stage: Stage,
+) -> anyhow::Result<Option<ramp_core::WipLimitReached>> {
+    let settings = rollout.store().lifecycle_settings().await?.settings;
+    if settings.wip_limit(stage).is_none() {
+        return Ok(None);
+    }
+    let snapshot = rollout.store().snapshot().await?;
+    let features = &snapshot.features;
+    if features
+        .iter()
+        .any(|feature| &feature.name == name && feature.stage == stage)
+    {
+        return Ok(None);
+    }
+    let count = features
+        .iter()
+        .filter(|feature| feature.stage == stage)
+        .count();
+    Ok(settings.wip_refusal(stage, count))
 }
