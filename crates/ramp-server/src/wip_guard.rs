@@ -13,7 +13,6 @@
 
 use axum::http::StatusCode;
 use ramp_core::{Attribution, Change, FeatureName, Stage};
-use serde_json::json;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -69,11 +68,7 @@ pub async fn check(
             format!("cannot move {}: {}", name.as_str(), full.message()),
         )
         .with_field("override_reason")
-        .with_wip_limit(json!({
-            "stage": full.stage,
-            "count": full.count,
-            "limit": full.limit,
-        }))),
+        .with_wip_limit(full)),
     }
 }
 
