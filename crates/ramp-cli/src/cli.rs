@@ -132,6 +132,14 @@ pub enum Command {
         /// Why, recorded in history; needed to graduate a feature below 100 % or with excluded users
         #[arg(long)]
         reason: Option<String>,
+        /// Move into a stage at its WIP limit anyway; recorded in history with the limit broken
+        #[arg(long)]
+        override_reason: Option<String>,
+    },
+    /// Show the stages' WIP limits, or set or clear one
+    Wip {
+        #[command(subcommand)]
+        command: Option<WipCommand>,
     },
     /// Graduate a feature (stage graduated) and list the code to remove, routes first
     Graduate {
@@ -209,5 +217,24 @@ pub enum Command {
         /// Copy the history too (events already in the destination are skipped)
         #[arg(long)]
         with_history: bool,
+    },
+}
+
+/// `ramp wip ...`: the stages' WIP limits.
+#[derive(Debug, Subcommand)]
+pub enum WipCommand {
+    /// Limit how many features a stage may hold at once (moves into a full stage need an override reason)
+    Set {
+        /// The stage
+        stage: String,
+        /// The limit, from 0 to 10000
+        // "-1" gets Ramp's own message rather than clap's "unexpected argument".
+        #[arg(allow_hyphen_values = true)]
+        limit: String,
+    },
+    /// Remove a stage's limit
+    Clear {
+        /// The stage
+        stage: String,
     },
 }

@@ -43,6 +43,8 @@ pub fn snapshot_at(
         match &event.subject {
             Subject::Feature(name) => features.entry(name).or_default().push(event),
             Subject::Group(name) => groups.entry(name.as_str()).or_default().push(event),
+            // Settings decide nothing about who gets a feature.
+            Subject::Settings(_) => {}
         }
     }
 

@@ -1,6 +1,7 @@
 //! The names of the fields history records: a feature's `percentage`, `stage` and `data.KEY`
 //! (single values), `users`, `excluded_users` and `groups` (lists); a stored group's
-//! `description` and `rules` (single values) and `members` (a list).
+//! `description` and `rules` (single values) and `members` (a list); the lifecycle settings'
+//! `wip_limits.STAGE` (single values).
 //!
 //! Two enums rather than one string, so that a value change can never name a list and undo can
 //! match every field without an "unknown field" branch. In JSON they are the same strings as
@@ -12,8 +13,13 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::Stage;
+
 /// The prefix of a data key's field name (`data.color`).
 const DATA_PREFIX: &str = "data.";
+
+/// The prefix of a stage's WIP limit's field name (`wip_limits.beta`).
+const WIP_LIMIT_PREFIX: &str = "wip_limits.";
 
 /// A field holding one value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -28,6 +34,8 @@ pub enum ValueField {
     Description,
     /// A stored group's rules (an array of rules; `null` means none).
     Rules,
+    /// The lifecycle settings' WIP limit of a stage (a number; `null` means no limit).
+    WipLimit(Stage),
 }
 
 /// A field holding a list, recorded as the members added and removed.
@@ -52,6 +60,7 @@ impl ValueField {
             ValueField::Data(key) => Cow::Owned(format!("{DATA_PREFIX}{key}")),
             ValueField::Description => Cow::Borrowed("description"),
             ValueField::Rules => Cow::Borrowed("rules"),
+            ValueField::WipLimit(stage) => Cow::Owned(format!("{WIP_LIMIT_PREFIX}{stage}")),
         }
     }
 
@@ -62,6 +71,10 @@ impl ValueField {
             "stage" => Some(ValueField::Stage),
             "description" => Some(ValueField::Description),
             "rules" => Some(ValueField::Rules),
+            _ if name.starts_with(WIP_LIMIT_PREFIX) => name[WIP_LIMIT_PREFIX.len()..]
+                .parse()
+                .ok()
+                .map(ValueField::WipLimit),
             _ => name
                 .strip_prefix(DATA_PREFIX)
                 .map(|key| ValueField::Data(key.to_owned())),
@@ -130,7 +143,7 @@ impl<'de> Deserialize<'de> for ValueField {
         let name = Cow::<str>::deserialize(deserializer)?;
         ValueField::parse(&name).ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "unknown value field {name:?}: expected percentage, stage, data.KEY, description or rules"
+                "unknown value field {name:?}: expected percentage, stage, data.KEY, description, rules or wip_limits.STAGE"
             ))
         })
     }
@@ -160,6 +173,10 @@ mod tests {
             (ValueField::Data("a.b".into()), "\"data.a.b\""),
             (ValueField::Description, "\"description\""),
             (ValueField::Rules, "\"rules\""),
+            (
+                ValueField::WipLimit(Stage::RollingOut),
+                "\"wip_limits.rolling_out\"",
+            ),
         ];
         for (field, json) in values {
             assert_eq!(serde_json::to_string(&field).unwrap(), json);

@@ -69,7 +69,10 @@ impl FieldChange {
                             .map_err(|_| wrong_type(field, before, "a list of rules"))?,
                     };
                 }
-                ValueField::Percentage | ValueField::Stage | ValueField::Data(_) => {
+                ValueField::Percentage
+                | ValueField::Stage
+                | ValueField::Data(_)
+                | ValueField::WipLimit(_) => {
                     return Err(not_of_a_group(&field.name()));
                 }
             },

@@ -172,7 +172,7 @@ impl FieldChange {
                         state.data.insert(key.clone(), before.clone());
                     }
                 }
-                ValueField::Description | ValueField::Rules => {
+                ValueField::Description | ValueField::Rules | ValueField::WipLimit(_) => {
                     return Err(not_of_a_feature(&field.name()));
                 }
             },
@@ -300,15 +300,11 @@ impl HistoryEvent {
     }
 
     /// Undoes this event on a feature's state (`None`: the feature does not exist). A group's
-    /// event is an error: its changes are not a feature's.
+    /// or the settings' event is an error: its changes are not a feature's.
     pub fn undo(&self, state: Option<FeatureState>) -> Result<Option<FeatureState>, CoreError> {
-        if let Subject::Group(group) = &self.subject {
+        if !matches!(self.subject, Subject::Feature(_)) {
             return Err(CoreError::InvalidChange {
-                reason: format!(
-                    "event {} changed group {}, not a feature",
-                    self.id,
-                    group.as_str()
-                ),
+                reason: format!("event {} changed {}, not a feature", self.id, self.subject),
             });
         }
         if self.action == Action::Created {

@@ -1,8 +1,10 @@
-//! What a history event is about: a feature, or a stored group (whose edits change who gets
-//! every feature that lists it, so they are recorded and undone like feature changes).
+//! What a history event is about: a feature, a stored group (whose edits change who gets
+//! every feature that lists it, so they are recorded and undone like feature changes), or a
+//! settings document (the lifecycle settings: WIP limits), recorded but never undone.
 //!
-//! In JSON the subject is one key of the event, `"feature": NAME` or `"group": NAME`, so a
-//! feature's events read exactly as they did before groups had history.
+//! In JSON the subject is one key of the event, `"feature": NAME`, `"group": NAME` or
+//! `"settings": "lifecycle"`, so a feature's events read exactly as they did before groups had
+//! history.
 
 use std::fmt;
 
@@ -18,6 +20,26 @@ pub enum Subject {
     Feature(FeatureName),
     /// A stored group.
     Group(GroupName),
+    /// A settings document.
+    Settings(SettingsName),
+}
+
+/// Which settings document an event changed. An enum, not a string: stores keep the name in
+/// the subject's name column, and only these names decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingsName {
+    /// The lifecycle settings (`LifecycleSettings`).
+    Lifecycle,
+}
+
+impl SettingsName {
+    /// `lifecycle`: the name stores keep.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SettingsName::Lifecycle => "lifecycle",
+        }
+    }
 }
 
 /// Which kind of subject, without its name.
@@ -28,6 +50,8 @@ pub enum SubjectKind {
     Feature,
     /// Stored groups.
     Group,
+    /// Settings documents.
+    Settings,
 }
 
 impl Subject {
@@ -36,14 +60,16 @@ impl Subject {
         match self {
             Subject::Feature(name) => name.as_str(),
             Subject::Group(name) => name.as_str(),
+            Subject::Settings(name) => name.as_str(),
         }
     }
 
-    /// Feature or group.
+    /// Feature, group or settings.
     pub fn kind(&self) -> SubjectKind {
         match self {
             Subject::Feature(_) => SubjectKind::Feature,
             Subject::Group(_) => SubjectKind::Group,
+            Subject::Settings(_) => SubjectKind::Settings,
         }
     }
 
@@ -51,7 +77,7 @@ impl Subject {
     pub fn feature(&self) -> Option<&FeatureName> {
         match self {
             Subject::Feature(name) => Some(name),
-            Subject::Group(_) => None,
+            Subject::Group(_) | Subject::Settings(_) => None,
         }
     }
 
@@ -59,17 +85,18 @@ impl Subject {
     pub fn group(&self) -> Option<&GroupName> {
         match self {
             Subject::Group(name) => Some(name),
-            Subject::Feature(_) => None,
+            Subject::Feature(_) | Subject::Settings(_) => None,
         }
     }
 }
 
 impl SubjectKind {
-    /// `feature` or `group`: the word stores keep and the API uses.
+    /// `feature`, `group` or `settings`: the word stores keep and the API uses.
     pub fn as_str(self) -> &'static str {
         match self {
             SubjectKind::Feature => "feature",
             SubjectKind::Group => "group",
+            SubjectKind::Settings => "settings",
         }
     }
 
@@ -78,6 +105,7 @@ impl SubjectKind {
         match word {
             "feature" => Some(SubjectKind::Feature),
             "group" => Some(SubjectKind::Group),
+            "settings" => Some(SubjectKind::Settings),
             _ => None,
         }
     }
@@ -87,6 +115,14 @@ impl SubjectKind {
         Ok(match self {
             SubjectKind::Feature => Subject::Feature(FeatureName::new(name)?),
             SubjectKind::Group => Subject::Group(GroupName::new(name)?),
+            SubjectKind::Settings => match name {
+                "lifecycle" => Subject::Settings(SettingsName::Lifecycle),
+                _ => {
+                    return Err(crate::CoreError::InvalidChange {
+                        reason: format!("unknown settings {name:?}: expected lifecycle"),
+                    })
+                }
+            },
         })
     }
 }

@@ -39,14 +39,22 @@ pub struct ErrorBody {
     /// A sentence for people.
     pub message: String,
     /// The request field the problem concerns, when there is one.
+    /// (A boxed `str`, not a `String`: every handler's `Result` carries this body, and clippy
+    /// holds error types under 128 bytes.)
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub field: Option<Box<str>>,
     /// For `version_mismatch`: who made the change the request did not know about.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changed_by: Option<String>,
     /// For `version_mismatch`: when (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changed_at: Option<String>,
+    /// For `wip_limit_reached`: `{"stage", "count", "limit"}` of the full stage (a small
+    /// boxed value: every handler's `Result` carries this body, which must stay small).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub wip_limit: Option<Box<ramp_core::WipLimitReached>>,
 }
 
 /// An error answer: a status plus [`ErrorBody`].
@@ -69,13 +77,14 @@ impl ApiError {
                 field: None,
                 changed_by: None,
                 changed_at: None,
+                wip_limit: None,
             },
         }
     }
 
     /// Names the request field the problem concerns.
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
-        self.body.field = Some(field.into());
+        self.body.field = Some(field.into().into_boxed_str());
         self
     }
 
@@ -83,6 +92,12 @@ impl ApiError {
     pub fn with_change(mut self, actor: &str, time: chrono::DateTime<chrono::Utc>) -> Self {
         self.body.changed_by = Some(actor.to_owned());
         self.body.changed_at = Some(time.to_rfc3339());
+        self
+    }
+
+    /// Describes the full stage of a `wip_limit_reached` refusal.
+    pub fn with_wip_limit(mut self, details: ramp_core::WipLimitReached) -> Self {
+        self.body.wip_limit = Some(Box::new(details));
         self
     }
 

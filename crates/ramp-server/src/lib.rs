@@ -43,8 +43,10 @@ mod replay_gate;
 pub mod routes;
 mod server;
 pub mod session;
+mod stage_time;
 mod state;
 mod waiting_line;
+mod wip_guard;
 
 pub use config::{ServerConfig, DEFAULT_BIND};
 pub use error::{ApiError, ErrorBody, ServerError};

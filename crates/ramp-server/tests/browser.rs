@@ -27,6 +27,7 @@ mod browser {
     pub mod sorting;
     pub mod stages;
     pub mod usability;
+    pub mod wip_limits;
 }
 
 use std::future::Future;
@@ -36,10 +37,14 @@ use std::time::Instant;
 use browser::harness::{Browser, Outcome, Scene};
 use browser::{
     editing, exposures, group_history, owners, references, rollout, screens, security, sorting,
-    stages, usability,
+    stages, usability, wip_limits,
 };
+use std::sync::Arc;
+
 use common::TestServer;
 use futures::FutureExt;
+use ramp_server::clock::ManualClock;
+use ramp_server::ServerConfig;
 use reqwest::Method;
 use serde_json::json;
 use tokio::sync::Mutex;
@@ -346,6 +351,48 @@ async fn code_references_in_a_real_browser() {
 }
 
 /// The viewer logs in with a password account (the API's accounts endpoint).
+/// WIP limits and time in stage, on a server of its own whose clock is 12 days (and an hour)
+/// ahead of the times the store records, so every feature has been in its stage 12 days.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wip_limits_in_a_real_browser() {
+    let _one = ONE_BROWSER.lock().await;
+    let started = Instant::now();
+    let ahead = chrono::Duration::days(12) + chrono::Duration::hours(1);
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now() + ahead));
+    let store = ramp_rollout::open_store("memory://")
+        .await
+        .expect("memory store");
+    let server = TestServer::with_clock(store, ServerConfig::default(), None, clock).await;
+    let Some(browser) = Browser::start(&server.base).await else {
+        server.stop().await;
+        return;
+    };
+    let scene = Scene {
+        server,
+        browser,
+        feature: "wip-oldest".to_owned(),
+        group: String::new(),
+        viewer: (String::new(), String::new()),
+    };
+    let mut steps = Steps::default();
+    let s = &scene;
+    steps.run("1 log in", editing::log_in(s)).await;
+    steps.run("wip: seed", wip_limits::seed(s)).await;
+    steps
+        .run(
+            "wip: a full column refuses, then an override moves",
+            wip_limits::full_column_refuses_then_overrides(s),
+        )
+        .await;
+    steps
+        .run(
+            "wip: time in stage shows and sorts",
+            wip_limits::time_in_stage_shows_and_sorts(s),
+        )
+        .await;
+    finish(scene, steps, started).await;
+}
+
 async fn viewer_account(scene: &Scene) -> Outcome {
     let (name, password) = &scene.viewer;
     let (status, body) = scene

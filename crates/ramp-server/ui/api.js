@@ -120,7 +120,7 @@ export async function logOut() {
 // Features
 
 export async function listFeatures({ search, stage } = {}) {
-  return (await request('GET', '/api/v1/features', { query: { search, stage, with: 'last_change' } })).data;
+  return (await request('GET', '/api/v1/features', { query: { search, stage, with: 'last_change,stage_since' } })).data;
 }
 
 export async function createFeature({ name, description, owner }) {
@@ -141,8 +141,22 @@ export const activate = (name, version) => edit('POST', `${featurePath(name)}/ac
 export const deactivate = (name, version) => edit('POST', `${featurePath(name)}/deactivate`, version);
 export const setPercentage = (name, percentage, version) =>
   edit('PUT', `${featurePath(name)}/percentage`, version, { percentage });
-export const setStage = (name, stage, version, reason) =>
-  edit('PUT', `${featurePath(name)}/stage`, version, reason ? { stage, reason } : { stage });
+export const setStage = (name, stage, version, reason, overrideReason) =>
+  edit('PUT', `${featurePath(name)}/stage`, version, {
+    stage,
+    ...(reason ? { reason } : {}),
+    ...(overrideReason ? { override_reason: overrideReason } : {}),
+  });
+
+// Lifecycle settings: each stage's WIP limit, with the version to write against.
+
+export async function lifecycleSettings() {
+  return (await request('GET', '/api/v1/settings/lifecycle')).data;
+}
+
+export async function putLifecycleSettings(wipLimits, version) {
+  return (await request('PUT', '/api/v1/settings/lifecycle', { json: { wip_limits: wipLimits }, ifMatch: version })).data;
+}
 export const patchData = (name, data, version) => edit('PATCH', `${featurePath(name)}/data`, version, data);
 export const addGroups = (name, groups, version) => edit('POST', `${featurePath(name)}/groups`, version, { groups });
 export const removeGroups = (name, groups, version) =>

@@ -39,6 +39,7 @@ mod code_references;
 mod error;
 mod feed;
 mod groups;
+mod settings;
 mod store;
 mod tokens;
 mod writes;

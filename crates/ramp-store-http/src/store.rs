@@ -6,13 +6,14 @@
 use async_trait::async_trait;
 use chrono::Utc;
 use ramp_core::{
-    Attribution, Change, CoreError, Feature, FeatureName, GroupName, HistoryEvent, Snapshot,
-    StoredGroup,
+    Attribution, Change, CoreError, Feature, FeatureName, GroupName, HistoryEvent,
+    LifecycleSettings, Snapshot, StoredGroup,
 };
 use ramp_store::{
     Applied, AppliedGroup, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
     ImportedFeature, Store, StoreError, VersionedGroup,
 };
+use ramp_store::{AppliedSettings, VersionedSettings};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -182,6 +183,22 @@ impl Store for HttpStore {
     ) -> Result<HistoryEvent, StoreError> {
         attribution.validate()?;
         self.remove_group(name, expected_version, attribution).await
+    }
+
+    async fn lifecycle_settings(&self) -> Result<VersionedSettings, StoreError> {
+        self.read_lifecycle_settings().await
+    }
+
+    async fn put_lifecycle_settings(
+        &self,
+        settings: &LifecycleSettings,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<AppliedSettings, StoreError> {
+        settings.validate()?;
+        attribution.validate()?;
+        self.write_lifecycle_settings(settings, expected_version, attribution)
+            .await
     }
 
     async fn import(

@@ -58,6 +58,7 @@ mod migrate;
 mod pipelined;
 mod reads;
 mod rows;
+mod settings;
 mod store;
 mod store_url;
 mod writes;

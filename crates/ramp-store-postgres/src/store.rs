@@ -14,7 +14,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Object, Pool};
 use ramp_core::{
-    Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
+    Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, LifecycleSettings,
+    Snapshot, StoredGroup,
 };
 use ramp_store::daily_users::DailyUsers;
 use ramp_store::exposure::{
@@ -25,6 +26,7 @@ use ramp_store::{
     Applied, AppliedGroup, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
     ImportedFeature, Store, StoreError, VersionedGroup,
 };
+use ramp_store::{AppliedSettings, VersionedSettings};
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio_postgres::Config;
@@ -35,7 +37,7 @@ use crate::connection::{
 use crate::error::{unavailable, TimedOut, BACKEND};
 use crate::{
     code_references, credentials, exposures, groups, history, import, listener, migrate, reads,
-    writes, PostgresUrl,
+    settings, writes, PostgresUrl,
 };
 
 /// A store in one schema of a PostgreSQL database, shareable by any number of processes.
@@ -337,6 +339,28 @@ impl Store for PostgresStore {
     ) -> Result<HashMap<FeatureName, HistoryEvent>, StoreError> {
         self.timed(async { history::latest_events(&self.shared.client().await?, features).await })
             .await
+    }
+
+    async fn lifecycle_settings(&self) -> Result<VersionedSettings, StoreError> {
+        self.timed(settings::lifecycle_settings(&self.shared)).await
+    }
+
+    async fn put_lifecycle_settings(
+        &self,
+        settings: &LifecycleSettings,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<AppliedSettings, StoreError> {
+        // Checked before taking a connection, as every write's input is.
+        settings.validate()?;
+        attribution.validate()?;
+        self.timed(settings::put_lifecycle_settings(
+            &self.shared,
+            settings,
+            expected_version,
+            attribution,
+        ))
+        .await
     }
 
     async fn credentials(&self) -> Result<Vec<Credential>, StoreError> {

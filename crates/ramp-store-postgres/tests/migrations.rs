@@ -24,8 +24,13 @@ const UNDO_V6: &str = "DROP TABLE exposure_buckets, exposure_batches, exposure_a
 // `V8__outside_percentage.sql` adds a column to a table that `UNDO_V6` drops, so undoing V6
 // undoes V8 too.
 
+/// Undoes `V10__lifecycle_settings.sql`'s table; its CHECK on `history.subject` goes with the
+/// column when `UNDO_V5` drops it, so it must run first.
+const UNDO_V10: &str = "DROP TABLE settings;";
+
 /// Undoes `V7__user_sketches.sql`: every older version's schema lacks the sketch table.
 const UNDO_V7: &str = "DROP TABLE exposure_user_sketches;";
+/// Undoes `V9__code_references.sql`.
 const UNDO_V9: &str = "DROP TABLE code_references, code_scans;";
 
 fn token(name: &str) -> Credential {
@@ -44,7 +49,7 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 9);
+    assert_eq!(schema_version(), 10);
     store
         .apply(
             &FeatureName::new("chat").unwrap(),
@@ -60,9 +65,9 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
         &guard.schema,
         &format!(
             r#"DROP TABLE credentials; ALTER TABLE groups DROP COLUMN version;
-            DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9}
+            DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V10} {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9}
             INSERT INTO groups VALUES ('staff', '{{"name":"staff","members":["7"]}}');
-            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4, 5, 6, 7, 8, 9);"#
+            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4, 5, 6, 7, 8, 9, 10);"#
         ),
     )
     .await;
@@ -126,7 +131,7 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 9);
+    assert_eq!(schema_version(), 10);
     let chat = FeatureName::new("chat").unwrap();
     for actor in ["ana", "bo", "ana"] {
         store
@@ -144,8 +149,8 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
     common::tamper(
         &guard.schema,
         &format!(
-            "DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9}
-             DELETE FROM {MIGRATION_TABLE} WHERE version IN (4, 5, 6, 7, 8, 9);"
+            "DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V10} {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9}
+             DELETE FROM {MIGRATION_TABLE} WHERE version IN (4, 5, 6, 7, 8, 9, 10);"
         ),
     )
     .await;
@@ -181,7 +186,7 @@ async fn a_version_4_schema_gains_subjects_and_its_events_stay_features() {
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 9);
+    assert_eq!(schema_version(), 10);
     let chat = FeatureName::new("chat").unwrap();
     let ana = Attribution::new("ana");
     store
@@ -194,7 +199,7 @@ async fn a_version_4_schema_gains_subjects_and_its_events_stay_features() {
     // As a Ramp from before group history left the schema.
     common::tamper(
         &guard.schema,
-        &format!("{UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9} DELETE FROM {MIGRATION_TABLE} WHERE version IN (5, 6, 7, 8, 9);"),
+        &format!("{UNDO_V10} {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9} DELETE FROM {MIGRATION_TABLE} WHERE version IN (5, 6, 7, 8, 9, 10);"),
     )
     .await;
 

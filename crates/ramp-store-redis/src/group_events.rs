@@ -1,4 +1,6 @@
-//! Stored groups' history events <-> the members of `ramp:group-events`.
+//! Stored groups' and the lifecycle settings' history events <-> the members of
+//! `ramp:group-events` (the settings' events share the set, and its trimming to
+//! `history_limit`, rather than adding a third set every read would merge).
 //!
 //! The gem has no groups of Ramp's kind, so these events have no gem format to follow and are
 //! never written where the gem reads (it would list them as a feature's, or fail on their
@@ -32,7 +34,8 @@ pub(crate) fn decode(member: &[u8], score: f64) -> Option<HistoryEvent> {
     };
     fields.insert("id".into(), Value::from((-score) as u64));
     let event: HistoryEvent = serde_json::from_value(Value::Object(fields)).ok()?;
-    event.group().is_some().then_some(event)
+    // Ramp's own events: a group's or the settings'; never a feature's.
+    event.feature().is_none().then_some(event)
 }
 
 #[cfg(test)]

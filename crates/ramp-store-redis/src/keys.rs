@@ -51,6 +51,14 @@ impl Keys {
         format!("{}ramp:group-events", self.prefix)
     }
 
+    /// `{prefix}ramp:settings`: a hash of Ramp's settings documents: `lifecycle` (the
+    /// lifecycle settings' JSON) and `lifecycle:version` (how many writes changed them). Under
+    /// `ramp:`, which the gem never reads; their history events go to `group_events`, the set
+    /// of Ramp's own event JSON.
+    pub(crate) fn settings(&self) -> String {
+        format!("{}ramp:settings", self.prefix)
+    }
+
     /// `{prefix}ramp:version`: the store version, a counter every change increments.
     pub(crate) fn version(&self) -> String {
         format!("{}ramp:version", self.prefix)

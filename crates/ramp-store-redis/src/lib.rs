@@ -53,6 +53,7 @@ mod reads;
 mod reason_numbers;
 mod reply;
 mod scripts;
+mod settings;
 mod store;
 mod store_url;
 mod user_sketch_scripts;

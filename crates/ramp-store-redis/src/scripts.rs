@@ -263,6 +263,22 @@ publish(ARGV[3], version, nil, ARGV[4])
 return {0, version, id}
 "#;
 
+/// Writes the lifecycle settings and records their event. KEYS: settings, global events, group
+/// events. ARGV: expected version (`''`: any), the version read, JSON, event member, wanted
+/// id, history limit. Returns `{outcome, number, id}`: `{0, version, id}` written, `{1,
+/// actual, 0}` a stale expected version, `{3, actual, 0}` changed since read (read again).
+/// The store version is not bumped and nothing is published: settings are in no snapshot.
+const WRITE_SETTINGS: &str = r#"
+local actual = tonumber(redis.call('HGET', KEYS[1], 'lifecycle:version') or '0') or 0
+if ARGV[1] ~= '' and tonumber(ARGV[1]) ~= actual then return {1, actual, 0} end
+if tonumber(ARGV[2]) ~= actual then return {3, actual, 0} end
+local version = actual + 1
+redis.call('HSET', KEYS[1], 'lifecycle', ARGV[3], 'lifecycle:version', integer(version))
+local id = allocate_id(KEYS[2], KEYS[3], KEYS[3], tonumber(ARGV[5]), true)
+add_group_event(KEYS[3], ARGV[4], id, ARGV[6])
+return {0, version, id}
+"#;
+
 /// Reads every stored group and the group versions at one moment. KEYS: groups, group
 /// versions. Returns `{groups, versions}`, each a flat name, value list.
 const READ_GROUPS: &str = r#"
@@ -340,6 +356,7 @@ pub(crate) struct Scripts {
     pub(crate) write_feature: String,
     pub(crate) snapshot: String,
     pub(crate) write_group: String,
+    pub(crate) write_settings: String,
     pub(crate) read_groups: String,
     pub(crate) read_group: String,
     pub(crate) import: String,
@@ -355,6 +372,7 @@ impl Scripts {
             write_feature: with_common(WRITE_FEATURE),
             snapshot: with_common(SNAPSHOT),
             write_group: with_common(WRITE_GROUP),
+            write_settings: with_common(WRITE_SETTINGS),
             read_groups: with_common(READ_GROUPS),
             read_group: with_common(READ_GROUP),
             import: with_common(IMPORT),

@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use ramp_core::{
-    Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, Snapshot, StoredGroup,
+    Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, LifecycleSettings,
+    Snapshot, StoredGroup,
 };
 use ramp_store::daily_users::DailyUsers;
 use ramp_store::exposure::{
@@ -23,6 +24,7 @@ use ramp_store::{
     Applied, AppliedGroup, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
     ImportedFeature, Store, StoreError, VersionedGroup,
 };
+use ramp_store::{AppliedSettings, VersionedSettings};
 use tokio::sync::{broadcast, watch, RwLock};
 use tokio::task::JoinHandle;
 
@@ -32,7 +34,7 @@ use crate::pool::Pool;
 use crate::scripts::Scripts;
 use crate::{
     code_references, credentials, exposure_records, exposures, groups, history_copies,
-    history_reads, imports, reads, user_sketches, watcher, writes, RedisUrl,
+    history_reads, imports, reads, settings, user_sketches, watcher, writes, RedisUrl,
 };
 
 /// A store in Redis, in the rollout gem's format, shareable with Ruby applications and with
@@ -307,6 +309,20 @@ impl Store for RedisStore {
         features: &[FeatureName],
     ) -> Result<HashMap<FeatureName, HistoryEvent>, StoreError> {
         history_reads::latest_events(&self.shared, features).await
+    }
+
+    async fn lifecycle_settings(&self) -> Result<VersionedSettings, StoreError> {
+        settings::lifecycle_settings(&self.shared).await
+    }
+
+    async fn put_lifecycle_settings(
+        &self,
+        settings: &LifecycleSettings,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<AppliedSettings, StoreError> {
+        settings::put_lifecycle_settings(&self.shared, settings, expected_version, attribution)
+            .await
     }
 
     async fn credentials(&self) -> Result<Vec<Credential>, StoreError> {

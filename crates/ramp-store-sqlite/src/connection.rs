@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_user_sketches.sql"),
     include_str!("../migrations/0008_outside_percentage.sql"),
     include_str!("../migrations/0009_code_references.sql"),
+    include_str!("../migrations/0010_lifecycle_settings.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -38,6 +38,7 @@ mod groups;
 mod history;
 mod operations;
 mod rows;
+mod settings;
 mod store;
 mod store_url;
 mod user_sketches;

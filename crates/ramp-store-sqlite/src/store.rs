@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use ramp_core::{
     Attribution, Change, CodeScan, Feature, FeatureName, FeatureReference, GroupName, HistoryEvent,
-    Snapshot, StoredGroup,
+    LifecycleSettings, Snapshot, StoredGroup,
 };
 use ramp_store::daily_users::DailyUsers;
 use ramp_store::exposure::{
@@ -24,6 +24,7 @@ use ramp_store::{
     Applied, AppliedGroup, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
     ImportedFeature, Store, StoreError, VersionedGroup,
 };
+use ramp_store::{AppliedSettings, VersionedSettings};
 use rusqlite::{Connection, Transaction};
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
@@ -31,8 +32,8 @@ use tokio::task::JoinHandle;
 use crate::connection::{open_writer, store_version};
 use crate::error::{sql, BACKEND};
 use crate::{
-    code_references, credentials, exposure_reads, exposures, operations, user_sketches, watcher,
-    SqliteUrl,
+    code_references, credentials, exposure_reads, exposures, operations, settings, user_sketches,
+    watcher, SqliteUrl,
 };
 
 /// A store in one SQLite file, shareable by several processes (a server and the CLI).
@@ -305,6 +306,23 @@ impl Store for SqliteStore {
         let features = features.to_vec();
         self.run(move |shared| crate::history::latest_events(&shared.connection(), &features))
             .await
+    }
+
+    async fn lifecycle_settings(&self) -> Result<VersionedSettings, StoreError> {
+        self.run(settings::lifecycle_settings).await
+    }
+
+    async fn put_lifecycle_settings(
+        &self,
+        settings: &LifecycleSettings,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<AppliedSettings, StoreError> {
+        let (settings, attribution) = (settings.clone(), attribution.clone());
+        self.run(move |shared| {
+            settings::put_lifecycle_settings(shared, &settings, expected_version, &attribution)
+        })
+        .await
     }
 
     async fn credentials(&self) -> Result<Vec<Credential>, StoreError> {

@@ -31,7 +31,7 @@ fn minute(seconds: i64) -> DateTime<Utc> {
 
 #[tokio::test]
 async fn a_version_7_file_keeps_its_counts_and_gains_the_column() {
-    assert_eq!(SCHEMA_VERSION, 9);
+    const { assert!(SCHEMA_VERSION >= 8) };
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("ramp.db");
     let mut connection = rusqlite::Connection::open(&path).unwrap();

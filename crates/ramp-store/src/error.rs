@@ -131,4 +131,14 @@ impl StoreError {
             actual,
         }
     }
+
+    /// The `Conflict` of a lifecycle-settings write that expected version `expected` and found
+    /// `actual`, named `settings:lifecycle`.
+    pub fn settings_conflict(expected: u64, actual: u64) -> Self {
+        StoreError::Conflict {
+            feature: "settings:lifecycle".to_owned(),
+            expected,
+            actual,
+        }
+    }
 }

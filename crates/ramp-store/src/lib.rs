@@ -17,6 +17,7 @@ mod memory;
 mod memory_exposures;
 pub mod prepare;
 mod redact;
+pub mod settings;
 mod store;
 
 #[cfg(feature = "conformance")]
@@ -27,6 +28,7 @@ pub use error::{Source, StoreError};
 pub use log_text::{log_text, LogText, MAX_LOGGED_CHARS};
 pub use memory::MemoryStore;
 pub use redact::redact_url;
+pub use settings::{AppliedSettings, VersionedSettings};
 pub use store::{
     Applied, AppliedGroup, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store,
     VersionedGroup,

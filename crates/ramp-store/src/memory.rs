@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use ramp_core::{
     Attribution, Change, CodeScan, Feature, FeatureName, FeatureReference, GroupName, HistoryEvent,
-    Snapshot, StoredGroup,
+    LifecycleSettings, Snapshot, StoredGroup,
 };
 use tokio::sync::broadcast;
 
@@ -26,10 +26,12 @@ use crate::prepare::{
     check_group_version, deletion_event, group_deletion_event, prepare_change, prepare_group_write,
     PreparedWrite,
 };
+use crate::settings::prepare_settings_write;
 use crate::{
     Applied, AppliedGroup, ChangeNotice, Credential, CredentialKind, HistoryQuery, ImportSummary,
     ImportedFeature, Store, StoreError, VersionedGroup,
 };
+use crate::{AppliedSettings, VersionedSettings};
 
 /// A store in memory.
 #[derive(Debug)]
@@ -53,6 +55,8 @@ struct State {
     exposures: MemoryExposures,
     /// Each repository's latest scan, by name. Outside `version` too.
     code_scans: BTreeMap<String, CodeScan>,
+    /// Outside `version`: settings are not part of any snapshot.
+    lifecycle: VersionedSettings,
 }
 
 impl State {
@@ -336,6 +340,38 @@ impl Store for MemoryStore {
             .checked_sub(1)
             .and_then(|index| state.history.get(index as usize))
             .cloned())
+    }
+
+    async fn lifecycle_settings(&self) -> Result<VersionedSettings, StoreError> {
+        Ok(self.lock().lifecycle.clone())
+    }
+
+    async fn put_lifecycle_settings(
+        &self,
+        settings: &LifecycleSettings,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<AppliedSettings, StoreError> {
+        let mut state = self.lock();
+        let prepared = prepare_settings_write(
+            &state.lifecycle,
+            settings,
+            expected_version,
+            attribution,
+            Utc::now(),
+        )?;
+        let Some(prepared) = prepared else {
+            return Ok(AppliedSettings {
+                version: state.lifecycle.version,
+                event: None,
+            });
+        };
+        state.lifecycle = prepared.stored;
+        let event = state.record(prepared.event);
+        Ok(AppliedSettings {
+            version: state.lifecycle.version,
+            event: Some(event),
+        })
     }
 
     async fn credentials(&self) -> Result<Vec<Credential>, StoreError> {

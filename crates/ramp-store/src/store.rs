@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use ramp_core::{
     Attribution, Change, CodeScan, Feature, FeatureName, FeatureReference, FeatureState, GroupName,
-    HistoryEvent, Snapshot, StoredGroup,
+    HistoryEvent, LifecycleSettings, Snapshot, StoredGroup,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -17,7 +17,7 @@ use crate::exposure::{
     ApplicationSeen, Compacted, ExposureBatch, ExposureBucket, ExposureRetention, ExposureTotals,
     FeatureActivity, FeatureSeen, Resolution,
 };
-use crate::{Credential, CredentialKind, StoreError};
+use crate::{AppliedSettings, Credential, CredentialKind, StoreError, VersionedSettings};
 
 /// The result of applying a change.
 #[derive(Debug, Clone, PartialEq)]
@@ -251,6 +251,24 @@ pub trait Store: Send + Sync + 'static {
         }
         Ok(latest)
     }
+
+    /// The lifecycle settings (WIP limits) and their version; the defaults at version 0 when
+    /// they were never written.
+    async fn lifecycle_settings(&self) -> Result<VersionedSettings, StoreError>;
+
+    /// Replaces the lifecycle settings and records the change in history (subject
+    /// `settings: lifecycle`, one value per limit changed; no event and no new version when
+    /// nothing changed). With `expected_version`, fails with `Conflict` (see
+    /// [`StoreError::settings_conflict`]) unless they are at that version. Validated first
+    /// (`Invalid` stores nothing); the check, the write and the event are one atomic step, so
+    /// of concurrent writers expecting one version exactly one succeeds. Settings are in no
+    /// snapshot: the store's version does not change and no [`ChangeNotice`] is sent.
+    async fn put_lifecycle_settings(
+        &self,
+        settings: &LifecycleSettings,
+        expected_version: Option<u64>,
+        attribution: &Attribution,
+    ) -> Result<AppliedSettings, StoreError>;
 
     /// Every credential, sorted by kind then name (see [`Credential::sort_key`]).
     async fn credentials(&self) -> Result<Vec<Credential>, StoreError>;

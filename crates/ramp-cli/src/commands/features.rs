@@ -186,29 +186,45 @@ pub async fn percentage(session: &Session, name: &str, text: &str) -> anyhow::Re
     Ok(session.output.feature(&feature, line)?)
 }
 
+/// The reasons a stage move may carry.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StageReasons<'a> {
+    /// Why (history's comment); needed to graduate a feature that is not ready.
+    pub reason: Option<&'a str>,
+    /// Why move into a stage at its WIP limit anyway.
+    pub override_reason: Option<&'a str>,
+}
+
 /// `ramp stage NAME STAGE`.
 pub async fn stage(
     session: &Session,
     name: &str,
     text: &str,
-    reason: Option<&str>,
+    reasons: StageReasons<'_>,
 ) -> anyhow::Result<()> {
     let stage: Stage = text.parse()?;
-    let feature = apply_stage(session, name, stage, reason).await?;
+    let feature = apply_stage(session, name, stage, reasons).await?;
     let line = format!("stage {}", feature.stage);
     Ok(session.output.feature(&feature, line)?)
 }
 
-/// Moves a feature to `stage`; graduating checks the graduation rule first (also for
-/// `ramp graduate`).
+/// Moves a feature to `stage`; graduating checks the graduation rule first, and a stage at its
+/// WIP limit needs an override reason (also for `ramp graduate`).
 pub async fn apply_stage(
     session: &Session,
     name: &str,
     stage: Stage,
-    reason: Option<&str>,
+    reasons: StageReasons<'_>,
 ) -> anyhow::Result<Feature> {
     let feature_name = FeatureName::new(name)?;
-    let reason = reason.map(str::trim).filter(|reason| !reason.is_empty());
+    let reason = reasons
+        .reason
+        .map(str::trim)
+        .filter(|reason| !reason.is_empty());
+    let override_reason = reasons
+        .override_reason
+        .map(str::trim)
+        .filter(|reason| !reason.is_empty());
     let mut rollout = session.rollout.clone();
     if let Some(reason) = reason {
         rollout = rollout.with_comment(reason);
@@ -234,10 +250,56 @@ pub async fn apply_stage(
         }
         expected = Some(current.map_or(0, |feature| feature.version));
     }
+    // A stage at its WIP limit refuses the move without --override-reason, as the server does
+    // (`wip_guard.rs`); the override is noted in the history comment.
+    if let Some(full) = wip_refusal(&rollout, &feature_name, stage).await? {
+        let Some(override_reason) = override_reason else {
+            anyhow::bail!(
+                "cannot move {name}: {}",
+                full.message()
+                    .replace("an override reason", "--override-reason")
+            );
+        };
+        let note = format!(
+            "WIP limit override ({} had {} of {}): {override_reason}",
+            full.stage, full.count, full.limit
+        );
+        let comment = match reason {
+            Some(reason) => format!("{reason}; {note}"),
+            None => note,
+        };
+        rollout = rollout.with_comment(&comment);
+    }
     let feature = rollout
         .store()
         .apply(&feature_name, &change, expected, rollout.attribution())
         .await?
         .feature;
     Ok(feature)
+}
+
+/// Whether moving `name` into `stage` breaks the stage's WIP limit (it is not there yet and
+/// the stage already holds its limit).
+async fn wip_refusal(
+    rollout: &ramp_rollout::Rollout,
+    name: &FeatureName,
+    stage: Stage,
+) -> anyhow::Result<Option<ramp_core::WipLimitReached>> {
+    let settings = rollout.store().lifecycle_settings().await?.settings;
+    if settings.wip_limit(stage).is_none() {
+        return Ok(None);
+    }
+    let snapshot = rollout.store().snapshot().await?;
+    let features = &snapshot.features;
+    if features
+        .iter()
+        .any(|feature| &feature.name == name && feature.stage == stage)
+    {
+        return Ok(None);
+    }
+    let count = features
+        .iter()
+        .filter(|feature| feature.stage == stage)
+        .count();
+    Ok(settings.wip_refusal(stage, count))
 }

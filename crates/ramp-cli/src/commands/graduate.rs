@@ -6,7 +6,7 @@
 use ramp_core::{removal_checklist, ChecklistFile, Stage};
 use serde::Serialize;
 
-use super::features::apply_stage;
+use super::features::{apply_stage, StageReasons};
 use super::Session;
 
 /// What `--json` prints.
@@ -21,7 +21,11 @@ struct Graduated {
 
 /// Graduates the feature and prints what code to remove.
 pub async fn graduate(session: &Session, name: &str, reason: Option<&str>) -> anyhow::Result<()> {
-    let feature = apply_stage(session, name, Stage::Graduated, reason).await?;
+    let reasons = StageReasons {
+        reason,
+        override_reason: None,
+    };
+    let feature = apply_stage(session, name, Stage::Graduated, reasons).await?;
     let references = session
         .rollout
         .store()

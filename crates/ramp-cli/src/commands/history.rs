@@ -69,6 +69,7 @@ fn event_line(event: &HistoryEvent) -> String {
         match &event.subject {
             ramp_core::Subject::Feature(name) => name.to_string(),
             ramp_core::Subject::Group(name) => format!("group {name}"),
+            ramp_core::Subject::Settings(name) => format!("settings {}", name.as_str()),
         }
     );
     if !event.changes.is_empty() {

@@ -18,6 +18,7 @@ pub mod stored_groups;
 pub mod tokens;
 pub mod transfer;
 pub mod users;
+pub mod wip;
 
 use anyhow::{anyhow, bail};
 use ramp_rollout::{open_server, open_store, Rollout, DEFAULT_STORE_URL};
@@ -191,10 +192,18 @@ async fn execute(session: &Session, command: Command) -> anyhow::Result<()> {
             name,
             stage,
             reason,
-        } => features::stage(session, &name, &stage, reason.as_deref()).await,
+            override_reason,
+        } => {
+            let reasons = features::StageReasons {
+                reason: reason.as_deref(),
+                override_reason: override_reason.as_deref(),
+            };
+            features::stage(session, &name, &stage, reasons).await
+        }
         Command::Graduate { name, reason } => {
             graduate::graduate(session, &name, reason.as_deref()).await
         }
+        Command::Wip { command } => wip::run(session, command).await,
         Command::Users(command) => users::run(session, command).await,
         Command::Exclude(command) => users::exclude(session, command).await,
         Command::Groups(command) => groups::run(session, command).await,

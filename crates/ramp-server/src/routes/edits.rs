@@ -61,6 +61,26 @@ pub struct StageBody {
     /// graduate a feature below 100 % or with excluded users (else 422 `reason_required`).
     #[serde(default)]
     pub reason: Option<String>,
+    /// Moves into a stage at its WIP limit anyway (else 409 `wip_limit_reached`); recorded in
+    /// the history event's comment with the limit it broke.
+    #[serde(default)]
+    pub override_reason: Option<String>,
+}
+
+/// A reason's text, trimmed; `None` when empty; refused past `MAX_REASON_CHARS`, naming the
+/// field.
+fn reason_text<'a>(field: &'static str, text: Option<&'a str>) -> ApiResult<Option<&'a str>> {
+    let Some(text) = text.map(str::trim) else {
+        return Ok(None);
+    };
+    // History keeps it forever; the header it replaces is bounded by the header limits.
+    if text.chars().count() > MAX_REASON_CHARS {
+        return Err(
+            ApiError::invalid(format!("{field}: at most {MAX_REASON_CHARS} characters"))
+                .with_field(field),
+        );
+    }
+    Ok((!text.is_empty()).then_some(text))
 }
 
 /// A JSON object of data keys; `null` removes a key.
@@ -150,12 +170,14 @@ edit_route!(
     /// Empties the data.
     delete "/api/v1/features/{name}/data", clear_data, Change::ClearData);
 /// Moves the feature to a stage. Moving to `graduated` a feature below 100 % or with excluded
-/// users needs a `reason` (422 `reason_required` without one), which history records.
+/// users needs a `reason` (422 `reason_required` without one), which history records. Moving
+/// into a stage at its WIP limit needs an `override_reason` (409 `wip_limit_reached` without
+/// one), which history records too.
 #[utoipa::path(put, path = "/api/v1/features/{name}/stage", tag = "features",
     params(("name" = String, Path, description = "The feature")),
     request_body = StageBody,
     responses((status = 200, body = serde_json::Value), (status = 412, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_stage(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -164,18 +186,18 @@ pub async fn set_stage(
     ApiJson(body): ApiJson<StageBody>,
 ) -> ApiResult<Response> {
     let mut attribution = attribution(&caller, &headers);
-    if let Some(reason) = body.reason.as_deref().map(str::trim) {
-        // History keeps it forever; the header it replaces is bounded by the header limits.
-        if reason.chars().count() > MAX_REASON_CHARS {
-            return Err(ApiError::invalid(format!(
-                "reason: at most {MAX_REASON_CHARS} characters"
-            ))
-            .with_field("reason"));
-        }
-        if !reason.is_empty() {
-            attribution.comment = Some(reason.to_owned());
-        }
+    if let Some(reason) = reason_text("reason", body.reason.as_deref())? {
+        attribution.comment = Some(reason.to_owned());
     }
+    let override_reason = reason_text("override_reason", body.override_reason.as_deref())?;
     let change = Change::SetStage { stage: body.stage };
-    apply_change_attributed(&state, &headers, &name, change, attribution).await
+    apply_change_attributed(
+        &state,
+        &headers,
+        &name,
+        change,
+        attribution,
+        override_reason,
+    )
+    .await
 }

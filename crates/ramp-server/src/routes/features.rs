@@ -52,6 +52,10 @@ pub struct FeatureSummary {
     /// How the state contradicts the stage, if it does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stage_mismatch: Option<MismatchView>,
+    /// Since when it has been in its stage (RFC 3339), from history; only with
+    /// `with=stage_since` (see `stage_time.rs` for what it costs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage_since: Option<String>,
 }
 
 /// A stage the state contradicts: `{"kind": "everyone_below_full", "message": "..."}`.
@@ -79,6 +83,12 @@ struct FeatureView<'a> {
     feature: &'a Feature,
     #[serde(skip_serializing_if = "Option::is_none")]
     stage_mismatch: Option<MismatchView>,
+    /// On a feature's own page: since when it has been in its stage, and the server's time
+    /// to measure that against (the browser's clock may be wrong; tests move the server's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stage_since: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_time: Option<String>,
 }
 
 impl From<&Feature> for FeatureSummary {
@@ -97,6 +107,7 @@ impl From<&Feature> for FeatureSummary {
             damaged: feature.damaged.clone(),
             last_change: None,
             stage_mismatch: feature.stage_mismatch().map(MismatchView::from),
+            stage_since: None,
         }
     }
 }
@@ -106,6 +117,8 @@ impl From<&Feature> for FeatureSummary {
 pub struct FeatureList {
     /// The store version the list was read at.
     pub version: u64,
+    /// The server's time (RFC 3339), to measure `stage_since` against.
+    pub server_time: String,
     /// The features, sorted by name.
     pub features: Vec<FeatureSummary>,
 }
@@ -118,7 +131,8 @@ pub struct ListFilters {
     pub search: Option<String>,
     /// Only features at this stage.
     pub stage: Option<String>,
-    /// `last_change` adds who changed each feature last, and when.
+    /// `last_change` adds who changed each feature last, and when; `stage_since` since when
+    /// each has been in its stage; both: `last_change,stage_since`.
     pub with: Option<String>,
 }
 
@@ -135,16 +149,20 @@ pub async fn list_features(
         .map(|stage| stage.parse::<Stage>())
         .transpose()?;
     let search = filters.search.map(|text| text.to_lowercase());
-    let with_last_change = match filters.with.as_deref() {
-        None => false,
-        Some("last_change") => true,
-        Some(other) => {
-            return Err(
-                ApiError::invalid(format!("unknown with={other:?}: expected last_change"))
-                    .with_field("with"),
-            )
+    let (mut with_last_change, mut with_stage_since) = (false, false);
+    for word in filters.with.as_deref().unwrap_or_default().split(',') {
+        match word.trim() {
+            "" => {}
+            "last_change" => with_last_change = true,
+            "stage_since" => with_stage_since = true,
+            other => {
+                return Err(ApiError::invalid(format!(
+                    "unknown with={other:?}: expected last_change or stage_since"
+                ))
+                .with_field("with"))
+            }
         }
-    };
+    }
     let snapshot = state.store.snapshot().await?;
     let listed: Vec<&Feature> = snapshot
         .features
@@ -169,10 +187,23 @@ pub async fn list_features(
             summary.last_change = change;
         }
     }
+    if with_stage_since {
+        let since = crate::stage_time::stage_since(&state, &listed).await?;
+        for (summary, time) in features.iter_mut().zip(since) {
+            summary.stage_since = Some(stage_since_text(time));
+        }
+    }
     Ok(Json(FeatureList {
         version: snapshot.version,
+        server_time: state.clock.now().to_rfc3339(),
         features,
     }))
+}
+
+/// `stage_since` with all nine fraction digits and `Z`, so the texts sort as the times do (the
+/// board sorts by it, and two features created in one millisecond must still sort apart).
+fn stage_since_text(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
 }
 
 /// A feature (with its stage mismatch, if any) with its version as ETag.
@@ -180,6 +211,8 @@ pub fn feature_response(status: StatusCode, feature: &Feature) -> Response {
     let view = FeatureView {
         feature,
         stage_mismatch: feature.stage_mismatch().map(MismatchView::from),
+        stage_since: None,
+        server_time: None,
     };
     (status, [(header::ETAG, etag(feature.version))], Json(view)).into_response()
 }
@@ -202,7 +235,15 @@ pub async fn show_feature(
         .feature(&name)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("feature {:?} not found", name.as_str())))?;
-    Ok(feature_response(StatusCode::OK, &feature))
+    let since = crate::stage_time::stage_since(&state, &[&feature]).await?;
+    let view = FeatureView {
+        feature: &feature,
+        stage_mismatch: feature.stage_mismatch().map(MismatchView::from),
+        stage_since: since.first().copied().map(stage_since_text),
+        server_time: Some(state.clock.now().to_rfc3339()),
+    };
+    let tag = etag(feature.version);
+    Ok((StatusCode::OK, [(header::ETAG, tag)], Json(view)).into_response())
 }
 
 /// A new feature: its name and, optionally, its settings.
@@ -255,22 +296,27 @@ pub async fn apply_change(
     name: &str,
     change: Change,
 ) -> ApiResult<Response> {
-    apply_change_attributed(state, headers, name, change, attribution(caller, headers)).await
+    let attribution = attribution(caller, headers);
+    apply_change_attributed(state, headers, name, change, attribution, None).await
 }
 
 /// `apply_change` with the attribution given (a stage change's `reason` is its comment).
-/// A move to `graduated` is checked by `graduation_guard` first.
+/// A move to `graduated` is checked by `graduation_guard` first, then a stage move by
+/// `wip_guard` (which `override_reason` lets past a full stage, noted in the comment).
 pub async fn apply_change_attributed(
     state: &AppState,
     headers: &HeaderMap,
     name: &str,
     change: Change,
     attribution: ramp_core::Attribution,
+    override_reason: Option<&str>,
 ) -> ApiResult<Response> {
     let name = feature_name(name)?;
     let expected = if_match(headers)?;
     let expected =
         crate::graduation_guard::check(state, &name, &change, expected, &attribution).await?;
+    let attribution =
+        crate::wip_guard::check(state, &name, &change, override_reason, attribution).await?;
     let applied = match state
         .store
         .apply(&name, &change, expected, &attribution)

@@ -14,6 +14,7 @@ pub mod group_history;
 pub mod groups;
 pub mod history;
 pub mod last_change;
+pub mod lifecycle;
 pub mod ofrep;
 pub mod operators;
 pub mod session;
@@ -119,6 +120,10 @@ fn authenticated() -> OpenApiRouter<AppState> {
         .routes(routes!(history::revert))
         .routes(routes!(group_history::group_history))
         .routes(routes!(group_history::revert_group))
+        .routes(routes!(
+            lifecycle::lifecycle_settings,
+            lifecycle::put_lifecycle_settings
+        ))
         .routes(routes!(transfer::export))
         .routes(routes!(transfer::import))
         .routes(routes!(tokens::list_tokens, tokens::create_token))

@@ -1,5 +1,8 @@
 // The board: one column per stage. Moving a feature is one action, by the stage menu on its card
 // (keyboard and touch) or by dragging the card to another column; the server records the move.
+// A column with a WIP limit shows `n / limit` and looks full at its limit (admins set limits in
+// the column heading); each card says how long the feature has been in its stage, and the cards
+// sort by name or by time in stage, longest first.
 
 import * as api from '../api.js';
 import {
@@ -7,10 +10,14 @@ import {
   featureHref, formatPercentage, formatCount,
 } from '../dom.js';
 import { moveToStage } from './stage-move.js';
+import { stageAgeText } from './stage-time.js';
 
 export function mount(root, { canEdit }) {
   let alive = true;
   let features = [];
+  let serverTime = null;
+  let settings = { wip_limits: {}, version: 0 };
+  let sortBy = 'name';
   let dragging = null;
   let refreshWhenDropped = false;
   let latestRequest = 0;
@@ -21,9 +28,11 @@ export function mount(root, { canEdit }) {
   async function load() {
     const request = ++latestRequest;
     try {
-      const list = await api.listFeatures();
+      const [list, lifecycle] = await Promise.all([api.listFeatures(), api.lifecycleSettings()]);
       if (!alive || request !== latestRequest) return;
       features = list.features;
+      serverTime = list.server_time;
+      settings = lifecycle;
       render();
     } catch (failure) {
       if (alive && request === latestRequest) showError(error, failure);
@@ -36,9 +45,11 @@ export function mount(root, { canEdit }) {
 
   function column(stage) {
     const list = h('ul', { class: 'board-cards' });
-    const count = h('span', { class: 'count' });
+    const count = h('span', { class: 'count', dataset: { stage } });
+    const limitInput = canEdit ? limitEditor(stage) : null;
     const section = h('section', { class: `board-column stage-column-${stage}`, dataset: { stage }, 'aria-label': stageLabel(stage) },
       h('h2', {}, h('span', { class: `pill stage-${stage}`, text: stageLabel(stage) }), ' ', count),
+      limitInput ? limitInput.element : null,
       list);
     if (canEdit) {
       section.addEventListener('dragover', (event) => {
@@ -58,15 +69,57 @@ export function mount(root, { canEdit }) {
         if (feature && feature.stage !== stage) move(feature, stage);
       });
     }
-    return { section, list, count };
+    return { section, list, count, limitInput };
+  }
+
+  // An admin's WIP limit for one column: a number (empty for none), saved on change with the
+  // version read, so two admins editing at once cannot overwrite each other.
+  function limitEditor(stage) {
+    const id = `wip-limit-${stage}`;
+    const input = h('input', { id, type: 'number', min: '0', max: '10000', step: '1', class: 'wip-limit-input', placeholder: 'none' });
+    input.addEventListener('change', async () => {
+      clearError(error);
+      const limits = { ...settings.wip_limits };
+      if (input.value.trim() === '') delete limits[stage];
+      else limits[stage] = Number(input.value);
+      try {
+        settings = await api.putLifecycleSettings(limits, settings.version);
+        render();
+        notify(`WIP limit of ${stageLabel(stage)} saved.`);
+      } catch (failure) {
+        showError(error, failure);
+        await load();
+      }
+    });
+    return {
+      input,
+      element: h('p', { class: 'wip-limit small-text' }, h('label', { for: id, text: 'WIP limit ' }), input),
+    };
+  }
+
+  function sorted(inStage) {
+    const byName = (left, right) => left.name.localeCompare(right.name);
+    if (sortBy !== 'time') return [...inStage].sort(byName);
+    // Longest in the stage first: the oldest `stage_since`. Compared as text (the server writes
+    // nine fraction digits and `Z`, so text order is time order): Date.parse keeps only
+    // milliseconds, and two features moved in one millisecond must still sort apart.
+    const since = (feature) => feature.stage_since || '';
+    return [...inStage].sort((left, right) =>
+      (since(left) < since(right) ? -1 : since(left) > since(right) ? 1 : 0) || byName(left, right));
   }
 
   function render() {
     const focusedName = document.activeElement?.closest?.('[data-feature]')?.dataset.feature;
-    for (const [stage, { list, count }] of columns) {
+    for (const [stage, { section, list, count, limitInput }] of columns) {
       const inStage = features.filter((feature) => feature.stage === stage);
-      count.textContent = formatCount(inStage.length);
-      replaceChildren(list, inStage.length ? inStage.map(card) : h('li', { class: 'empty muted', text: 'Nothing here' }));
+      const limit = settings.wip_limits?.[stage];
+      const full = limit !== undefined && limit !== null && inStage.length >= limit;
+      count.textContent = limit === undefined || limit === null
+        ? formatCount(inStage.length)
+        : `${formatCount(inStage.length)} / ${formatCount(limit)}${full ? ' · full' : ''}`;
+      section.classList.toggle('full', full);
+      if (limitInput && document.activeElement !== limitInput.input) limitInput.input.value = limit ?? '';
+      replaceChildren(list, inStage.length ? sorted(inStage).map(card) : h('li', { class: 'empty muted', text: 'Nothing here' }));
     }
     // A live refresh must not throw the keyboard user out of the menu they were on.
     if (focusedName) root.querySelector(`[data-feature="${CSS.escape(focusedName)}"] select`)?.focus();
@@ -77,7 +130,8 @@ export function mount(root, { canEdit }) {
       h('a', { href: featureHref(feature.name), class: 'feature-link', text: feature.name }),
       feature.description ? h('p', { class: 'description', text: feature.description }) : null,
       h('p', { class: 'muted small-text', text: `${formatPercentage(feature.percentage)} · ${formatCount(feature.user_count)} users` },
-        mismatchBadge(feature)));
+        mismatchBadge(feature)),
+      feature.stage_since ? h('p', { class: 'muted small-text stage-age', text: stageAgeText(feature.stage, feature.stage_since, serverTime) }) : null);
     if (!canEdit) return item;
     const selectId = `move-${feature.name}`;
     const select = h('select', { id: selectId, class: 'move-stage' }, stageOptions(feature.stage));
@@ -118,6 +172,8 @@ export function mount(root, { canEdit }) {
       const { feature: moved } = answer;
       Object.assign(feature, { stage: moved.stage, version: moved.version, percentage: moved.percentage });
       render();
+      // The time in stage restarts: read it (and the counts) again.
+      load();
       notify(`Moved ${feature.name} from ${stageLabel(from)} to ${stageLabel(stage)}.`);
     } catch (failure) {
       feature.stage = from;
@@ -126,9 +182,18 @@ export function mount(root, { canEdit }) {
     }
   }
 
+  const sortSelect = h('select', { id: 'board-sort' },
+    h('option', { value: 'name', text: 'Name' }),
+    h('option', { value: 'time', text: 'Time in stage (longest first)' }));
+  sortSelect.addEventListener('change', () => {
+    sortBy = sortSelect.value;
+    render();
+  });
+
   appendChildren(root, 
     h('div', { class: 'page-heading' }, h('h1', { text: 'Board' }),
-      canEdit ? h('p', { class: 'muted', text: 'Drag a card to another column, or change its stage menu.' }) : null),
+      canEdit ? h('p', { class: 'muted', text: 'Drag a card to another column, or change its stage menu.' }) : null,
+      h('p', { class: 'board-sort' }, h('label', { for: 'board-sort', text: 'Sort cards by ' }), sortSelect)),
     error,
     h('div', { class: 'board' }, [...columns.values()].map(({ section }) => section)));
   load();

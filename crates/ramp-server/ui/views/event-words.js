@@ -1,6 +1,8 @@
 // History events in plain words ("alice changed percentage from 10 to 25"), shared by the
 // feature page's timeline and the global history, so both read the same. A stored group's
-// events (`event.group` instead of `event.feature`) read the same way: "bo added 2 members".
+// events (`event.group` instead of `event.feature`) read the same way: "bo added 2 members"; the
+// lifecycle settings' (`event.settings`) too: "ana set the WIP limit of Beta to 3". Settings
+// events cannot be undone from here (edit the limit again instead).
 
 import { h, timeStamp, featureHref, formatCount, stageLabel, absoluteTime } from '../dom.js';
 import { showValue } from '../parse.js';
@@ -44,7 +46,15 @@ function rulesText(rules) {
   return Array.isArray(rules) && rules.length ? rules.map(ruleText).join('; ') : 'none';
 }
 
+function wipLimitWords(stage, before, after) {
+  const what = `the WIP limit of ${stageLabel(stage)}`;
+  if (before === null || before === undefined) return `set ${what} to ${after}`;
+  if (after === null || after === undefined) return `removed ${what} (was ${before})`;
+  return `changed ${what} from ${before} to ${after}`;
+}
+
 function valueWords({ field, before, after }) {
+  if (field.startsWith('wip_limits.')) return wipLimitWords(field.slice('wip_limits.'.length), before, after);
   if (field === 'percentage') return `changed percentage from ${before ?? 0} to ${after ?? 0}`;
   if (field === 'stage') return `moved stage from ${stageLabel(before)} to ${stageLabel(after)}`;
   if (field === 'rules') return `changed rules from ${rulesText(before)} to ${rulesText(after)}`;
@@ -64,11 +74,15 @@ function joinWords(parts) {
   return `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
 }
 
-/** What an event changed: `feature` or `group`. */
-export const subjectNoun = (event) => (event.group !== undefined ? 'group' : 'feature');
+/** What an event changed: `feature`, `group` or `settings`. */
+export const subjectNoun = (event) => {
+  if (event.group !== undefined) return 'group';
+  if (event.settings !== undefined) return 'settings';
+  return 'feature';
+};
 
-/** The name of the feature or group an event changed. */
-export const subjectName = (event) => event.group ?? event.feature;
+/** The name of the feature, group or settings an event changed. */
+export const subjectName = (event) => event.group ?? event.settings ?? event.feature;
 
 // "alice's change of 29 Nov 2025, 10:04", or "their own change ..." when the same person.
 function whoseChange(event, undone) {
@@ -155,7 +169,7 @@ export function eventItem(event, { showFeature = false, onRevert = null } = {}) 
       comment ? h('p', { class: 'event-comment', text: `“${comment}”` }) : null,
       memberDetails(event)),
     // An undone change has nothing left to undo (the server would refuse it).
-    onRevert && !undoneBy ? h('button', {
+    onRevert && !undoneBy && event.settings === undefined ? h('button', {
       type: 'button', class: 'revert secondary small', text: 'Undo',
       'aria-label': `Undo: ${sentence}`, onclick: (click) => onRevert(event, sentence, click.currentTarget),
     }) : null);
@@ -163,6 +177,9 @@ export function eventItem(event, { showFeature = false, onRevert = null } = {}) 
 
 // The feature's page, or (a group has no page of its own) the group's history.
 function subjectLink(event) {
+  if (event.settings !== undefined) {
+    return h('span', { class: 'event-feature event-settings', text: 'WIP limits' });
+  }
   if (event.group === undefined) {
     return h('a', { href: featureHref(event.feature), class: 'event-feature', text: event.feature });
   }

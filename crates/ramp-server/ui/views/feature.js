@@ -4,6 +4,7 @@
 // the values it displays, so a save can never silently overwrite someone else's change.
 
 import * as api from '../api.js';
+import { stageAgeText } from './stage-time.js';
 import {
   h, appendChildren, replaceChildren, errorBox, showError, showMessage, clearError, notify, whileBusy, stagePill, mismatchBadge, timeStamp, plural,
 } from '../dom.js';
@@ -42,9 +43,16 @@ export function mount(root, { canEdit, params }) {
     if (!stay) noticeTimer = setTimeout(() => { notice.hidden = true; }, 8000);
   }
 
+  // The time in stage comes with the page's first read (a write's answer lacks it): kept while
+  // the stage stays, dropped when it moves.
+  let stageAge = null;
+
   function renderHeading(feature) {
+    if (feature.stage_since) stageAge = { stage: feature.stage, since: feature.stage_since, serverTime: feature.server_time };
+    else if (stageAge && stageAge.stage !== feature.stage) stageAge = null;
     replaceChildren(headingMeta,
       stagePill(feature.stage),
+      stageAge ? h('span', { id: 'stage-age', class: 'muted', text: stageAgeText(stageAge.stage, stageAge.since, stageAge.serverTime) }) : null,
       mismatchBadge(feature),
       h('span', { class: 'muted' }, 'Created ', timeStamp(feature.created_at)),
       h('span', { class: 'muted' }, 'Last changed ', timeStamp(feature.updated_at)),

@@ -2,7 +2,9 @@
 // stage and state agree: moving to Everyone below 100 % offers to set 100 % too (one change
 // through `activate`, one history event; declining just moves the stage), and a graduation the
 // server refuses for want of a reason (`reason_required`: below 100 % or with excluded users)
-// asks for one, which the history then records.
+// asks for one, which the history then records. A move into a stage at its WIP limit
+// (`wip_limit_reached`) shows the server's message and asks an admin for an override reason,
+// which the history records too.
 
 import * as api from '../api.js';
 import { confirmAction, askReason } from '../dom.js';
@@ -23,12 +25,22 @@ export async function moveToStage(feature, stage, version) {
       return api.setStage(feature.name, stage, answer.feature.version);
     }
   }
-  try {
-    return await api.setStage(feature.name, stage, version);
-  } catch (failure) {
-    if (failure.code !== 'reason_required') throw failure;
-    const reason = await askReason(failure.message);
-    if (!reason) return null;
-    return api.setStage(feature.name, stage, version, reason);
+  let reason = null;
+  let overrideReason = null;
+  // Each refusal is asked about once; a move may need both a graduation reason and an override.
+  for (;;) {
+    try {
+      return await api.setStage(feature.name, stage, version, reason, overrideReason);
+    } catch (failure) {
+      if (failure.code === 'reason_required' && !reason) {
+        reason = await askReason(failure.message);
+        if (!reason) return null;
+      } else if (failure.code === 'wip_limit_reached' && !overrideReason) {
+        overrideReason = await askReason(`${failure.message}. Why override the limit?`);
+        if (!overrideReason) return null;
+      } else {
+        throw failure;
+      }
+    }
   }
 }

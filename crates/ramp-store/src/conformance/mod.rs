@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use ramp_core::{
-    Action, Attribution, Change, FeatureName, FeatureState, GroupName, Percentage, Stage,
-    StoredGroup, UserId,
+    Action, Attribution, Change, FeatureName, FeatureState, GroupName, HistoryEvent, Percentage,
+    Stage, StoredGroup, UserId,
 };
 use serde_json::json;
 
@@ -40,6 +40,9 @@ macro_rules! conformance_tests {
             imported_groups_are_recorded,
             concurrent_group_writes_chain_their_events,
             group_history_refuses_and_copies_like_features,
+            lifecycle_settings_round_trip_and_are_recorded,
+            bad_lifecycle_settings_writes_change_nothing,
+            concurrent_lifecycle_settings_writes_have_one_winner,
             history_is_newest_first_and_pages,
             history_filters_match_their_definition,
             history_filters_on_live_writes,
@@ -161,6 +164,7 @@ mod group_history;
 mod groups;
 mod history;
 mod history_filters;
+mod lifecycle_settings;
 mod load;
 mod unconfirmed;
 mod user_sketches;
@@ -174,6 +178,7 @@ pub use group_history::*;
 pub use groups::*;
 pub use history::*;
 pub use history_filters::*;
+pub use lifecycle_settings::*;
 pub use load::*;
 pub use unconfirmed::*;
 pub use user_sketches::*;

@@ -1,0 +1,90 @@
+//! The server's half of WIP limits: a stage-change request (`PUT .../stage`, or `set_stage`
+//! through `.../changes`) into a stage that already holds as many features as its limit is
+//! refused with 409 `wip_limit_reached`, naming the stage, the count and the limit, unless it
+//! carries an override reason (`{"override_reason"}` in the stage body); the reason then goes
+//! into the history event's comment, so history records who overrode the limit and why.
+//!
+//! Only stage-change requests are checked. Creating or importing features, and the Everyone
+//! action (which moves the stage as a side effect of opening a feature to everyone), are not:
+//! the limit is a prompt for the people moving cards, not a rule about what the store may hold.
+//! The count is read from the store just before the write, so two moves at the same moment
+//! into the last free place may both pass: a WIP limit is a team's agreement, not an invariant
+//! worth a store-wide lock.
+
+use axum::http::StatusCode;
+use ramp_core::{Attribution, Change, FeatureName, Stage};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The code of the refusal; the UI offers an override when it sees it.
+pub const WIP_LIMIT_REACHED: &str = "wip_limit_reached";
+
+/// Checks a change against the target stage's WIP limit. Returns the attribution to write
+/// with: `attribution` as given, or with the override noted in its comment when the stage was
+/// full and `override_reason` was given; an error when the stage is full and there is none.
+pub async fn check(
+    state: &AppState,
+    name: &FeatureName,
+    change: &Change,
+    override_reason: Option<&str>,
+    attribution: Attribution,
+) -> ApiResult<Attribution> {
+    let Change::SetStage { stage } = change else {
+        return Ok(attribution);
+    };
+    let settings = state.store.lifecycle_settings().await?.settings;
+    if settings.wip_limit(*stage).is_none() {
+        return Ok(attribution);
+    }
+    let snapshot = state.store.snapshot().await?;
+    if snapshot
+        .features
+        .iter()
+        .any(|feature| &feature.name == name && feature.stage == *stage)
+    {
+        // Already there: not a move, nothing to refuse.
+        return Ok(attribution);
+    }
+    let count = snapshot
+        .features
+        .iter()
+        .filter(|feature| feature.stage == *stage)
+        .count();
+    let Some(full) = settings.wip_refusal(*stage, count) else {
+        return Ok(attribution);
+    };
+    match override_reason {
+        Some(reason) => Ok(with_override(
+            attribution,
+            *stage,
+            count,
+            full.limit,
+            reason,
+        )),
+        None => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            WIP_LIMIT_REACHED,
+            format!("cannot move {}: {}", name.as_str(), full.message()),
+        )
+        .with_field("override_reason")
+        .with_wip_limit(full)),
+    }
+}
+
+/// The comment history records for an override: the limit broken and the reason, after any
+/// comment the request already had (a graduation reason).
+fn with_override(
+    mut attribution: Attribution,
+    stage: Stage,
+    count: usize,
+    limit: u32,
+    reason: &str,
+) -> Attribution {
+    let note = format!("WIP limit override ({stage} had {count} of {limit}): {reason}");
+    attribution.comment = Some(match attribution.comment.take() {
+        Some(comment) => format!("{comment}; {note}"),
+        None => note,
+    });
+    attribution
+}

@@ -1,0 +1,256 @@
+//! WIP limits and time in stage, through the API: the lifecycle settings are read by any token
+//! and written by admins only, bad limits are 422s naming their field and change nothing, a
+//! stale `If-Match` is a 412; a stage move into a full column is a 409 `wip_limit_reached`
+//! naming the stage, count and limit, and goes through with an override reason that history
+//! records; settings changes show in the global history; `stage_since` comes from history and
+//! is measured against the server's (manual) clock.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ramp_server::clock::ManualClock;
+use ramp_server::ServerConfig;
+
+use common::{json_of, TestServer};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+async fn create(server: &TestServer, name: &str, stage: &str) {
+    let (status, answer) = server
+        .send_json(
+            Method::POST,
+            "/api/v1/features",
+            json!({"name": name, "stage": stage}),
+        )
+        .await;
+    assert_eq!(status, 201, "{answer}");
+}
+
+async fn move_to(server: &TestServer, name: &str, body: Value) -> (u16, Value) {
+    server
+        .send_json(Method::PUT, &format!("/api/v1/features/{name}/stage"), body)
+        .await
+}
+
+async fn put_limits(server: &TestServer, limits: Value) -> (u16, Value) {
+    server
+        .send_json(
+            Method::PUT,
+            "/api/v1/settings/lifecycle",
+            json!({ "wip_limits": limits }),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn settings_are_validated_versioned_and_admin_only() {
+    let server = TestServer::memory().await;
+    let (status, fresh) = server.get_json("/api/v1/settings/lifecycle").await;
+    assert_eq!(
+        (status, &fresh),
+        (200, &json!({"wip_limits": {}, "version": 0}))
+    );
+
+    let (status, written) = put_limits(&server, json!({"beta": 2, "rolling_out": 5})).await;
+    assert_eq!(status, 200, "{written}");
+    assert_eq!(written["wip_limits"], json!({"beta": 2, "rolling_out": 5}));
+    assert_eq!(written["version"], 1);
+    assert_eq!(written["event"]["settings"], "lifecycle");
+
+    for (limits, field) in [
+        (json!({"beta": -1}), "wip_limits.beta"),
+        (json!({"beta": 10_001}), "wip_limits.beta"),
+        (json!({"beta": 2.5}), "wip_limits.beta"),
+        (json!({"beta": "3"}), "wip_limits.beta"),
+        (json!({"beta": 1, "done": 3}), "wip_limits.done"),
+    ] {
+        let (status, error) = put_limits(&server, limits.clone()).await;
+        assert_eq!(status, 422, "{limits}: {error}");
+        assert_eq!(error["field"], field, "{error}");
+    }
+    let (_, unchanged) = server.get_json("/api/v1/settings/lifecycle").await;
+    assert_eq!(unchanged["version"], 1, "bad input wrote nothing");
+    assert_eq!(
+        unchanged["wip_limits"],
+        json!({"beta": 2, "rolling_out": 5})
+    );
+
+    // A stale If-Match is refused; the current one goes through.
+    let stale = server
+        .request(Method::PUT, "/api/v1/settings/lifecycle")
+        .header("If-Match", "\"0\"")
+        .json(&json!({"wip_limits": {"beta": 9}}))
+        .send()
+        .await
+        .unwrap();
+    let (status, error) = json_of(stale).await;
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (412, Some("version_mismatch"))
+    );
+    let current = server
+        .request(Method::PUT, "/api/v1/settings/lifecycle")
+        .header("If-Match", "\"1\"")
+        .json(&json!({"wip_limits": {"beta": 3}}))
+        .send()
+        .await
+        .unwrap();
+    let (status, written) = json_of(current).await;
+    assert_eq!((status, &written["version"]), (200, &json!(2)), "{written}");
+
+    let reader = server.token("dashboard", "reader").await;
+    let read = server
+        .request_as(&reader, Method::GET, "/api/v1/settings/lifecycle")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let refused = server
+        .request_as(&reader, Method::PUT, "/api/v1/settings/lifecycle")
+        .json(&json!({"wip_limits": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+
+    // The global history shows both changes, newest first.
+    let (status, history) = server.get_json("/api/v1/history").await;
+    assert_eq!(status, 200, "{history}");
+    let settings: Vec<&Value> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["settings"] == "lifecycle")
+        .collect();
+    assert_eq!(settings.len(), 2, "{history}");
+    assert_eq!(
+        settings[0]["changes"],
+        json!([{"kind": "value", "field": "wip_limits.beta", "before": 2, "after": 3},
+               {"kind": "value", "field": "wip_limits.rolling_out", "before": 5, "after": null}])
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_move_into_a_full_stage_needs_an_override_that_history_records() {
+    let server = TestServer::memory().await;
+    create(&server, "one", "beta").await;
+    create(&server, "two", "beta").await;
+    create(&server, "three", "development").await;
+    let (status, _) = put_limits(&server, json!({"beta": 2})).await;
+    assert_eq!(status, 200);
+
+    let (status, refused) = move_to(&server, "three", json!({"stage": "beta"})).await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"], "wip_limit_reached");
+    assert_eq!(
+        refused["wip_limit"],
+        json!({"stage": "beta", "count": 2, "limit": 2})
+    );
+    let message = refused["message"].as_str().unwrap();
+    assert!(
+        message.contains("beta stage is full") && message.contains("limit is 2"),
+        "{message}"
+    );
+    let (_, three) = server.get_json("/api/v1/features/three").await;
+    assert_eq!(three["stage"], "development", "nothing moved");
+
+    // Moving within the stage or out of it is never refused.
+    let (status, answer) = move_to(&server, "one", json!({"stage": "beta"})).await;
+    assert_eq!(status, 200, "{answer}");
+
+    let (status, moved) = move_to(
+        &server,
+        "three",
+        json!({"stage": "beta", "override_reason": "launch demo on Friday"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["stage"], "beta");
+    let (_, history) = server.get_json("/api/v1/features/three/history").await;
+    let comment = history["events"][0]["comment"].as_str().unwrap();
+    assert_eq!(
+        comment,
+        "WIP limit override (beta had 2 of 2): launch demo on Friday"
+    );
+
+    let long = "x".repeat(1_001);
+    let (status, error) = move_to(
+        &server,
+        "two",
+        json!({"stage": "everyone", "override_reason": long}),
+    )
+    .await;
+    assert_eq!(
+        (status, error["field"].as_str()),
+        (422, Some("override_reason"))
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn stage_since_comes_from_history_and_the_server_clock() {
+    let start = Utc::now();
+    let clock = Arc::new(ManualClock::new(start));
+    let store = ramp_rollout::open_store("memory://").await.unwrap();
+    let server = TestServer::with_clock(store, ServerConfig::default(), None, clock.clone()).await;
+    create(&server, "steady", "beta").await;
+    create(&server, "moved", "development").await;
+    let (status, _) = move_to(&server, "moved", json!({"stage": "beta"})).await;
+    assert_eq!(status, 200);
+    // A later change that is not a move keeps the time of the move.
+    let (status, _) = server
+        .send_json(
+            Method::PUT,
+            "/api/v1/features/moved/percentage",
+            json!({"percentage": 5}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    clock.advance(Duration::from_secs(12 * 24 * 3600));
+
+    let (status, list) = server.get_json("/api/v1/features?with=stage_since").await;
+    assert_eq!(status, 200, "{list}");
+    let server_time: DateTime<Utc> = list["server_time"].as_str().unwrap().parse().unwrap();
+    assert!(server_time - start >= chrono::Duration::days(12));
+    let since = |name: &str| -> DateTime<Utc> {
+        let feature = list["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|feature| feature["name"] == name)
+            .unwrap();
+        feature["stage_since"].as_str().unwrap().parse().unwrap()
+    };
+    let history = |events: &Value| -> DateTime<Utc> {
+        events["events"][0]["time"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (_, moved_history) = server.get_json("/api/v1/features/moved/history").await;
+    let move_time: DateTime<Utc> = moved_history["events"][1]["time"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        since("moved"),
+        move_time,
+        "the move, not the percentage change"
+    );
+    let (_, steady_history) = server.get_json("/api/v1/features/steady/history").await;
+    assert_eq!(since("steady"), history(&steady_history), "its creation");
+
+    let (_, page) = server.get_json("/api/v1/features/moved").await;
+    assert_eq!(page["stage_since"], list["features"][0]["stage_since"]);
+    assert_eq!(page["server_time"], list["server_time"]);
+
+    let (status, error) = server.get_json("/api/v1/features?with=stages").await;
+    assert_eq!((status, error["field"].as_str()), (422, Some("with")));
+    server.stop().await;
+}
