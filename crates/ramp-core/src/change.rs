@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::field::{ListField, ValueField};
 use crate::history::FieldChange;
 use crate::text::check_data;
-use crate::{CoreError, Feature, FeatureState, GroupName, Percentage, Stage, UserId};
+use crate::{CoreError, Feature, FeatureKind, FeatureState, GroupName, Percentage, Stage, UserId};
 
 /// One edit to one feature. Applying a change to a feature that does not exist creates it
 /// first, as the gem does.
@@ -83,6 +83,11 @@ pub enum Change {
     SetStage {
         /// The new stage.
         stage: Stage,
+    },
+    /// Says what the feature is for (release, experiment, kill switch...).
+    SetKind {
+        /// The new kind.
+        kind: FeatureKind,
     },
     /// Replaces every editable field (create with settings, import, revert).
     Replace {
@@ -188,6 +193,16 @@ impl Change {
                 }
             }
             Change::SetStage { stage } => set_stage(&mut changes, feature, *stage),
+            Change::SetKind { kind } => {
+                if feature.kind != *kind {
+                    changes.push(FieldChange::value(
+                        ValueField::Kind,
+                        feature.kind.as_str().into(),
+                        kind.as_str().into(),
+                    ));
+                    feature.kind = *kind;
+                }
+            }
             Change::Replace { state } => {
                 state.validate()?;
                 changes = FieldChange::between(&feature.state(), state);
@@ -352,6 +367,7 @@ mod tests {
             groups: vec![GroupName::new("beta").unwrap()],
             data: data.clone(),
             stage: Stage::Beta,
+            kind: FeatureKind::KillSwitch,
         };
         Change::Replace { state }
             .apply(&mut feature, Utc::now())
@@ -365,6 +381,44 @@ mod tests {
         );
         assert_eq!(feature.data, data);
         assert_eq!(feature.stage, Stage::Beta);
+        assert_eq!(feature.kind, FeatureKind::KillSwitch);
+    }
+
+    #[test]
+    fn setting_the_kind_records_it_once() {
+        let mut feature = feature();
+        assert_eq!(feature.kind, FeatureKind::Release);
+        let before = feature.state();
+        let changes = Change::SetKind {
+            kind: FeatureKind::Experiment,
+        }
+        .apply(&mut feature, Utc::now())
+        .unwrap();
+        assert_eq!(
+            changes,
+            vec![FieldChange::value(
+                ValueField::Kind,
+                "release".into(),
+                "experiment".into()
+            )]
+        );
+        assert_eq!(feature.version, 1);
+        assert_eq!(FieldChange::between(&before, &feature.state()), changes);
+        let again = Change::SetKind {
+            kind: FeatureKind::Experiment,
+        }
+        .apply(&mut feature, Utc::now())
+        .unwrap();
+        assert!(again.is_empty());
+        assert_eq!(feature.version, 1);
+        let json = serde_json::to_value(Change::SetKind {
+            kind: FeatureKind::KillSwitch,
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"op": "set_kind", "kind": "kill_switch"})
+        );
     }
 
     #[test]

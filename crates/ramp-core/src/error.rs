@@ -44,6 +44,12 @@ pub enum CoreError {
         /// The value as given.
         given: String,
     },
+    /// An unknown feature kind.
+    #[error("unknown kind {given:?}: expected one of release, experiment, operational, kill_switch, permission")]
+    InvalidKind {
+        /// The value as given.
+        given: String,
+    },
     /// A stored group's rule that cannot be parsed or is ill-formed.
     #[error("invalid rule {rule:?}: {reason}")]
     InvalidRule {

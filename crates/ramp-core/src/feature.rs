@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::text::check_data;
-use crate::{CoreError, FeatureName, GroupName, Percentage, Stage, UserId};
+use crate::{CoreError, FeatureKind, FeatureName, GroupName, Percentage, Stage, UserId};
 
 /// The data key kept for Ramp's own use: the Redis store keeps the fields the gem has no place
 /// for under it. Only this exact key is refused (a gem user's `__rampage` is fine).
@@ -32,6 +32,9 @@ pub struct FeatureState {
     /// Where the feature is in its life.
     #[serde(default)]
     pub stage: Stage,
+    /// What the feature is for, which says how long it should live.
+    #[serde(default)]
+    pub kind: FeatureKind,
 }
 
 impl FeatureState {
@@ -79,6 +82,9 @@ pub struct Feature {
     /// Where the feature is in its life.
     #[serde(default)]
     pub stage: Stage,
+    /// What the feature is for, which says how long it should live.
+    #[serde(default)]
+    pub kind: FeatureKind,
     /// When the feature was first saved.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -108,6 +114,7 @@ impl Feature {
             groups: state.groups,
             data: state.data,
             stage: state.stage,
+            kind: state.kind,
             created_at: now,
             updated_at: now,
             version: 0,
@@ -124,6 +131,7 @@ impl Feature {
             groups: self.groups.clone(),
             data: self.data.clone(),
             stage: self.stage,
+            kind: self.kind,
         }
     }
 
@@ -135,6 +143,7 @@ impl Feature {
         self.groups = state.groups;
         self.data = state.data;
         self.stage = state.stage;
+        self.kind = state.kind;
     }
 
     /// The description kept in the data, if any (`data.description`).

@@ -1,7 +1,8 @@
 //! The names of the fields history records: a feature's `percentage`, `stage` and `data.KEY`
 //! (single values), `users`, `excluded_users` and `groups` (lists); a stored group's
 //! `description` and `rules` (single values) and `members` (a list); the lifecycle settings'
-//! `wip_limits.STAGE` (single values).
+//! `wip_limits.STAGE`, `expected_life_days.KIND` and `health.WINDOW` (single values); a
+//! feature's `kind` (a single value).
 //!
 //! Two enums rather than one string, so that a value change can never name a list and undo can
 //! match every field without an "unknown field" branch. In JSON they are the same strings as
@@ -13,13 +14,19 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::Stage;
+use crate::{FeatureKind, Stage};
 
 /// The prefix of a data key's field name (`data.color`).
 const DATA_PREFIX: &str = "data.";
 
 /// The prefix of a stage's WIP limit's field name (`wip_limits.beta`).
 const WIP_LIMIT_PREFIX: &str = "wip_limits.";
+
+/// The prefix of a kind's expected life's field name (`expected_life_days.release`).
+const EXPECTED_LIFE_PREFIX: &str = "expected_life_days.";
+
+/// The prefix of a health window's field name (`health.unused_after_days`).
+const HEALTH_PREFIX: &str = "health.";
 
 /// A field holding one value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -36,6 +43,42 @@ pub enum ValueField {
     Rules,
     /// The lifecycle settings' WIP limit of a stage (a number; `null` means no limit).
     WipLimit(Stage),
+    /// The feature's kind (a kind name).
+    Kind,
+    /// The lifecycle settings' expected life of a kind, in days (a number; `null` means
+    /// permanent; a kind absent from the settings has its default).
+    ExpectedLife(FeatureKind),
+    /// One of the lifecycle settings' health windows, in days (a number).
+    HealthWindow(HealthWindow),
+}
+
+/// The lifecycle settings' windows that health is computed with, each a number of days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HealthWindow {
+    /// How long a feature on for everyone must stay unchanged to be ready to graduate.
+    ReadyToGraduate,
+    /// How long without checks makes a feature unused.
+    Unused,
+    /// How long a graduated feature must go unchecked (and unreferenced) to be safe to delete.
+    SafeToDelete,
+}
+
+impl HealthWindow {
+    /// Every window.
+    pub const ALL: [HealthWindow; 3] = [
+        HealthWindow::ReadyToGraduate,
+        HealthWindow::Unused,
+        HealthWindow::SafeToDelete,
+    ];
+
+    /// The window's name in the settings' JSON and in history (`unused_after_days`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthWindow::ReadyToGraduate => "ready_to_graduate_after_days",
+            HealthWindow::Unused => "unused_after_days",
+            HealthWindow::SafeToDelete => "safe_to_delete_after_days",
+        }
+    }
 }
 
 /// A field holding a list, recorded as the members added and removed.
@@ -61,6 +104,11 @@ impl ValueField {
             ValueField::Description => Cow::Borrowed("description"),
             ValueField::Rules => Cow::Borrowed("rules"),
             ValueField::WipLimit(stage) => Cow::Owned(format!("{WIP_LIMIT_PREFIX}{stage}")),
+            ValueField::Kind => Cow::Borrowed("kind"),
+            ValueField::ExpectedLife(kind) => Cow::Owned(format!("{EXPECTED_LIFE_PREFIX}{kind}")),
+            ValueField::HealthWindow(window) => {
+                Cow::Owned(format!("{HEALTH_PREFIX}{}", window.as_str()))
+            }
         }
     }
 
@@ -71,6 +119,15 @@ impl ValueField {
             "stage" => Some(ValueField::Stage),
             "description" => Some(ValueField::Description),
             "rules" => Some(ValueField::Rules),
+            "kind" => Some(ValueField::Kind),
+            _ if name.starts_with(EXPECTED_LIFE_PREFIX) => name[EXPECTED_LIFE_PREFIX.len()..]
+                .parse()
+                .ok()
+                .map(ValueField::ExpectedLife),
+            _ if name.starts_with(HEALTH_PREFIX) => HealthWindow::ALL
+                .into_iter()
+                .find(|window| window.as_str() == &name[HEALTH_PREFIX.len()..])
+                .map(ValueField::HealthWindow),
             _ if name.starts_with(WIP_LIMIT_PREFIX) => name[WIP_LIMIT_PREFIX.len()..]
                 .parse()
                 .ok()
@@ -143,7 +200,7 @@ impl<'de> Deserialize<'de> for ValueField {
         let name = Cow::<str>::deserialize(deserializer)?;
         ValueField::parse(&name).ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "unknown value field {name:?}: expected percentage, stage, data.KEY, description, rules or wip_limits.STAGE"
+                "unknown value field {name:?}: expected percentage, stage, kind, data.KEY, description, rules, wip_limits.STAGE, expected_life_days.KIND or health.WINDOW"
             ))
         })
     }
@@ -177,6 +234,15 @@ mod tests {
                 ValueField::WipLimit(Stage::RollingOut),
                 "\"wip_limits.rolling_out\"",
             ),
+            (ValueField::Kind, "\"kind\""),
+            (
+                ValueField::ExpectedLife(FeatureKind::KillSwitch),
+                "\"expected_life_days.kill_switch\"",
+            ),
+            (
+                ValueField::HealthWindow(HealthWindow::Unused),
+                "\"health.unused_after_days\"",
+            ),
         ];
         for (field, json) in values {
             assert_eq!(serde_json::to_string(&field).unwrap(), json);
@@ -194,5 +260,7 @@ mod tests {
         assert!(serde_json::from_str::<ValueField>("\"users\"").is_err());
         assert!(serde_json::from_str::<ValueField>("\"colour\"").is_err());
         assert!(serde_json::from_str::<ListField>("\"percentage\"").is_err());
+        assert!(serde_json::from_str::<ValueField>("\"health.forever\"").is_err());
+        assert!(serde_json::from_str::<ValueField>("\"expected_life_days.flag\"").is_err());
     }
 }

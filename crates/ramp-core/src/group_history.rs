@@ -72,7 +72,10 @@ impl FieldChange {
                 ValueField::Percentage
                 | ValueField::Stage
                 | ValueField::Data(_)
-                | ValueField::WipLimit(_) => {
+                | ValueField::WipLimit(_)
+                | ValueField::Kind
+                | ValueField::ExpectedLife(_)
+                | ValueField::HealthWindow(_) => {
                     return Err(not_of_a_group(&field.name()));
                 }
             },

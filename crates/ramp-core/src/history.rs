@@ -136,6 +136,13 @@ impl FieldChange {
                 after.stage.as_str().into(),
             ));
         }
+        if before.kind != after.kind {
+            changes.push(FieldChange::value(
+                ValueField::Kind,
+                before.kind.as_str().into(),
+                after.kind.as_str().into(),
+            ));
+        }
         changes
     }
 
@@ -165,6 +172,12 @@ impl FieldChange {
                         .ok_or_else(|| wrong_type(field, before, "a stage name"))?;
                     state.stage = stage.parse()?;
                 }
+                ValueField::Kind => {
+                    let kind = before
+                        .as_str()
+                        .ok_or_else(|| wrong_type(field, before, "a kind name"))?;
+                    state.kind = kind.parse()?;
+                }
                 ValueField::Data(key) => {
                     if before.is_null() {
                         state.data.remove(key);
@@ -172,7 +185,11 @@ impl FieldChange {
                         state.data.insert(key.clone(), before.clone());
                     }
                 }
-                ValueField::Description | ValueField::Rules | ValueField::WipLimit(_) => {
+                ValueField::Description
+                | ValueField::Rules
+                | ValueField::WipLimit(_)
+                | ValueField::ExpectedLife(_)
+                | ValueField::HealthWindow(_) => {
                     return Err(not_of_a_feature(&field.name()));
                 }
             },

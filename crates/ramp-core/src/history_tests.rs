@@ -42,6 +42,9 @@ fn undoing_events_newest_first_restores_an_earlier_state() {
             users: vec![UserId::new("2").unwrap(), UserId::new("3").unwrap()],
         },
         Change::SetStage { stage: Stage::Beta },
+        Change::SetKind {
+            kind: crate::FeatureKind::Operational,
+        },
     ];
     let mut states = vec![feature.state()];
     let mut events = Vec::new();

@@ -139,6 +139,8 @@ fn parse_feature(row: &Row) -> Result<Feature, String> {
         groups: split(text(4)?).map_err(describe)?,
         data,
         stage: text(6)?.parse::<Stage>().map_err(describe)?,
+        // PLACEHOLDER(kind): the kind column comes with migration V11.
+        kind: Default::default(),
         created_at: row.try_get(7).map_err(|error| column(7, error))?,
         updated_at: row.try_get(8).map_err(|error| column(8, error))?,
         version: u64::try_from(version).map_err(|_| "version is negative")?,

@@ -97,6 +97,7 @@ fn sample() -> Feature {
         groups: vec![GroupName::new("beta").unwrap()],
         data,
         stage: Stage::Beta,
+        kind: Default::default(),
     };
     let time = DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap();
     let mut feature = Feature::from_state(name(), state, time);

@@ -136,6 +136,8 @@ fn parse_feature(row: &Row<'_>, name: &str) -> Result<Feature, String> {
         groups: split(text(row, 4, "groups")?).map_err(describe)?,
         data,
         stage: text(row, 6, "stage")?.parse::<Stage>().map_err(describe)?,
+        // PLACEHOLDER(kind): the kind column comes with migration 0011.
+        kind: Default::default(),
         created_at: parse_time(text(row, 7, "created_at")?)?,
         updated_at: parse_time(text(row, 8, "updated_at")?)?,
         version,

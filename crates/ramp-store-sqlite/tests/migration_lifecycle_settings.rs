@@ -61,6 +61,7 @@ async fn a_version_8_file_keeps_its_history_and_ids_and_records_settings() {
 
     let settings = LifecycleSettings {
         wip_limits: [(Stage::Beta, 2)].into_iter().collect(),
+        ..LifecycleSettings::default()
     };
     let applied = store
         .put_lifecycle_settings(&settings, Some(0), &Attribution::new("ana"))

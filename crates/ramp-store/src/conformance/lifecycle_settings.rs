@@ -10,6 +10,7 @@ use super::*;
 fn limits(pairs: &[(Stage, u32)]) -> LifecycleSettings {
     LifecycleSettings {
         wip_limits: pairs.iter().copied().collect(),
+        ..LifecycleSettings::default()
     }
 }
 
