@@ -97,6 +97,7 @@ impl Server {
             code_groups: Mutex::new(CodeGroupRegistry::new(config.code_group_limit)),
             exposures,
             replays: ReplayGate::new(REPLAYS_AT_ONCE),
+            stage_moves: tokio::sync::Mutex::new(()),
             clock,
             config,
             shutdown: CancellationToken::new(),

@@ -52,6 +52,9 @@ pub struct Shared {
     pub exposures: crate::exposures::Exposures,
     /// Turns for the requests that replay history (answers as of a past time, stamps).
     pub replays: crate::replay_gate::ReplayGate,
+    /// Held from a stage move's WIP count to its write, so two moves into the last free
+    /// place of a stage cannot both pass (see `wip_guard.rs`).
+    pub stage_moves: tokio::sync::Mutex<()>,
 }
 
 impl AppState {

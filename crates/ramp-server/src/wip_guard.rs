@@ -7,12 +7,15 @@
 //! Only stage-change requests are checked. Creating or importing features, and the Everyone
 //! action (which moves the stage as a side effect of opening a feature to everyone), are not:
 //! the limit is a prompt for the people moving cards, not a rule about what the store may hold.
-//! The count is read from the store just before the write, so two moves at the same moment
-//! into the last free place may both pass: a WIP limit is a team's agreement, not an invariant
-//! worth a store-wide lock.
+//! A move into a stage with a limit holds the server's `stage_moves` lock from the count to
+//! the write (the caller keeps the returned [`WipPass`] until its write is done), so two moves
+//! at the same moment into the last free place cannot both pass through one server. Servers
+//! sharing a store do not share the lock: a WIP limit is a team's agreement, not an invariant
+//! worth a store-wide lock across machines.
 
 use axum::http::StatusCode;
 use ramp_core::{Attribution, Change, FeatureName, Stage};
+use tokio::sync::MutexGuard;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -20,22 +23,41 @@ use crate::state::AppState;
 /// The code of the refusal; the UI offers an override when it sees it.
 pub const WIP_LIMIT_REACHED: &str = "wip_limit_reached";
 
-/// Checks a change against the target stage's WIP limit. Returns the attribution to write
-/// with: `attribution` as given, or with the override noted in its comment when the stage was
-/// full and `override_reason` was given; an error when the stage is full and there is none.
-pub async fn check(
-    state: &AppState,
+/// A change the WIP limit lets through: the attribution to write it with, and while the
+/// target stage has a limit, the turn that keeps other moves from counting until the write is
+/// done (dropped with the pass).
+pub struct WipPass<'a> {
+    /// `attribution` as given, or with the override noted in its comment.
+    pub attribution: Attribution,
+    _turn: Option<MutexGuard<'a, ()>>,
+}
+
+impl WipPass<'_> {
+    fn free(attribution: Attribution) -> Self {
+        Self {
+            attribution,
+            _turn: None,
+        }
+    }
+}
+
+/// Checks a change against the target stage's WIP limit. The pass's attribution is the one
+/// given, or with the override noted in its comment when the stage was full and
+/// `override_reason` was given; an error when the stage is full and there is none.
+pub async fn check<'a>(
+    state: &'a AppState,
     name: &FeatureName,
     change: &Change,
     override_reason: Option<&str>,
     attribution: Attribution,
-) -> ApiResult<Attribution> {
+) -> ApiResult<WipPass<'a>> {
     let Change::SetStage { stage } = change else {
-        return Ok(attribution);
+        return Ok(WipPass::free(attribution));
     };
+    let turn = state.stage_moves.lock().await;
     let settings = state.store.lifecycle_settings().await?.settings;
     if settings.wip_limit(*stage).is_none() {
-        return Ok(attribution);
+        return Ok(WipPass::free(attribution));
     }
     let snapshot = state.store.snapshot().await?;
     if snapshot
@@ -44,24 +66,28 @@ pub async fn check(
         .any(|feature| &feature.name == name && feature.stage == *stage)
     {
         // Already there: not a move, nothing to refuse.
-        return Ok(attribution);
+        return Ok(WipPass::free(attribution));
     }
     let count = snapshot
         .features
         .iter()
         .filter(|feature| feature.stage == *stage)
         .count();
+    let pass = |attribution| WipPass {
+        attribution,
+        _turn: Some(turn),
+    };
     let Some(full) = settings.wip_refusal(*stage, count) else {
-        return Ok(attribution);
+        return Ok(pass(attribution));
     };
     match override_reason {
-        Some(reason) => Ok(with_override(
+        Some(reason) => Ok(pass(with_override(
             attribution,
             *stage,
             count,
             full.limit,
             reason,
-        )),
+        ))),
         None => Err(ApiError::new(
             StatusCode::CONFLICT,
             WIP_LIMIT_REACHED,

@@ -254,3 +254,32 @@ async fn stage_since_comes_from_history_and_the_server_clock() {
     assert_eq!((status, error["field"].as_str()), (422, Some("with")));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn concurrent_moves_into_the_last_free_place_let_exactly_one_through() {
+    let server = TestServer::memory().await;
+    let names: Vec<String> = (0..8).map(|index| format!("card-{index}")).collect();
+    for name in &names {
+        create(&server, name, "development").await;
+    }
+    let (status, answer) = put_limits(&server, json!({"beta": 1})).await;
+    assert_eq!(status, 200, "{answer}");
+    let moves = names
+        .iter()
+        .map(|name| move_to(&server, name, json!({"stage": "beta"})));
+    let answers = futures::future::join_all(moves).await;
+    let passed = answers.iter().filter(|(status, _)| *status == 200).count();
+    let refused = answers
+        .iter()
+        .filter(|(status, answer)| *status == 409 && answer["error"] == "wip_limit_reached")
+        .count();
+    assert_eq!((passed, refused), (1, 7), "{answers:?}");
+    let (_, list) = server.get_json("/api/v1/features").await;
+    let in_beta = list["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|feature| feature["stage"] == "beta")
+        .count();
+    assert_eq!(in_beta, 1, "{list}");
+}

@@ -15,6 +15,8 @@
 //!   tokens with [`HttpStore::create_token`] and web-UI accounts with
 //!   [`HttpStore::create_account`]; `Store::create_credential` is refused. Listing gives
 //!   tokens and accounts without their hashes; sessions are not reachable at all.
+//! - **Stage moves with reasons** go through [`HttpStore::move_stage`], which carries a
+//!   graduation reason and a WIP-limit override reason the way the web UI sends them.
 //! - **History cannot be copied in** (`import_history` is refused): copy between stores.
 //! - **Notices** come from the server's `/api/v1/stream`, read by a task started on the first
 //!   [`subscribe`](ramp_store::Store::subscribe); it reconnects with `Last-Event-ID`.
@@ -40,6 +42,7 @@ mod error;
 mod feed;
 mod groups;
 mod settings;
+mod stages;
 mod store;
 mod tokens;
 mod writes;

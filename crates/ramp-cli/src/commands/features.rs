@@ -225,6 +225,18 @@ pub async fn apply_stage(
         .override_reason
         .map(str::trim)
         .filter(|reason| !reason.is_empty());
+    if let Some(login) = &session.server {
+        // The server checks both rules itself and records the reasons as the web UI's moves.
+        let reason = reason.or(session.rollout.attribution().comment.as_deref());
+        return ramp_store_http::HttpStore::new(&login.url, &login.token)?
+            .move_stage(&feature_name, stage, reason, override_reason)
+            .await
+            .map_err(|error| {
+                anyhow!(error
+                    .to_string()
+                    .replace("an override reason", "--override-reason"))
+            });
+    }
     let mut rollout = session.rollout.clone();
     if let Some(reason) = reason {
         rollout = rollout.with_comment(reason);

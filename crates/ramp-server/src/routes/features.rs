@@ -315,11 +315,11 @@ pub async fn apply_change_attributed(
     let expected = if_match(headers)?;
     let expected =
         crate::graduation_guard::check(state, &name, &change, expected, &attribution).await?;
-    let attribution =
-        crate::wip_guard::check(state, &name, &change, override_reason, attribution).await?;
+    // The pass is kept until the write is done: it holds other stage moves' WIP counts.
+    let pass = crate::wip_guard::check(state, &name, &change, override_reason, attribution).await?;
     let applied = match state
         .store
-        .apply(&name, &change, expected, &attribution)
+        .apply(&name, &change, expected, &pass.attribution)
         .await
     {
         Ok(applied) => applied,
