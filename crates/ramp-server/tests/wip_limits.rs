@@ -358,5 +358,23 @@ async fn lifecycle_fields_show_effective_lives_validate_and_are_recorded() {
     assert_eq!(reset["effective_expected_life_days"]["release"], 40);
     assert_eq!(reset["effective_expected_life_days"]["operational"], json!(null));
     assert_eq!(reset["unused_after_days"], 30);
+
+    // The OpenAPI document describes the new fields and the feature's kind.
+    let (status, document) = server.get_json("/api/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    let schemas = &document["components"]["schemas"];
+    for field in [
+        "expected_life_days",
+        "effective_expected_life_days",
+        "default_expected_life_days",
+        "unused_after_days",
+    ] {
+        assert!(
+            schemas["LifecycleView"]["properties"][field].is_object(),
+            "LifecycleView lacks {field}"
+        );
+    }
+    assert!(schemas["LifecycleBody"]["properties"]["safe_to_delete_after_days"].is_object());
+    assert!(schemas["FeatureSummary"]["properties"]["kind"].is_object());
     server.stop().await;
 }

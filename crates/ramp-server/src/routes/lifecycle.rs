@@ -52,18 +52,24 @@ pub struct LifecycleBody {
     pub expected_life_days: Option<Map<String, Value>>,
     /// Days a feature on for everyone must stay unchanged to be ready to graduate (1 to
     /// 3,650); `null`: the default, 14.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u32>)]
     pub ready_to_graduate_after_days: Option<Value>,
     /// Days without checks that make a feature unused (1 to 3,650); default 30.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u32>)]
     pub unused_after_days: Option<Value>,
     /// Days a graduated feature must go unchecked and unreferenced to be safe to delete (1 to
     /// 3,650); default 30.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u32>)]
     pub safe_to_delete_after_days: Option<Value>,
+}
+
+/// A field given, even as `null` (which serde's `Option` would read as absent): `null` asks
+/// for the default, absent keeps the stored value.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 /// The settings with their version (also the `ETag`), and after a write the history event it
@@ -100,7 +106,7 @@ pub struct LifecycleView {
 impl LifecycleView {
     fn response(stored: VersionedSettings, event: Option<HistoryEvent>) -> Response {
         let settings = stored.settings;
-        let per_kind = |life: &dyn Fn(FeatureKind) -> Option<u32>| {
+        let per_kind = |life: &dyn Fn(FeatureKind) -> Option<u32>| -> BTreeMap<_, _> {
             FeatureKind::ALL
                 .into_iter()
                 .map(|kind| (kind, life(kind)))
