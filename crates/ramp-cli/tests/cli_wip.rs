@@ -88,7 +88,11 @@ fn lifecycle_shows_and_sets_expected_lives_and_windows() {
         "{written}"
     );
     assert_eq!(written["unused_after_days"], 60);
-    assert_eq!(written["wip_limits"], json!({"beta": 2}), "WIP limits are kept");
+    assert_eq!(
+        written["wip_limits"],
+        json!({"beta": 2}),
+        "WIP limits are kept"
+    );
     assert_eq!(written["version"], 2);
     let shown = ramp.run(&["lifecycle"]);
     assert!(shown.contains("  release      20 days\n"), "{shown}");
@@ -100,7 +104,14 @@ fn lifecycle_shows_and_sets_expected_lives_and_windows() {
         &["lifecycle", "set", "--expected-life", "flag=10"],
         &["lifecycle", "set", "--expected-life", "release"],
         &["lifecycle", "set", "--unused-after-days", "-1"],
-        &["lifecycle", "set", "--expected-life", "release=5", "--safe-to-delete-after-days", "x"],
+        &[
+            "lifecycle",
+            "set",
+            "--expected-life",
+            "release=5",
+            "--safe-to-delete-after-days",
+            "x",
+        ],
         &["lifecycle", "set"],
     ] {
         ramp.fails(arguments, None);
@@ -114,7 +125,10 @@ fn lifecycle_shows_and_sets_expected_lives_and_windows() {
     ramp.run(&["lifecycle", "set", "--expected-life", "release=default"]);
     let reset = ramp.json(&["lifecycle"]);
     assert_eq!(reset["effective_expected_life_days"]["release"], 40);
-    assert_eq!(reset["expected_life_days"], json!({"operational": null, "permission": 365}));
+    assert_eq!(
+        reset["expected_life_days"],
+        json!({"operational": null, "permission": 365})
+    );
     let history = ramp.json(&["history", "--limit", "1"]);
     assert_eq!(
         history[0]["changes"],
@@ -127,9 +141,16 @@ fn lifecycle_shows_and_sets_expected_lives_and_windows() {
 fn kind_is_set_shown_and_refused_when_unknown() {
     let ramp = Ramp::new();
     ramp.run(&["percentage", "chat", "10"]);
-    assert!(ramp.run(&["show", "chat"]).contains("kind:        release\n"));
-    assert_eq!(ramp.run(&["kind", "chat", "kill_switch"]), "chat: kind kill_switch\n");
-    assert!(ramp.run(&["show", "chat"]).contains("kind:        kill_switch\n"));
+    assert!(ramp
+        .run(&["show", "chat"])
+        .contains("kind:        release\n"));
+    assert_eq!(
+        ramp.run(&["kind", "chat", "kill_switch"]),
+        "chat: kind kill_switch\n"
+    );
+    assert!(ramp
+        .run(&["show", "chat"])
+        .contains("kind:        kill_switch\n"));
     assert_eq!(ramp.json(&["show", "chat"])["kind"], "kill_switch");
     let unknown = ramp.fails(&["kind", "chat", "flag"], None);
     assert!(
@@ -153,7 +174,10 @@ fn through_a_server_kinds_and_lifecycle_settings_use_its_api() {
     let history = served.json(&["history", "chat", "--limit", "1"]);
     assert_eq!(history[0]["actor"], "admin", "{history}");
     let written = served.json(&["lifecycle", "set", "--expected-life", "experiment=10"]);
-    assert_eq!(written["effective_expected_life_days"]["experiment"], 10, "{written}");
+    assert_eq!(
+        written["effective_expected_life_days"]["experiment"], 10,
+        "{written}"
+    );
     assert_eq!(
         served.json(&["lifecycle"])["effective_expected_life_days"]["experiment"],
         10

@@ -545,13 +545,22 @@ async fn kinds_are_created_changed_listed_and_refused_when_unknown() {
         let (status, error) = server.send_json(method, path, body).await;
         assert_eq!(status, 422, "{error}");
         let message = error["message"].as_str().unwrap();
-        for kind in ["release", "experiment", "operational", "kill_switch", "permission"] {
+        for kind in [
+            "release",
+            "experiment",
+            "operational",
+            "kill_switch",
+            "permission",
+        ] {
             assert!(message.contains(kind), "{message}");
         }
     }
     let (status, _) = server.get_json("/api/v1/features/other").await;
     assert_eq!(status, 404, "a refused create stores nothing");
     let (_, shown) = server.get_json("/api/v1/features/checkout").await;
-    assert_eq!(shown["kind"], "experiment", "a refused change changes nothing");
+    assert_eq!(
+        shown["kind"], "experiment",
+        "a refused change changes nothing"
+    );
     server.stop().await;
 }

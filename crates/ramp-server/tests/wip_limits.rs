@@ -297,7 +297,10 @@ async fn lifecycle_fields_show_effective_lives_validate_and_are_recorded() {
     );
     assert_eq!(written["default_expected_life_days"], defaults);
     assert_eq!(
-        (&written["unused_after_days"], &written["ready_to_graduate_after_days"]),
+        (
+            &written["unused_after_days"],
+            &written["ready_to_graduate_after_days"]
+        ),
         (&json!(60), &json!(14))
     );
     assert_eq!(
@@ -312,13 +315,31 @@ async fn lifecycle_fields_show_effective_lives_validate_and_are_recorded() {
     );
 
     for (body, field) in [
-        (json!({"expected_life_days": {"release": 0}}), "expected_life_days.release"),
-        (json!({"expected_life_days": {"release": 3651}}), "expected_life_days.release"),
-        (json!({"expected_life_days": {"release": "40"}}), "expected_life_days.release"),
-        (json!({"expected_life_days": {"flag": 10}}), "expected_life_days.flag"),
+        (
+            json!({"expected_life_days": {"release": 0}}),
+            "expected_life_days.release",
+        ),
+        (
+            json!({"expected_life_days": {"release": 3651}}),
+            "expected_life_days.release",
+        ),
+        (
+            json!({"expected_life_days": {"release": "40"}}),
+            "expected_life_days.release",
+        ),
+        (
+            json!({"expected_life_days": {"flag": 10}}),
+            "expected_life_days.flag",
+        ),
         (json!({"unused_after_days": 0}), "unused_after_days"),
-        (json!({"ready_to_graduate_after_days": 1.5}), "ready_to_graduate_after_days"),
-        (json!({"safe_to_delete_after_days": -3}), "safe_to_delete_after_days"),
+        (
+            json!({"ready_to_graduate_after_days": 1.5}),
+            "ready_to_graduate_after_days",
+        ),
+        (
+            json!({"safe_to_delete_after_days": -3}),
+            "safe_to_delete_after_days",
+        ),
     ] {
         let (status, error) = server
             .send_json(Method::PUT, "/api/v1/settings/lifecycle", body.clone())
@@ -334,7 +355,10 @@ async fn lifecycle_fields_show_effective_lives_validate_and_are_recorded() {
         )
         .await;
     let message = unknown_kind["message"].as_str().unwrap();
-    assert!(message.contains("kill_switch") && message.contains("permission"), "{message}");
+    assert!(
+        message.contains("kill_switch") && message.contains("permission"),
+        "{message}"
+    );
     let (_, unchanged) = server.get_json("/api/v1/settings/lifecycle").await;
     assert_eq!(unchanged["version"], 1, "bad input wrote nothing");
     assert_eq!(unchanged["effective_expected_life_days"]["release"], 20);
@@ -356,7 +380,10 @@ async fn lifecycle_fields_show_effective_lives_validate_and_are_recorded() {
     assert_eq!(status, 200, "{reset}");
     assert_eq!(reset["wip_limits"], json!({"beta": 4}));
     assert_eq!(reset["effective_expected_life_days"]["release"], 40);
-    assert_eq!(reset["effective_expected_life_days"]["operational"], json!(null));
+    assert_eq!(
+        reset["effective_expected_life_days"]["operational"],
+        json!(null)
+    );
     assert_eq!(reset["unused_after_days"], 30);
 
     // The OpenAPI document describes the new fields and the feature's kind.

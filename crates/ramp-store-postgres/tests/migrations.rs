@@ -318,5 +318,8 @@ async fn a_version_10_schema_reads_its_features_as_release_flags() {
     common::tamper(&guard.schema, "UPDATE features SET kind = 'flag'").await;
     let error = store.feature(&chat).await.unwrap_err();
     assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
-    assert!(error.to_string().contains("unknown kind \"flag\""), "{error}");
+    assert!(
+        error.to_string().contains("unknown kind \"flag\""),
+        "{error}"
+    );
 }

@@ -11,7 +11,9 @@ use std::hash::BuildHasher;
 
 use chrono::{DateTime, Utc};
 use foldhash::{HashSet, HashSetExt};
-use ramp_core::{Feature, FeatureKind, FeatureName, GroupName, Percentage, Stage, UserId, RESERVED_DATA_KEY};
+use ramp_core::{
+    Feature, FeatureKind, FeatureName, GroupName, Percentage, Stage, UserId, RESERVED_DATA_KEY,
+};
 use serde_json::{Map, Value};
 
 use crate::gem_format::{ruby_float_to_s, ruby_pieces, ruby_to_f};

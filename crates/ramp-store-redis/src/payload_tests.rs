@@ -172,7 +172,10 @@ fn the_kind_is_kept_only_when_not_the_default_and_an_unknown_one_reads_as_releas
     feature.kind = FeatureKind::KillSwitch;
     let payload = encode(&feature);
     assert!(payload.contains(r#""kind":"kill_switch""#), "{payload}");
-    assert_eq!(decode(&name(), payload.as_bytes()).kind, FeatureKind::KillSwitch);
+    assert_eq!(
+        decode(&name(), payload.as_bytes()).kind,
+        FeatureKind::KillSwitch
+    );
     feature.kind = FeatureKind::Release;
     let payload = encode(&feature);
     assert!(!payload.contains(r#""kind""#), "{payload}");

@@ -285,5 +285,8 @@ async fn a_schema_version_10_file_reads_its_features_as_release_flags() {
         .unwrap();
     let error = reopened.feature(&chat).await.unwrap_err();
     assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
-    assert!(error.to_string().contains("unknown kind \"flag\""), "{error}");
+    assert!(
+        error.to_string().contains("unknown kind \"flag\""),
+        "{error}"
+    );
 }

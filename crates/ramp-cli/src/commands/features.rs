@@ -2,9 +2,7 @@
 //! `percentage`, `stage` and `kind`.
 
 use anyhow::anyhow;
-use ramp_core::{
-    graduation_refusal, Change, Feature, FeatureKind, FeatureName, Percentage, Stage,
-};
+use ramp_core::{graduation_refusal, Change, Feature, FeatureKind, FeatureName, Percentage, Stage};
 use serde_json::Value;
 
 use super::{Deleted, Session};

@@ -148,7 +148,10 @@ fn settings_of(body: &LifecycleBody, stored: &LifecycleSettings) -> ApiResult<Li
         settings.expected_life_days = expected_lives_of(lives)?;
     }
     let windows = [
-        (HealthWindow::ReadyToGraduate, &body.ready_to_graduate_after_days),
+        (
+            HealthWindow::ReadyToGraduate,
+            &body.ready_to_graduate_after_days,
+        ),
         (HealthWindow::Unused, &body.unused_after_days),
         (HealthWindow::SafeToDelete, &body.safe_to_delete_after_days),
     ];

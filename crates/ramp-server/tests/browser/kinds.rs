@@ -72,7 +72,9 @@ pub async fn expected_life_is_edited_in_the_settings(scene: &Scene) -> Outcome {
     );
     browser.select("#life-choice-release", "days").await?;
     browser.fill("#life-days-release", "25").await?;
-    browser.select("#life-choice-permission", "permanent").await?;
+    browser
+        .select("#life-choice-permission", "permanent")
+        .await?;
     browser.fill("#window-unused_after_days", "45").await?;
     browser.click("#save-lifecycle").await?;
     let after = poll("the settings to be stored", || async {

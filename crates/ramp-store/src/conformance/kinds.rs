@@ -52,7 +52,11 @@ pub async fn kinds_round_trip_and_are_recorded(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(replaced.feature.kind, FeatureKind::KillSwitch);
     let replace_event = replaced.event.unwrap();
-    let recorded = store.history_event(replace_event.id).await.unwrap().unwrap();
+    let recorded = store
+        .history_event(replace_event.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(recorded, replace_event);
     assert!(
         recorded.changes.contains(&FieldChange::value(

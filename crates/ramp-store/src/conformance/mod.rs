@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use ramp_core::{
-    Action, Attribution, Change, FeatureKind, FeatureName, FeatureState, GroupName, HistoryEvent, Percentage,
-    Stage, StoredGroup, UserId,
+    Action, Attribution, Change, FeatureKind, FeatureName, FeatureState, GroupName, HistoryEvent,
+    Percentage, Stage, StoredGroup, UserId,
 };
 use serde_json::json;
 
