@@ -136,10 +136,23 @@ pub enum Command {
         #[arg(long)]
         override_reason: Option<String>,
     },
+    /// Say what a feature is for: release, experiment, operational, kill_switch, permission
+    Kind {
+        /// The feature
+        name: String,
+        /// The kind
+        kind: String,
+    },
     /// Show the stages' WIP limits, or set or clear one
     Wip {
         #[command(subcommand)]
         command: Option<WipCommand>,
+    },
+    /// Show the lifecycle settings (WIP limits, each kind's expected life, the health windows),
+    /// or change them
+    Lifecycle {
+        #[command(subcommand)]
+        command: Option<LifecycleCommand>,
     },
     /// Graduate a feature (stage graduated) and list the code to remove, routes first
     Graduate {
@@ -236,5 +249,26 @@ pub enum WipCommand {
     Clear {
         /// The stage
         stage: String,
+    },
+}
+
+/// `ramp lifecycle ...`: the lifecycle settings.
+#[derive(Debug, Subcommand)]
+pub enum LifecycleCommand {
+    /// Change kinds' expected lives and the health windows (admins; recorded in history)
+    Set {
+        /// A kind's expected life: KIND=DAYS (1 to 3650), KIND=permanent or KIND=default;
+        /// repeat for several kinds
+        #[arg(long = "expected-life", value_name = "KIND=DAYS")]
+        expected_life: Vec<String>,
+        /// Days on for everyone and unchanged before a feature is ready to graduate
+        #[arg(long, value_name = "DAYS", allow_hyphen_values = true)]
+        ready_to_graduate_after_days: Option<String>,
+        /// Days without checks before a feature is unused
+        #[arg(long, value_name = "DAYS", allow_hyphen_values = true)]
+        unused_after_days: Option<String>,
+        /// Days a graduated feature goes unchecked and unreferenced before it is safe to delete
+        #[arg(long, value_name = "DAYS", allow_hyphen_values = true)]
+        safe_to_delete_after_days: Option<String>,
     },
 }

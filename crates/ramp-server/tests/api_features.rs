@@ -466,3 +466,101 @@ async fn a_stage_that_contradicts_the_state_is_flagged() {
     let (_, list) = server.get_json("/api/v1/features").await;
     assert!(list["features"][0].get("stage_mismatch").is_none());
 }
+
+/// A feature's kind: created with one, shown in the feature's and the list's JSON, changed by
+/// `set_kind` (recorded in history, reverted like any field); an unknown kind is refused with
+/// a message listing the kinds.
+#[tokio::test]
+async fn kinds_are_created_changed_listed_and_refused_when_unknown() {
+    let server = TestServer::memory().await;
+    let (status, created) = server
+        .send_json(
+            Method::POST,
+            "/api/v1/features",
+            json!({"name": "checkout", "kind": "experiment"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["kind"], "experiment");
+    let (_, plain) = server
+        .send_json(Method::POST, "/api/v1/features", json!({"name": "search"}))
+        .await;
+    assert_eq!(plain["kind"], "release", "the default");
+
+    let (status, changed) = server
+        .send_json(
+            Method::POST,
+            "/api/v1/features/checkout/changes",
+            json!({"op": "set_kind", "kind": "kill_switch"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["kind"], "kill_switch");
+    let (_, shown) = server.get_json("/api/v1/features/checkout").await;
+    assert_eq!(shown["kind"], "kill_switch");
+    let (_, list) = server.get_json("/api/v1/features").await;
+    let kinds: Vec<(&str, &str)> = list["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|feature| {
+            (
+                feature["name"].as_str().unwrap(),
+                feature["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(kinds, [("checkout", "kill_switch"), ("search", "release")]);
+
+    let (_, history) = server.get_json("/api/v1/features/checkout/history").await;
+    let newest = &history["events"][0];
+    assert_eq!(
+        newest["changes"],
+        json!([{"kind": "value", "field": "kind", "before": "experiment", "after": "kill_switch"}])
+    );
+    let id = newest["id"].as_u64().unwrap();
+    let (status, reverted) = server
+        .send_json(
+            Method::POST,
+            "/api/v1/features/checkout/revert",
+            json!({"event_id": id}),
+        )
+        .await;
+    assert_eq!(status, 200, "{reverted}");
+    let (_, shown) = server.get_json("/api/v1/features/checkout").await;
+    assert_eq!(shown["kind"], "experiment");
+
+    for (method, path, body) in [
+        (
+            Method::POST,
+            "/api/v1/features/checkout/changes",
+            json!({"op": "set_kind", "kind": "flag"}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/features",
+            json!({"name": "other", "kind": "flag"}),
+        ),
+    ] {
+        let (status, error) = server.send_json(method, path, body).await;
+        assert_eq!(status, 422, "{error}");
+        let message = error["message"].as_str().unwrap();
+        for kind in [
+            "release",
+            "experiment",
+            "operational",
+            "kill_switch",
+            "permission",
+        ] {
+            assert!(message.contains(kind), "{message}");
+        }
+    }
+    let (status, _) = server.get_json("/api/v1/features/other").await;
+    assert_eq!(status, 404, "a refused create stores nothing");
+    let (_, shown) = server.get_json("/api/v1/features/checkout").await;
+    assert_eq!(
+        shown["kind"], "experiment",
+        "a refused change changes nothing"
+    );
+    server.stop().await;
+}

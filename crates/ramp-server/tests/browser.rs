@@ -19,6 +19,7 @@ mod browser {
     pub mod exposures;
     pub mod group_history;
     pub mod harness;
+    pub mod kinds;
     pub mod owners;
     pub mod references;
     pub mod rollout;
@@ -36,8 +37,8 @@ use std::time::Instant;
 
 use browser::harness::{Browser, Outcome, Scene};
 use browser::{
-    editing, exposures, group_history, owners, references, rollout, screens, security, sorting,
-    stages, usability, wip_limits,
+    editing, exposures, group_history, kinds, owners, references, rollout, screens, security,
+    sorting, stages, usability, wip_limits,
 };
 use std::sync::Arc;
 
@@ -388,6 +389,18 @@ async fn wip_limits_in_a_real_browser() {
         .run(
             "wip: time in stage shows and sorts",
             wip_limits::time_in_stage_shows_and_sorts(s),
+        )
+        .await;
+    steps
+        .run(
+            "kinds: the feature page changes the kind",
+            kinds::kind_changes_on_the_feature_page(s),
+        )
+        .await;
+    steps
+        .run(
+            "kinds: expected lives are edited in the settings",
+            kinds::expected_life_is_edited_in_the_settings(s),
         )
         .await;
     finish(scene, steps, started).await;

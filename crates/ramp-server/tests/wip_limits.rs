@@ -3,7 +3,8 @@
 //! stale `If-Match` is a 412; a stage move into a full column is a 409 `wip_limit_reached`
 //! naming the stage, count and limit, and goes through with an override reason that history
 //! records; settings changes show in the global history; `stage_since` comes from history and
-//! is measured against the server's (manual) clock.
+//! is measured against the server's (manual) clock. The same settings hold each kind's
+//! expected life and the health windows (`lifecycle_fields_*`).
 
 mod common;
 
@@ -49,9 +50,10 @@ async fn put_limits(server: &TestServer, limits: Value) -> (u16, Value) {
 async fn settings_are_validated_versioned_and_admin_only() {
     let server = TestServer::memory().await;
     let (status, fresh) = server.get_json("/api/v1/settings/lifecycle").await;
+    assert_eq!(status, 200, "{fresh}");
     assert_eq!(
-        (status, &fresh),
-        (200, &json!({"wip_limits": {}, "version": 0}))
+        (&fresh["wip_limits"], &fresh["version"]),
+        (&json!({}), &json!(0))
     );
 
     let (status, written) = put_limits(&server, json!({"beta": 2, "rolling_out": 5})).await;
@@ -282,4 +284,153 @@ async fn concurrent_moves_into_the_last_free_place_let_exactly_one_through() {
         .filter(|feature| feature["stage"] == "beta")
         .count();
     assert_eq!(in_beta, 1, "{list}");
+}
+
+#[tokio::test]
+async fn lifecycle_fields_show_effective_lives_validate_and_are_recorded() {
+    let server = TestServer::memory().await;
+    let (status, fresh) = server.get_json("/api/v1/settings/lifecycle").await;
+    assert_eq!(status, 200, "{fresh}");
+    let defaults = json!({"release": 40, "experiment": 40, "operational": 7,
+        "kill_switch": null, "permission": null});
+    assert_eq!(fresh["effective_expected_life_days"], defaults);
+    assert_eq!(fresh["default_expected_life_days"], defaults);
+    assert_eq!(fresh["expected_life_days"], json!({}));
+    assert_eq!(
+        (
+            &fresh["ready_to_graduate_after_days"],
+            &fresh["unused_after_days"],
+            &fresh["safe_to_delete_after_days"]
+        ),
+        (&json!(14), &json!(30), &json!(30))
+    );
+
+    let (status, written) = server
+        .send_json(
+            Method::PUT,
+            "/api/v1/settings/lifecycle",
+            json!({"wip_limits": {"beta": 2},
+                   "expected_life_days": {"release": 20, "operational": null, "permission": 365},
+                   "unused_after_days": 60}),
+        )
+        .await;
+    assert_eq!(status, 200, "{written}");
+    assert_eq!(
+        written["effective_expected_life_days"],
+        json!({"release": 20, "experiment": 40, "operational": null,
+               "kill_switch": null, "permission": 365})
+    );
+    assert_eq!(
+        written["expected_life_days"],
+        json!({"release": 20, "operational": null, "permission": 365})
+    );
+    assert_eq!(written["default_expected_life_days"], defaults);
+    assert_eq!(
+        (
+            &written["unused_after_days"],
+            &written["ready_to_graduate_after_days"]
+        ),
+        (&json!(60), &json!(14))
+    );
+    assert_eq!(
+        written["event"]["changes"],
+        json!([
+            {"kind": "value", "field": "wip_limits.beta", "before": null, "after": 2},
+            {"kind": "value", "field": "expected_life_days.release", "before": 40, "after": 20},
+            {"kind": "value", "field": "expected_life_days.operational", "before": 7, "after": null},
+            {"kind": "value", "field": "expected_life_days.permission", "before": null, "after": 365},
+            {"kind": "value", "field": "health.unused_after_days", "before": 30, "after": 60}
+        ])
+    );
+
+    for (body, field) in [
+        (
+            json!({"expected_life_days": {"release": 0}}),
+            "expected_life_days.release",
+        ),
+        (
+            json!({"expected_life_days": {"release": 3651}}),
+            "expected_life_days.release",
+        ),
+        (
+            json!({"expected_life_days": {"release": "40"}}),
+            "expected_life_days.release",
+        ),
+        (
+            json!({"expected_life_days": {"flag": 10}}),
+            "expected_life_days.flag",
+        ),
+        (json!({"unused_after_days": 0}), "unused_after_days"),
+        (
+            json!({"ready_to_graduate_after_days": 1.5}),
+            "ready_to_graduate_after_days",
+        ),
+        (
+            json!({"safe_to_delete_after_days": -3}),
+            "safe_to_delete_after_days",
+        ),
+    ] {
+        let (status, error) = server
+            .send_json(Method::PUT, "/api/v1/settings/lifecycle", body.clone())
+            .await;
+        assert_eq!(status, 422, "{body}: {error}");
+        assert_eq!(error["field"], field, "{error}");
+    }
+    let (_, unknown_kind) = server
+        .send_json(
+            Method::PUT,
+            "/api/v1/settings/lifecycle",
+            json!({"expected_life_days": {"flag": 10}}),
+        )
+        .await;
+    let message = unknown_kind["message"].as_str().unwrap();
+    assert!(
+        message.contains("kill_switch") && message.contains("permission"),
+        "{message}"
+    );
+    let (_, unchanged) = server.get_json("/api/v1/settings/lifecycle").await;
+    assert_eq!(unchanged["version"], 1, "bad input wrote nothing");
+    assert_eq!(unchanged["effective_expected_life_days"]["release"], 20);
+    assert_eq!(unchanged["unused_after_days"], 60);
+
+    // A part left out is kept (a client that knows only WIP limits erases nothing); within
+    // `expected_life_days` a kind left out goes back to its default, and a null window too.
+    let (status, limits_only) = put_limits(&server, json!({"beta": 4})).await;
+    assert_eq!(status, 200, "{limits_only}");
+    assert_eq!(limits_only["effective_expected_life_days"]["release"], 20);
+    assert_eq!(limits_only["unused_after_days"], 60);
+    let (status, reset) = server
+        .send_json(
+            Method::PUT,
+            "/api/v1/settings/lifecycle",
+            json!({"expected_life_days": {"operational": null}, "unused_after_days": null}),
+        )
+        .await;
+    assert_eq!(status, 200, "{reset}");
+    assert_eq!(reset["wip_limits"], json!({"beta": 4}));
+    assert_eq!(reset["effective_expected_life_days"]["release"], 40);
+    assert_eq!(
+        reset["effective_expected_life_days"]["operational"],
+        json!(null)
+    );
+    assert_eq!(reset["unused_after_days"], 30);
+
+    // The OpenAPI document describes the new fields and the feature's kind.
+    let (status, document) = server.get_json("/api/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    let schemas = &document["components"]["schemas"];
+    for field in [
+        "expected_life_days",
+        "effective_expected_life_days",
+        "default_expected_life_days",
+        "unused_after_days",
+    ] {
+        assert!(
+            schemas["LifecycleView"]["properties"][field].is_object(),
+            "LifecycleView lacks {field}"
+        );
+    }
+    assert!(schemas["LifecycleBody"]["properties"]["safe_to_delete_after_days"].is_object());
+    assert!(schemas["FeatureSummary"]["properties"]["kind"].is_object());
+    server.stop().await;
 }

@@ -148,7 +148,9 @@ export const setStage = (name, stage, version, reason, overrideReason) =>
     ...(overrideReason ? { override_reason: overrideReason } : {}),
   });
 
-// Lifecycle settings: each stage's WIP limit, with the version to write against.
+// Lifecycle settings: each stage's WIP limit, each kind's expected life and the health windows,
+// with the version to write against. A write names only the parts it replaces; the server
+// keeps the others.
 
 export async function lifecycleSettings() {
   return (await request('GET', '/api/v1/settings/lifecycle')).data;
@@ -157,6 +159,13 @@ export async function lifecycleSettings() {
 export async function putLifecycleSettings(wipLimits, version) {
   return (await request('PUT', '/api/v1/settings/lifecycle', { json: { wip_limits: wipLimits }, ifMatch: version })).data;
 }
+
+/** Writes the parts of the settings `parts` names (`expected_life_days`, the windows). */
+export async function saveLifecycleSettings(parts, version) {
+  return (await request('PUT', '/api/v1/settings/lifecycle', { json: parts, ifMatch: version })).data;
+}
+export const setKind = (name, kind, version) =>
+  edit('POST', `${featurePath(name)}/changes`, version, { op: 'set_kind', kind });
 export const patchData = (name, data, version) => edit('PATCH', `${featurePath(name)}/data`, version, data);
 export const addGroups = (name, groups, version) => edit('POST', `${featurePath(name)}/groups`, version, { groups });
 export const removeGroups = (name, groups, version) =>

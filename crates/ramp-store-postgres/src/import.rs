@@ -24,9 +24,9 @@ use ramp_store::list_column::join;
 
 /// Rows of `features` from column arrays, in `FEATURE_COLUMNS` order.
 const ROWS: &str = "unnest($1::text[], $2::float8[], $3::text[], $4::text[], $5::text[],
-    $6::jsonb[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::int8[])
+    $6::jsonb[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::int8[], $11::text[])
     AS new (name, percentage, users, excluded_users, groups, data, stage, created_at,
-        updated_at, version)";
+        updated_at, version, kind)";
 
 /// Events from column arrays, numbered in the order given. `feature` is the subject's name,
 /// whichever its kind (as in the table).
@@ -109,7 +109,7 @@ async fn import_once(
         "UPDATE features SET percentage = new.percentage, users = new.users,
             excluded_users = new.excluded_users, groups = new.groups, data = new.data,
             stage = new.stage, created_at = new.created_at, updated_at = new.updated_at,
-            version = new.version
+            version = new.version, kind = new.kind
          FROM {ROWS} WHERE features.name = new.name"
     );
     write_features(&transaction, &update, &updated).await?;
@@ -259,9 +259,13 @@ async fn write_features(
         .iter()
         .map(|feature| feature.stage.as_str())
         .collect();
+    let kinds: Vec<&str> = features
+        .iter()
+        .map(|feature| feature.kind.as_str())
+        .collect();
     let created: Vec<_> = features.iter().map(|feature| feature.created_at).collect();
     let updated: Vec<_> = features.iter().map(|feature| feature.updated_at).collect();
-    let columns: [&(dyn ToSql + Sync); 10] = [
+    let columns: [&(dyn ToSql + Sync); 11] = [
         &names,
         &percentages,
         &users,
@@ -272,6 +276,7 @@ async fn write_features(
         &created,
         &updated,
         &versions,
+        &kinds,
     ];
     transaction
         .execute(statement, &columns)

@@ -2,11 +2,11 @@
 //! a read gets back.
 //!
 //! Decoding never trusts the table: anything that does not parse into the core's types (a bad
-//! user id, data that is not a JSON object, an unknown stage) is `Corrupt` naming the feature
+//! user id, data that is not a JSON object, an unknown stage or kind) is `Corrupt` naming the feature
 //! or group, never a panic and never a silently dropped value.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use ramp_core::{CoreError, Feature, FeatureName, Percentage, Stage, StoredGroup};
+use ramp_core::{CoreError, Feature, FeatureKind, FeatureName, Percentage, Stage, StoredGroup};
 use ramp_store::list_column::{join, split};
 use ramp_store::StoreError;
 use serde_json::{Map, Value};
@@ -17,7 +17,7 @@ use crate::error::corrupt;
 
 /// The columns of `features`, in the order `decode_feature` reads them.
 pub(crate) const FEATURE_COLUMNS: &str =
-    "name, percentage, users, excluded_users, groups, data, stage, created_at, updated_at, version";
+    "name, percentage, users, excluded_users, groups, data, stage, created_at, updated_at, version, kind";
 
 /// The current time as PostgreSQL stores it: `timestamptz` keeps microseconds, so a feature
 /// written with this time reads back equal to the one the write returned.
@@ -37,6 +37,7 @@ pub(crate) struct FeatureRow<'a> {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     version: i64,
+    kind: &'a str,
 }
 
 impl<'a> FeatureRow<'a> {
@@ -58,11 +59,12 @@ impl<'a> FeatureRow<'a> {
                     feature.name.as_str()
                 ))
             })?,
+            kind: feature.kind.as_str(),
         })
     }
 
     /// The values in `FEATURE_COLUMNS` order.
-    pub(crate) fn values(&self) -> [&(dyn ToSql + Sync); 10] {
+    pub(crate) fn values(&self) -> [&(dyn ToSql + Sync); 11] {
         [
             &self.name,
             &self.percentage,
@@ -74,6 +76,7 @@ impl<'a> FeatureRow<'a> {
             &self.created_at,
             &self.updated_at,
             &self.version,
+            &self.kind,
         ]
     }
 }
@@ -139,8 +142,7 @@ fn parse_feature(row: &Row) -> Result<Feature, String> {
         groups: split(text(4)?).map_err(describe)?,
         data,
         stage: text(6)?.parse::<Stage>().map_err(describe)?,
-        // PLACEHOLDER(kind): the kind column comes with migration V11.
-        kind: Default::default(),
+        kind: text(10)?.parse::<FeatureKind>().map_err(describe)?,
         created_at: row.try_get(7).map_err(|error| column(7, error))?,
         updated_at: row.try_get(8).map_err(|error| column(8, error))?,
         version: u64::try_from(version).map_err(|_| "version is negative")?,

@@ -27,7 +27,7 @@ use ramp_store::prepare::action_name;
 /// A feature write followed by everything that goes with it, as one statement (one round
 /// trip). Parameters: `$1` the feature, `$2`..`$6` the event's action, actor, time, comment and
 /// changes, `$7` the notification channel, `$8` this store's origin id; the feature's other
-/// columns, when written, are `$9`..`$17`. No row comes back when `written` wrote nothing.
+/// columns, when written, are `$9`..`$18`. No row comes back when `written` wrote nothing.
 macro_rules! recorded_write {
     ($written:literal) => {
         concat!(
@@ -54,14 +54,15 @@ macro_rules! recorded_write {
 
 const UPDATE_FEATURE: &str = recorded_write!(
     "UPDATE features SET percentage = $9, users = $10, excluded_users = $11, groups = $12,
-        data = $13, stage = $14, created_at = $15, updated_at = $16, version = $17
+        data = $13, stage = $14, created_at = $15, updated_at = $16, version = $17,
+        kind = $18
      WHERE name = $1 RETURNING 1"
 );
 
 const INSERT_FEATURE: &str = recorded_write!(
     "INSERT INTO features (name, percentage, users, excluded_users, groups, data, stage,
-        created_at, updated_at, version)
-     VALUES ($1, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+        created_at, updated_at, version, kind)
+     VALUES ($1, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
      ON CONFLICT (name) DO NOTHING RETURNING 1"
 );
 

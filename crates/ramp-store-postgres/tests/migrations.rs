@@ -6,7 +6,7 @@
 //! not skipped. The shared behaviour is in the conformance suite.
 
 use chrono::{DateTime, Utc};
-use ramp_core::{Attribution, Change, FeatureName, GroupName, StoredGroup, Subject};
+use ramp_core::{Attribution, Change, FeatureKind, FeatureName, GroupName, StoredGroup, Subject};
 use ramp_store::{Credential, CredentialKind, HistoryQuery, Role, Store, StoreError};
 use ramp_store_postgres::{schema_version, PostgresStore, MIGRATION_TABLE};
 
@@ -27,6 +27,9 @@ const UNDO_V6: &str = "DROP TABLE exposure_buckets, exposure_batches, exposure_a
 /// Undoes `V10__lifecycle_settings.sql`'s table; its CHECK on `history.subject` goes with the
 /// column when `UNDO_V5` drops it, so it must run first.
 const UNDO_V10: &str = "DROP TABLE settings;";
+
+/// Undoes `V11__feature_kinds.sql`.
+const UNDO_V11: &str = "ALTER TABLE features DROP COLUMN kind;";
 
 /// Undoes `V7__user_sketches.sql`: every older version's schema lacks the sketch table.
 const UNDO_V7: &str = "DROP TABLE exposure_user_sketches;";
@@ -49,7 +52,7 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 10);
+    assert_eq!(schema_version(), 11);
     store
         .apply(
             &FeatureName::new("chat").unwrap(),
@@ -65,9 +68,9 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
         &guard.schema,
         &format!(
             r#"DROP TABLE credentials; ALTER TABLE groups DROP COLUMN version;
-            DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V10} {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9}
+            DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V11} {UNDO_V10} {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9}
             INSERT INTO groups VALUES ('staff', '{{"name":"staff","members":["7"]}}');
-            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4, 5, 6, 7, 8, 9, 10);"#
+            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4, 5, 6, 7, 8, 9, 10, 11);"#
         ),
     )
     .await;
@@ -131,7 +134,7 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 10);
+    assert_eq!(schema_version(), 11);
     let chat = FeatureName::new("chat").unwrap();
     for actor in ["ana", "bo", "ana"] {
         store
@@ -149,8 +152,8 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
     common::tamper(
         &guard.schema,
         &format!(
-            "DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V10} {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9}
-             DELETE FROM {MIGRATION_TABLE} WHERE version IN (4, 5, 6, 7, 8, 9, 10);"
+            "DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V11} {UNDO_V10} {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9}
+             DELETE FROM {MIGRATION_TABLE} WHERE version IN (4, 5, 6, 7, 8, 9, 10, 11);"
         ),
     )
     .await;
@@ -186,7 +189,7 @@ async fn a_version_4_schema_gains_subjects_and_its_events_stay_features() {
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 10);
+    assert_eq!(schema_version(), 11);
     let chat = FeatureName::new("chat").unwrap();
     let ana = Attribution::new("ana");
     store
@@ -199,7 +202,7 @@ async fn a_version_4_schema_gains_subjects_and_its_events_stay_features() {
     // As a Ramp from before group history left the schema.
     common::tamper(
         &guard.schema,
-        &format!("{UNDO_V10} {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9} DELETE FROM {MIGRATION_TABLE} WHERE version IN (5, 6, 7, 8, 9, 10);"),
+        &format!("{UNDO_V11} {UNDO_V10} {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9} DELETE FROM {MIGRATION_TABLE} WHERE version IN (5, 6, 7, 8, 9, 10, 11);"),
     )
     .await;
 
@@ -268,5 +271,55 @@ async fn a_version_4_schema_gains_subjects_and_its_events_stay_features() {
             .iter()
             .any(|index| index.contains("history_by_feature")),
         "{definitions:?}"
+    );
+}
+
+/// A schema of version 10 (before kinds) gains the `kind` column: its features read back as
+/// release flags, a kind set afterwards sticks, and a kind this build does not know is
+/// `Corrupt` rather than read as a release flag.
+#[tokio::test]
+async fn a_version_10_schema_reads_its_features_as_release_flags() {
+    let Some((store, guard)) = common::temporary_store().await else {
+        return;
+    };
+    let chat = FeatureName::new("chat").unwrap();
+    let ana = Attribution::new("ana");
+    store
+        .apply(&chat, &Change::Activate, None, &ana)
+        .await
+        .unwrap();
+    drop(store);
+    common::tamper(
+        &guard.schema,
+        &format!("{UNDO_V11} DELETE FROM {MIGRATION_TABLE} WHERE version = 11;"),
+    )
+    .await;
+
+    let store = PostgresStore::open_url(&common::url(&guard.schema))
+        .await
+        .unwrap();
+    let feature = store.feature(&chat).await.unwrap().unwrap();
+    assert_eq!((feature.kind, feature.version), (FeatureKind::Release, 1));
+    let applied = store
+        .apply(
+            &chat,
+            &Change::SetKind {
+                kind: FeatureKind::Permission,
+            },
+            None,
+            &ana,
+        )
+        .await
+        .unwrap();
+    assert_eq!(applied.feature.kind, FeatureKind::Permission);
+    let feature = store.feature(&chat).await.unwrap().unwrap();
+    assert_eq!(feature.kind, FeatureKind::Permission);
+
+    common::tamper(&guard.schema, "UPDATE features SET kind = 'flag'").await;
+    let error = store.feature(&chat).await.unwrap_err();
+    assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("unknown kind \"flag\""),
+        "{error}"
     );
 }

@@ -11,7 +11,9 @@ use std::hash::BuildHasher;
 
 use chrono::{DateTime, Utc};
 use foldhash::{HashSet, HashSetExt};
-use ramp_core::{Feature, FeatureName, GroupName, Percentage, Stage, UserId, RESERVED_DATA_KEY};
+use ramp_core::{
+    Feature, FeatureKind, FeatureName, GroupName, Percentage, Stage, UserId, RESERVED_DATA_KEY,
+};
 use serde_json::{Map, Value};
 
 use crate::gem_format::{ruby_float_to_s, ruby_pieces, ruby_to_f};
@@ -101,6 +103,10 @@ pub(crate) fn encode(feature: &Feature) -> String {
     }
     if feature.stage != Stage::default() {
         meta.insert("stage".into(), feature.stage.as_str().into());
+    }
+    // Like the stage: only when not the default, so a release flag's payload is unchanged.
+    if feature.kind != FeatureKind::default() {
+        meta.insert("kind".into(), feature.kind.as_str().into());
     }
     meta.insert("sum".into(), sum.into());
     let mut data = feature.data.clone();
@@ -212,6 +218,11 @@ fn apply_meta(feature: &mut Feature, meta: &Map<String, Value>) {
     }
     if let Some(stage) = meta.get("stage").and_then(Value::as_str) {
         feature.stage = stage.parse().unwrap_or_default();
+    }
+    // A kind a newer Ramp wrote reads as the default, as an unknown stage does: the payload
+    // is shared with the gem, which must never see a flag fail because of Ramp's own record.
+    if let Some(kind) = meta.get("kind").and_then(Value::as_str) {
+        feature.kind = kind.parse().unwrap_or_default();
     }
 }
 

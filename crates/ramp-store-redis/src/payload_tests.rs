@@ -97,7 +97,7 @@ fn sample() -> Feature {
         groups: vec![GroupName::new("beta").unwrap()],
         data,
         stage: Stage::Beta,
-        kind: Default::default(),
+        kind: FeatureKind::Experiment,
     };
     let time = DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap();
     let mut feature = Feature::from_state(name(), state, time);
@@ -163,6 +163,28 @@ fn an_outside_edit_counts_as_a_new_version() {
         Stage::Beta,
         "Ramp's fields survive the gem's edit"
     );
+    assert_eq!(read_back.kind, FeatureKind::Experiment);
+}
+
+#[test]
+fn the_kind_is_kept_only_when_not_the_default_and_an_unknown_one_reads_as_release() {
+    let mut feature = sample();
+    feature.kind = FeatureKind::KillSwitch;
+    let payload = encode(&feature);
+    assert!(payload.contains(r#""kind":"kill_switch""#), "{payload}");
+    assert_eq!(
+        decode(&name(), payload.as_bytes()).kind,
+        FeatureKind::KillSwitch
+    );
+    feature.kind = FeatureKind::Release;
+    let payload = encode(&feature);
+    assert!(!payload.contains(r#""kind""#), "{payload}");
+    assert_eq!(decode(&name(), payload.as_bytes()), feature);
+    // A kind from a newer Ramp: the flag still reads, as a release flag.
+    let newer = read(r#"25.0|1||{"__ramp":{"version":3,"kind":"sunset"},"a":1}"#);
+    assert_eq!(newer.kind, FeatureKind::Release);
+    assert_eq!(newer.percentage.value(), 25.0);
+    assert!(newer.damaged.is_none());
 }
 
 #[test]

@@ -1,12 +1,12 @@
 //! Features as table rows (stored groups are in `groups.rs`): reading, writing and decoding them.
 //!
 //! Decoding never trusts the file: anything that does not parse into the core's types (a bad
-//! user id, JSON that is not an object, an unknown stage) is `Corrupt` naming the feature or
+//! user id, JSON that is not an object, an unknown stage or kind) is `Corrupt` naming the feature or
 //! group, never a panic and never a silently dropped value. These functions run inside the
 //! caller's transaction and never begin or commit one.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use ramp_core::{CoreError, Feature, FeatureName, Percentage, Stage};
+use ramp_core::{CoreError, Feature, FeatureKind, FeatureName, Percentage, Stage};
 use ramp_store::list_column::{join, split};
 use ramp_store::StoreError;
 use rusqlite::types::ValueRef;
@@ -22,7 +22,7 @@ pub(crate) fn read_feature(
 ) -> Result<Option<Feature>, StoreError> {
     let mut statement = connection
         .prepare_cached(
-            "SELECT name, percentage, users, excluded_users, groups, data, stage, created_at, updated_at, version
+            "SELECT name, percentage, users, excluded_users, groups, data, stage, created_at, updated_at, version, kind
              FROM features WHERE name = ?1",
         )
         .map_err(sql("reading a feature"))?;
@@ -39,7 +39,7 @@ pub(crate) fn read_feature(
 pub(crate) fn read_features(connection: &Connection) -> Result<Vec<Feature>, StoreError> {
     let mut statement = connection
         .prepare_cached(
-            "SELECT name, percentage, users, excluded_users, groups, data, stage, created_at, updated_at, version
+            "SELECT name, percentage, users, excluded_users, groups, data, stage, created_at, updated_at, version, kind
              FROM features ORDER BY name",
         )
         .map_err(sql("reading features"))?;
@@ -61,13 +61,13 @@ pub(crate) fn write_feature(connection: &Connection, feature: &Feature) -> Resul
     })?;
     connection
         .prepare_cached(
-            "INSERT INTO features (name, percentage, users, excluded_users, groups, data, stage, created_at, updated_at, version)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            "INSERT INTO features (name, percentage, users, excluded_users, groups, data, stage, created_at, updated_at, version, kind)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT (name) DO UPDATE SET
                  percentage = excluded.percentage, users = excluded.users,
                  excluded_users = excluded.excluded_users, groups = excluded.groups, data = excluded.data,
                  stage = excluded.stage, created_at = excluded.created_at,
-                 updated_at = excluded.updated_at, version = excluded.version",
+                 updated_at = excluded.updated_at, version = excluded.version, kind = excluded.kind",
         )
         .and_then(|mut statement| {
             statement.execute(params![
@@ -81,6 +81,7 @@ pub(crate) fn write_feature(connection: &Connection, feature: &Feature) -> Resul
                 format_time(&feature.created_at),
                 format_time(&feature.updated_at),
                 feature.version,
+                feature.kind.as_str(),
             ])
         })
         .map_err(sql("writing a feature"))?;
@@ -136,8 +137,9 @@ fn parse_feature(row: &Row<'_>, name: &str) -> Result<Feature, String> {
         groups: split(text(row, 4, "groups")?).map_err(describe)?,
         data,
         stage: text(row, 6, "stage")?.parse::<Stage>().map_err(describe)?,
-        // PLACEHOLDER(kind): the kind column comes with migration 0011.
-        kind: Default::default(),
+        kind: text(row, 10, "kind")?
+            .parse::<FeatureKind>()
+            .map_err(describe)?,
         created_at: parse_time(text(row, 7, "created_at")?)?,
         updated_at: parse_time(text(row, 8, "updated_at")?)?,
         version,

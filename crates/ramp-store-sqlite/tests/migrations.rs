@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use ramp_core::{Attribution, Change, FeatureName, GroupName, StoredGroup};
+use ramp_core::{Attribution, Change, FeatureKind, FeatureName, GroupName, Stage, StoredGroup};
 use ramp_store::{Credential, CredentialKind, HistoryQuery, Role, Store, StoreError};
 use ramp_store_sqlite::{SqliteStore, SCHEMA_VERSION};
 
@@ -40,7 +40,7 @@ async fn credentials_survive_close_and_reopen() {
 /// column when opened, and keeps its features, groups (at version 1) and version.
 #[tokio::test]
 async fn a_schema_version_1_file_is_migrated() {
-    assert_eq!(SCHEMA_VERSION, 10);
+    assert_eq!(SCHEMA_VERSION, 11);
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("ramp.db");
     let mut connection = rusqlite::Connection::open(&path).unwrap();
@@ -222,4 +222,71 @@ async fn a_schema_version_3_file_gains_the_history_indexes_and_subjects_and_keep
             .unwrap();
         assert_eq!(found, expected, "{index}");
     }
+}
+
+/// A file of schema version 10 (before kinds) gains the `kind` column: its features read back
+/// as release flags, a kind set afterwards sticks, and a row holding a kind this build does
+/// not know is refused as `Corrupt` rather than read as a release flag.
+#[tokio::test]
+async fn a_schema_version_10_file_reads_its_features_as_release_flags() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("ramp.db");
+    let mut connection = rusqlite::Connection::open(&path).unwrap();
+    let before = [
+        include_str!("../migrations/0001_initial.sql"),
+        include_str!("../migrations/0002_credentials.sql"),
+        include_str!("../migrations/0003_group_versions.sql"),
+        include_str!("../migrations/0004_history_filters.sql"),
+        include_str!("../migrations/0005_group_history.sql"),
+        include_str!("../migrations/0006_exposures.sql"),
+        include_str!("../migrations/0007_user_sketches.sql"),
+        include_str!("../migrations/0008_outside_percentage.sql"),
+        include_str!("../migrations/0009_code_references.sql"),
+        include_str!("../migrations/0010_lifecycle_settings.sql"),
+    ];
+    rusqlite_migration::Migrations::new(before.map(rusqlite_migration::M::up).to_vec())
+        .to_latest(&mut connection)
+        .unwrap();
+    connection
+        .execute_batch(
+            r#"INSERT INTO features VALUES ('chat', 100.0, '', '', '', '{}', 'beta',
+                 '2024-01-01T00:00:00.000000000Z', '2024-01-01T00:00:00.000000000Z', 1);
+             UPDATE meta SET value = 1 WHERE key = 'version';"#,
+        )
+        .unwrap();
+    drop(connection);
+
+    let store = SqliteStore::open(&path, false).unwrap();
+    let chat = FeatureName::new("chat").unwrap();
+    let feature = store.feature(&chat).await.unwrap().unwrap();
+    assert_eq!(
+        (feature.kind, feature.stage, feature.version),
+        (FeatureKind::Release, Stage::Beta, 1)
+    );
+    store
+        .apply(
+            &chat,
+            &Change::SetKind {
+                kind: FeatureKind::KillSwitch,
+            },
+            None,
+            &Attribution::new("ana"),
+        )
+        .await
+        .unwrap();
+    drop(store);
+    let reopened = SqliteStore::open(&path, false).unwrap();
+    let feature = reopened.feature(&chat).await.unwrap().unwrap();
+    assert_eq!(feature.kind, FeatureKind::KillSwitch);
+
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE features SET kind = 'flag' WHERE name = 'chat'", [])
+        .unwrap();
+    let error = reopened.feature(&chat).await.unwrap_err();
+    assert!(matches!(error, StoreError::Corrupt { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("unknown kind \"flag\""),
+        "{error}"
+    );
 }

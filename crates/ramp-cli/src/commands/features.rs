@@ -1,8 +1,8 @@
 //! Commands on a whole feature: `features`, `show`, `activate`, `deactivate`, `delete`,
-//! `percentage` and `stage`.
+//! `percentage`, `stage` and `kind`.
 
 use anyhow::anyhow;
-use ramp_core::{graduation_refusal, Change, Feature, FeatureName, Percentage, Stage};
+use ramp_core::{graduation_refusal, Change, Feature, FeatureKind, FeatureName, Percentage, Stage};
 use serde_json::Value;
 
 use super::{Deleted, Session};
@@ -100,6 +100,7 @@ fn describe(feature: &Feature) -> String {
             Some(mismatch) => format!("stage:       {} (!) {}", feature.stage, mismatch.message()),
             None => format!("stage:       {}", feature.stage),
         },
+        format!("kind:        {}", feature.kind),
     ];
     if feature.data.is_empty() {
         lines.push("data:        none".into());
@@ -205,6 +206,18 @@ pub async fn stage(
     let stage: Stage = text.parse()?;
     let feature = apply_stage(session, name, stage, reasons).await?;
     let line = format!("stage {}", feature.stage);
+    Ok(session.output.feature(&feature, line)?)
+}
+
+/// `ramp kind NAME KIND`: one change, through the store or the server alike.
+pub async fn kind(session: &Session, name: &str, text: &str) -> anyhow::Result<()> {
+    let kind: FeatureKind = text.trim().parse()?;
+    let feature = session
+        .rollout
+        .change(name, Change::SetKind { kind })
+        .await?
+        .feature;
+    let line = format!("kind {}", feature.kind);
     Ok(session.output.feature(&feature, line)?)
 }
 

@@ -11,6 +11,7 @@ pub mod features;
 pub mod graduate;
 pub mod groups;
 pub mod history;
+pub mod lifecycle;
 pub mod scan;
 pub mod scan_upload;
 pub mod serve;
@@ -203,7 +204,9 @@ async fn execute(session: &Session, command: Command) -> anyhow::Result<()> {
         Command::Graduate { name, reason } => {
             graduate::graduate(session, &name, reason.as_deref()).await
         }
+        Command::Kind { name, kind } => features::kind(session, &name, &kind).await,
         Command::Wip { command } => wip::run(session, command).await,
+        Command::Lifecycle { command } => lifecycle::run(session, command).await,
         Command::Users(command) => users::run(session, command).await,
         Command::Exclude(command) => users::exclude(session, command).await,
         Command::Groups(command) => groups::run(session, command).await,

@@ -27,6 +27,8 @@ pub struct FeatureSummary {
     pub description: Option<String>,
     /// The stage.
     pub stage: String,
+    /// The kind: release, experiment, operational, kill_switch or permission.
+    pub kind: String,
     /// The percentage (0 to 100).
     pub percentage: f64,
     /// How many users are on the allow list.
@@ -97,6 +99,7 @@ impl From<&Feature> for FeatureSummary {
             name: feature.name.to_string(),
             description: feature.description().map(str::to_owned),
             stage: feature.stage.to_string(),
+            kind: feature.kind.to_string(),
             percentage: feature.percentage.value(),
             user_count: feature.users.len(),
             excluded_count: feature.excluded_users.len(),
@@ -251,7 +254,8 @@ pub async fn show_feature(
 pub struct NewFeature {
     /// The feature's name.
     pub name: String,
-    /// Settings (percentage, users, excluded_users, groups, data, stage); all optional.
+    /// Settings (percentage, users, excluded_users, groups, data, stage, kind); all optional.
+    /// An unknown stage or kind is a 422 whose message lists the known ones.
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub state: FeatureState,

@@ -1,11 +1,13 @@
 // History events in plain words ("alice changed percentage from 10 to 25"), shared by the
 // feature page's timeline and the global history, so both read the same. A stored group's
 // events (`event.group` instead of `event.feature`) read the same way: "bo added 2 members"; the
-// lifecycle settings' (`event.settings`) too: "ana set the WIP limit of Beta to 3". Settings
-// events cannot be undone from here (edit the limit again instead).
+// lifecycle settings' (`event.settings`) too: "ana set the WIP limit of Beta to 3", "ana changed
+// the expected life of Release from 40 days to 20 days". Settings events cannot be undone from
+// here (edit the settings again instead).
 
 import { h, timeStamp, featureHref, formatCount, stageLabel, absoluteTime } from '../dom.js';
 import { showValue } from '../parse.js';
+import { kindLabel, lifeText, windowLabel } from '../kinds.js';
 
 // Text is quoted so its edges show; numbers and booleans read bare, as they are stored.
 const quote = (value) => {
@@ -53,8 +55,21 @@ function wipLimitWords(stage, before, after) {
   return `changed ${what} from ${before} to ${after}`;
 }
 
+// Expected lives and health windows are always set (a kind without the admins' value has its
+// default), so history records both ends as days, with null for permanent.
+function lifeWords(kind, before, after) {
+  return `changed the expected life of ${kindLabel(kind)} from ${lifeText(before)} to ${lifeText(after)}`;
+}
+
+function windowWords(window, before, after) {
+  return `changed “${windowLabel(window)}” from ${lifeText(before)} to ${lifeText(after)}`;
+}
+
 function valueWords({ field, before, after }) {
   if (field.startsWith('wip_limits.')) return wipLimitWords(field.slice('wip_limits.'.length), before, after);
+  if (field.startsWith('expected_life_days.')) return lifeWords(field.slice('expected_life_days.'.length), before, after);
+  if (field.startsWith('health.')) return windowWords(field.slice('health.'.length), before, after);
+  if (field === 'kind') return `changed kind from ${kindLabel(before)} to ${kindLabel(after)}`;
   if (field === 'percentage') return `changed percentage from ${before ?? 0} to ${after ?? 0}`;
   if (field === 'stage') return `moved stage from ${stageLabel(before)} to ${stageLabel(after)}`;
   if (field === 'rules') return `changed rules from ${rulesText(before)} to ${rulesText(after)}`;
@@ -178,7 +193,7 @@ export function eventItem(event, { showFeature = false, onRevert = null } = {}) 
 // The feature's page, or (a group has no page of its own) the group's history.
 function subjectLink(event) {
   if (event.settings !== undefined) {
-    return h('span', { class: 'event-feature event-settings', text: 'WIP limits' });
+    return h('a', { href: '#/settings', class: 'event-feature event-settings', text: 'Lifecycle settings' });
   }
   if (event.group === undefined) {
     return h('a', { href: featureHref(event.feature), class: 'event-feature', text: event.feature });

@@ -1,5 +1,5 @@
 // The feature page's two form sections whose controls show server values: details
-// (description, owner, stage) and the percentage (slider and number, with the estimated reach).
+// (description, owner, stage, kind) and the percentage (slider and number, with the estimated reach).
 // `syncedControls` decides, on every new version, which controls may be refreshed and whether
 // the section's `If-Match` version may move forward with them.
 
@@ -10,6 +10,7 @@ import {
 } from '../dom.js';
 import { showValue } from '../parse.js';
 import { moveToStage } from './stage-move.js';
+import { kindLabel, kindOptions } from '../kinds.js';
 
 const same = (a, b) => a === b || (Number.isNaN(a) && Number.isNaN(b));
 
@@ -78,6 +79,7 @@ export function detailsSection(page) {
   const description = h('textarea', { id: 'description', rows: 3 });
   const owner = h('input', { id: 'owner', autocomplete: 'off' });
   const stage = h('select', { id: 'stage' }, stageOptions('development'));
+  const kind = h('select', { id: 'kind' }, kindOptions('release'));
   const save = h('button', { id: 'save-details', type: 'submit', text: 'Save details' });
   const error = errorBox('details-error');
   const note = staleNote();
@@ -91,6 +93,8 @@ export function detailsSection(page) {
     textControl('owner', 'the owner', owner),
     { key: 'stage', label: 'the stage', elements: [stage], read: () => stage.value,
       write: (value) => { stage.value = value; }, fromFeature: (feature) => feature.stage, show: stageLabel },
+    { key: 'kind', label: 'the kind', elements: [kind], read: () => kind.value,
+      write: (value) => { kind.value = value; }, fromFeature: (feature) => feature.kind || 'release', show: kindLabel },
   ], (stale, feature) => describeStale(note, stale, feature));
 
   async function saveDetails(event) {
@@ -102,17 +106,27 @@ export function detailsSection(page) {
     }
     const data = {};
     for (const control of changed) {
-      if (control.key === 'stage') continue;
+      if (control.key === 'stage' || control.key === 'kind') continue;
       const text = control.read().trim();
       data[control.key] = text === '' ? null : text;
     }
     const stageChanged = changed.some((control) => control.key === 'stage');
-    const inputs = { data: description, description, owner, stage };
+    const kindChanged = changed.some((control) => control.key === 'kind');
+    const inputs = { data: description, description, owner, stage, kind };
     const result = await page.edit({ error, inputs, button: save, section, version: controls.version }, async (version) => {
       let answer = null;
       if (Object.keys(data).length) {
         answer = await api.patchData(page.name, data, version);
         version = answer.feature.version;
+      }
+      if (kindChanged) {
+        try {
+          answer = await api.setKind(page.name, kind.value, version);
+          version = answer.feature.version;
+        } catch (failure) {
+          failure.partialFeature = answer?.feature;
+          throw failure;
+        }
       }
       if (stageChanged) {
         try {
@@ -134,7 +148,7 @@ export function detailsSection(page) {
       h('h2', { id: 'details-heading', text: 'Details' }),
       h('form', { class: 'details-form', onsubmit: saveDetails },
         field('Description', description),
-        h('div', { class: 'field-row' }, field('Owner', owner), field('Stage', stage)),
+        h('div', { class: 'field-row' }, field('Owner', owner), field('Stage', stage), field('Kind', kind)),
         note,
         h('div', { class: 'form-actions' }, save),
         error)),
@@ -151,7 +165,7 @@ function readOnlyDetails() {
     update(feature) {
       const row = (term, value) => [h('dt', { text: term }), h('dd', {}, value || h('span', { class: 'muted', text: 'Not set' }))];
       list.replaceChildren(...row('Description', dataText(feature, 'description')), ...row('Owner', dataText(feature, 'owner')),
-        ...row('Stage', stagePill(feature.stage)));
+        ...row('Stage', stagePill(feature.stage)), ...row('Kind', kindLabel(feature.kind || 'release')));
     },
   };
 }

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use ramp_core::{
-    Action, Attribution, Change, FeatureName, FeatureState, GroupName, HistoryEvent, Percentage,
-    Stage, StoredGroup, UserId,
+    Action, Attribution, Change, FeatureKind, FeatureName, FeatureState, GroupName, HistoryEvent,
+    Percentage, Stage, StoredGroup, UserId,
 };
 use serde_json::json;
 
@@ -26,6 +26,7 @@ macro_rules! conformance_tests {
             empty_store_has_nothing,
             first_change_creates_the_feature,
             every_change_kind_is_applied,
+            kinds_round_trip_and_are_recorded,
             a_change_that_changes_nothing_records_nothing,
             stale_expected_version_is_a_conflict,
             invalid_change_leaves_the_store_unchanged,
@@ -164,6 +165,7 @@ mod group_history;
 mod groups;
 mod history;
 mod history_filters;
+mod kinds;
 mod lifecycle_settings;
 mod load;
 mod unconfirmed;
@@ -178,6 +180,7 @@ pub use group_history::*;
 pub use groups::*;
 pub use history::*;
 pub use history_filters::*;
+pub use kinds::*;
 pub use lifecycle_settings::*;
 pub use load::*;
 pub use unconfirmed::*;
