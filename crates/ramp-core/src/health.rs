@@ -337,8 +337,15 @@ fn safe_to_delete(input: &HealthInput<'_>, notes: &mut Vec<String>) -> Option<He
     let unchecked = unchecked_for(input, window);
     if unchecked.is_none() {
         notes.push(if input.analytics_started {
+            let quiet = match input.last_checked {
+                Some(checked) => format!("last checked {} ago", days(days_between(checked, input.now))),
+                None => format!(
+                    "never checked, but created only {} ago",
+                    days(days_between(input.feature.created_at, input.now))
+                ),
+            };
             format!(
-                "not safe to delete: checked within the last {}",
+                "not safe to delete: {quiet}; it needs {} without checks",
                 days(i64::from(window))
             )
         } else {

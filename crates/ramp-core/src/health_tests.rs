@@ -288,7 +288,7 @@ fn safe_to_delete_needs_graduation_no_references_and_no_checks() {
     assert!(!recently.has(HealthState::SafeToDelete));
     assert_eq!(
         recently.notes,
-        vec!["not safe to delete: checked within the last 30 days"]
+        vec!["not safe to delete: last checked 20 days ago; it needs 30 days without checks"]
     );
 
     let mut no_analytics = graduated();

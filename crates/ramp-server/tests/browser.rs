@@ -19,6 +19,7 @@ mod browser {
     pub mod exposures;
     pub mod group_history;
     pub mod harness;
+    pub mod health;
     pub mod owners;
     pub mod references;
     pub mod rollout;
@@ -36,7 +37,7 @@ use std::time::Instant;
 
 use browser::harness::{Browser, Outcome, Scene};
 use browser::{
-    editing, exposures, group_history, owners, references, rollout, screens, security, sorting,
+    editing, exposures, group_history, health, owners, references, rollout, screens, security, sorting,
     stages, usability, wip_limits,
 };
 use std::sync::Arc;
@@ -388,6 +389,19 @@ async fn wip_limits_in_a_real_browser() {
         .run(
             "wip: time in stage shows and sorts",
             wip_limits::time_in_stage_shows_and_sorts(s),
+        )
+        .await;
+    steps.run("health: seed", health::seed(s)).await;
+    steps
+        .run(
+            "health: Cleanup lists a stale feature with its evidence",
+            health::cleanup_shows_the_stale_feature(s),
+        )
+        .await;
+    steps
+        .run(
+            "health: the Features list shows the badge and time in stage",
+            health::features_list_shows_health_and_time_in_stage(s),
         )
         .await;
     finish(scene, steps, started).await;

@@ -10,6 +10,7 @@ import * as featureView from './views/feature.js';
 import * as groupsView from './views/groups.js';
 import * as lookupView from './views/lookup.js';
 import * as historyView from './views/history.js';
+import * as cleanupView from './views/cleanup.js';
 
 const ROUTES = [
   { pattern: /^\/features$/, view: featuresView, title: 'Features', nav: '#/features' },
@@ -18,6 +19,7 @@ const ROUTES = [
   { pattern: /^\/groups$/, view: groupsView, title: 'Groups', nav: '#/groups' },
   { pattern: /^\/lookup$/, view: lookupView, title: 'User lookup', nav: '#/lookup' },
   { pattern: /^\/history$/, view: historyView, title: 'History', nav: '#/history' },
+  { pattern: /^\/cleanup$/, view: cleanupView, title: 'Cleanup', nav: '#/cleanup' },
 ];
 
 const main = document.getElementById('main');

@@ -36,6 +36,7 @@
 mod accounts;
 mod api;
 mod code_references;
+mod health;
 mod error;
 mod feed;
 mod groups;
