@@ -120,11 +120,27 @@ fn features_show_health_and_cleanup_lists_the_evidence() {
     ramp.run(&["percentage", "chat", "10"]);
     let table = ramp.run(&["features"]);
     let mut lines = table.lines();
-    let header: Vec<&str> = lines.next().unwrap().split("  ").map(str::trim).filter(|cell| !cell.is_empty()).collect();
-    assert!(header.contains(&"KIND") && header.contains(&"IN STAGE") && header.contains(&"HEALTH"), "{table}");
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap()
+        .split("  ")
+        .map(str::trim)
+        .filter(|cell| !cell.is_empty())
+        .collect();
+    assert!(
+        header.contains(&"KIND") && header.contains(&"IN STAGE") && header.contains(&"HEALTH"),
+        "{table}"
+    );
     let cells: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
-    assert!(cells.contains(&"release") && cells.contains(&"0d"), "{table}");
-    assert_eq!(cells.last(), Some(&"-"), "no health state, no description: {table}");
+    assert!(
+        cells.contains(&"release") && cells.contains(&"0d"),
+        "{table}"
+    );
+    assert_eq!(
+        cells.last(),
+        Some(&"-"),
+        "no health state, no description: {table}"
+    );
     let listed = ramp.json(&["features"]);
     assert_eq!(listed[0]["health"]["states"], json!([]), "{listed}");
     assert!(listed[0]["stage_since"].is_string(), "{listed}");
@@ -137,7 +153,9 @@ fn features_show_health_and_cleanup_lists_the_evidence() {
     let report = ramp.run(&["cleanup", "--at", &later]);
     assert!(
         report.contains("chat (release, development, 10%)")
-            && report.contains("  stale: created 60 days ago; release flags are expected to live 40 days"),
+            && report.contains(
+                "  stale: created 60 days ago; release flags are expected to live 40 days"
+            ),
         "{report}"
     );
     let stale = ramp.json(&["cleanup", "--at", &later, "--state", "stale"]);
@@ -146,9 +164,16 @@ fn features_show_health_and_cleanup_lists_the_evidence() {
     let evidence = &stale["features"][0]["health"]["states"][0]["evidence"];
     assert_eq!(evidence["expected_life_days"], 40, "{stale}");
     let unused = ramp.json(&["cleanup", "--at", &later, "--state", "unused"]);
-    assert_eq!(unused["features"], json!([]), "no checks reported: unused cannot be told");
+    assert_eq!(
+        unused["features"],
+        json!([]),
+        "no checks reported: unused cannot be told"
+    );
     let refusal = ramp.fails(&["cleanup", "--state", "old"], None);
-    assert!(refusal.contains("unknown health state \"old\""), "{refusal}");
+    assert!(
+        refusal.contains("unknown health state \"old\""),
+        "{refusal}"
+    );
 }
 
 #[test]
@@ -156,7 +181,10 @@ fn through_a_server_cleanup_and_features_show_health() {
     let served = common::served::Served::start();
     served.run(&["percentage", "chat", "10"]);
     let table = served.run(&["features"]);
-    assert!(table.contains("IN STAGE") && table.contains("HEALTH"), "{table}");
+    assert!(
+        table.contains("IN STAGE") && table.contains("HEALTH"),
+        "{table}"
+    );
     let row = table.lines().nth(1).unwrap();
     assert!(row.split_whitespace().any(|cell| cell == "0d"), "{table}");
     assert!(served.run(&["cleanup"]).contains("nothing to clean up"));

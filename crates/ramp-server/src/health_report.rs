@@ -134,8 +134,10 @@ pub async fn cleanup_report(
 ) -> Result<CleanupReport, StoreError> {
     let snapshot = store.snapshot().await?;
     let facts = HealthFacts::read(store).await?;
-    let mut counts: BTreeMap<HealthState, usize> =
-        HealthState::ALL.into_iter().map(|state| (state, 0)).collect();
+    let mut counts: BTreeMap<HealthState, usize> = HealthState::ALL
+        .into_iter()
+        .map(|state| (state, 0))
+        .collect();
     // Health does not depend on the stage time (only a sentence does), so first find who is
     // listed with the creation time standing in, then read the stage time of those alone.
     let mut listed: Vec<&Feature> = Vec::new();

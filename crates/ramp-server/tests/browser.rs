@@ -37,8 +37,8 @@ use std::time::Instant;
 
 use browser::harness::{Browser, Outcome, Scene};
 use browser::{
-    editing, exposures, group_history, health, owners, references, rollout, screens, security, sorting,
-    stages, usability, wip_limits,
+    editing, exposures, group_history, health, owners, references, rollout, screens, security,
+    sorting, stages, usability, wip_limits,
 };
 use std::sync::Arc;
 

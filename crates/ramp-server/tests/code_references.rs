@@ -385,7 +385,10 @@ async fn health_and_cleanup_follow_the_servers_clock() {
     assert_eq!(upload(&server, &ci, "org/web", scan).await.0, 200);
     let (status, summary) = server.get_json("/api/v1/code-references").await;
     assert_eq!(status, 200, "{summary}");
-    assert_eq!(summary, json!({"repositories": 1, "counts": {"old-release": 1}}));
+    assert_eq!(
+        summary,
+        json!({"repositories": 1, "counts": {"old-release": 1}})
+    );
 
     clock.advance(Duration::from_secs(20 * 86_400));
     let (names, report) = cleanup(&server, "").await;
@@ -400,7 +403,11 @@ async fn health_and_cleanup_follow_the_servers_clock() {
 
     clock.advance(Duration::from_secs(21 * 86_400));
     let (names, report) = cleanup(&server, "").await;
-    assert_eq!(names, ["everyone", "gone", "old-release", "switch"], "{report}");
+    assert_eq!(
+        names,
+        ["everyone", "gone", "old-release", "switch"],
+        "{report}"
+    );
     assert_eq!(
         states_of(&report, "everyone"),
         ["ready_to_graduate", "stale", "unused"]
@@ -415,7 +422,10 @@ async fn health_and_cleanup_follow_the_servers_clock() {
     assert_eq!(evidence["evidence"]["code_references"], 0);
     assert_eq!(evidence["evidence"]["repositories_scanned"], 1);
     let message = evidence["message"].as_str().unwrap();
-    assert!(message.starts_with("graduated 41 days ago; no code references in 1 scanned repository"), "{message}");
+    assert!(
+        message.starts_with("graduated 41 days ago; no code references in 1 scanned repository"),
+        "{message}"
+    );
     let (status, refused) = server.get_json("/api/v1/cleanup?state=old").await;
     assert_eq!(status, 422, "{refused}");
     assert_eq!(refused["field"], "state");

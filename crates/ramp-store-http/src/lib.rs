@@ -36,10 +36,10 @@
 mod accounts;
 mod api;
 mod code_references;
-mod health;
 mod error;
 mod feed;
 mod groups;
+mod health;
 mod settings;
 mod store;
 mod tokens;

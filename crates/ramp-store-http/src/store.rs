@@ -425,9 +425,7 @@ impl Store for HttpStore {
         self.feature_code_references(feature).await
     }
 
-    async fn code_reference_summary(
-        &self,
-    ) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
+    async fn code_reference_summary(&self) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
         self.code_reference_counts().await
     }
 }

@@ -101,7 +101,8 @@ pub(crate) async fn summary(shared: &Shared) -> Result<CodeReferenceSummary, Sto
         .query(SUMMARY, &[])
         .await
         .map_err(sql("counting code references"))?;
-    let damaged = |error: tokio_postgres::Error| corrupt(format!("a code reference count: {error}"));
+    let damaged =
+        |error: tokio_postgres::Error| corrupt(format!("a code reference count: {error}"));
     let mut summary = CodeReferenceSummary::default();
     for row in rows {
         let feature: Option<String> = row.try_get(0).map_err(damaged)?;

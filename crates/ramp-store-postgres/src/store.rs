@@ -474,9 +474,7 @@ impl Store for PostgresStore {
             .await
     }
 
-    async fn code_reference_summary(
-        &self,
-    ) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
+    async fn code_reference_summary(&self) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
         self.timed(code_references::summary(&self.shared)).await
     }
 }

@@ -420,9 +420,7 @@ impl Store for RedisStore {
         code_references::read(&self.shared, feature).await
     }
 
-    async fn code_reference_summary(
-        &self,
-    ) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
+    async fn code_reference_summary(&self) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
         code_references::summary(&self.shared).await
     }
 }

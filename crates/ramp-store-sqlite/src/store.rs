@@ -438,9 +438,7 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn code_reference_summary(
-        &self,
-    ) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
+    async fn code_reference_summary(&self) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
         self.run(code_references::summary).await
     }
 }

@@ -46,9 +46,7 @@ pub async fn cleanup_shows_the_stale_feature(scene: &Scene) -> Outcome {
         link.as_deref() == Some(&format!("#/features/{STALE}")[..]),
         "the link is {link:?}"
     );
-    let heading = browser
-        .text(".cleanup-group[data-state=stale] h2")
-        .await?;
+    let heading = browser.text(".cleanup-group[data-state=stale] h2").await?;
     ensure!(heading.contains("Stale (1)"), "the heading is {heading:?}");
     Ok(())
 }

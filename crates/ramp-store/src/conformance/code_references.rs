@@ -183,7 +183,11 @@ pub async fn code_reference_summary_counts_the_latest_scans(store: Arc<dyn Store
     let empty = store.code_reference_summary().await.unwrap();
     assert_eq!(empty.repositories, 0);
     assert!(empty.counts.is_empty());
-    let web = [("chat", "a.rb", 1), ("chat", "b.rb", 2), ("search", "a.rb", 9)];
+    let web = [
+        ("chat", "a.rb", 1),
+        ("chat", "b.rb", 2),
+        ("search", "a.rb", 9),
+    ];
     store
         .put_code_references(&code_scan("org/web", "aaa", 0, &web))
         .await
