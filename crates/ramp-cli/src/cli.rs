@@ -88,8 +88,17 @@ impl Cli {
 /// Every command, in the order `ramp --help` lists them.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// List every feature
+    /// List every feature, with its kind, time in stage and health
     Features,
+    /// List the features to clean up (stale, ready to graduate, unused, safe to delete) with the evidence
+    Cleanup {
+        /// Only this state: stale, ready_to_graduate, unused or safe_to_delete
+        #[arg(long)]
+        state: Option<String>,
+        /// Measure at this time instead of now (RFC 3339 or `2026-11-03 10:00`, UTC); not with --server
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Show every field of one feature
     Show {
         /// The feature

@@ -6,12 +6,13 @@ mod common;
 use common::Ramp;
 use serde_json::Value;
 
-/// Features without the fields a copy cannot keep (times and versions belong to each store).
+/// Features without the fields a copy cannot keep (times, time in stage and versions belong
+/// to each store).
 fn states(ramp: &Ramp) -> Value {
     let mut features = ramp.json(&["features"]);
     for feature in features.as_array_mut().unwrap() {
         let object = feature.as_object_mut().unwrap();
-        for field in ["created_at", "updated_at", "version"] {
+        for field in ["created_at", "updated_at", "version", "stage_since"] {
             object.remove(field);
         }
     }
@@ -191,7 +192,7 @@ fn copy_from_redis_to_postgres() {
     let strip = |text: String| {
         let mut features: Value = serde_json::from_str(&text).unwrap();
         for feature in features.as_array_mut().unwrap() {
-            for field in ["created_at", "updated_at", "version"] {
+            for field in ["created_at", "updated_at", "version", "stage_since"] {
                 feature.as_object_mut().unwrap().remove(field);
             }
         }

@@ -110,3 +110,90 @@ fn through_a_server_the_reason_reaches_the_history() {
     );
     served.stop();
 }
+
+/// `ramp features` shows each feature's kind, time in stage and health; `ramp cleanup` lists
+/// the features in a health state with the evidence, measured `--at` a time (60 days on, a
+/// release flag is stale), and `--state` keeps one state or names the choices.
+#[test]
+fn features_show_health_and_cleanup_lists_the_evidence() {
+    let ramp = Ramp::new();
+    ramp.run(&["percentage", "chat", "10"]);
+    let table = ramp.run(&["features"]);
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap()
+        .split("  ")
+        .map(str::trim)
+        .filter(|cell| !cell.is_empty())
+        .collect();
+    assert!(
+        header.contains(&"KIND") && header.contains(&"IN STAGE") && header.contains(&"HEALTH"),
+        "{table}"
+    );
+    let cells: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert!(
+        cells.contains(&"release") && cells.contains(&"0d"),
+        "{table}"
+    );
+    assert_eq!(
+        cells.last(),
+        Some(&"-"),
+        "no health state, no description: {table}"
+    );
+    let listed = ramp.json(&["features"]);
+    assert_eq!(listed[0]["health"]["states"], json!([]), "{listed}");
+    assert!(listed[0]["stage_since"].is_string(), "{listed}");
+
+    assert_eq!(
+        ramp.run(&["cleanup"]),
+        "safe to delete: 0, ready to graduate: 0, stale: 0, unused: 0\nnothing to clean up\n"
+    );
+    let later = (chrono::Utc::now() + chrono::Duration::days(60)).to_rfc3339();
+    let report = ramp.run(&["cleanup", "--at", &later]);
+    assert!(
+        report.contains("chat (release, development, 10%)")
+            && report.contains(
+                "  stale: created 60 days ago; release flags are expected to live 40 days"
+            ),
+        "{report}"
+    );
+    let stale = ramp.json(&["cleanup", "--at", &later, "--state", "stale"]);
+    assert_eq!(stale["features"][0]["name"], "chat", "{stale}");
+    assert_eq!(stale["counts"]["stale"], 1, "{stale}");
+    let evidence = &stale["features"][0]["health"]["states"][0]["evidence"];
+    assert_eq!(evidence["expected_life_days"], 40, "{stale}");
+    let unused = ramp.json(&["cleanup", "--at", &later, "--state", "unused"]);
+    assert_eq!(
+        unused["features"],
+        json!([]),
+        "no checks reported: unused cannot be told"
+    );
+    let refusal = ramp.fails(&["cleanup", "--state", "old"], None);
+    assert!(
+        refusal.contains("unknown health state \"old\""),
+        "{refusal}"
+    );
+}
+
+#[test]
+fn through_a_server_cleanup_and_features_show_health() {
+    let served = common::served::Served::start();
+    served.run(&["percentage", "chat", "10"]);
+    let table = served.run(&["features"]);
+    assert!(
+        table.contains("IN STAGE") && table.contains("HEALTH"),
+        "{table}"
+    );
+    let row = table.lines().nth(1).unwrap();
+    assert!(row.split_whitespace().any(|cell| cell == "0d"), "{table}");
+    assert!(served.run(&["cleanup"]).contains("nothing to clean up"));
+    let report = served.json(&["cleanup", "--state", "stale"]);
+    assert_eq!(report["features"], json!([]), "{report}");
+    let refusal = served.fails(
+        served.command(&served.admin),
+        &["cleanup", "--at", "2030-01-01"],
+    );
+    assert!(refusal.contains("leave out --at"), "{refusal}");
+    served.stop();
+}

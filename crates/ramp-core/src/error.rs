@@ -50,6 +50,12 @@ pub enum CoreError {
         /// The value as given.
         given: String,
     },
+    /// An unknown health state.
+    #[error("unknown health state {given:?}: expected one of safe_to_delete, ready_to_graduate, stale, unused")]
+    InvalidHealthState {
+        /// The value as given.
+        given: String,
+    },
     /// A stored group's rule that cannot be parsed or is ill-formed.
     #[error("invalid rule {rule:?}: {reason}")]
     InvalidRule {

@@ -37,6 +37,7 @@ mod field;
 mod graduation;
 mod group;
 mod group_history;
+mod health;
 pub mod history;
 mod kind;
 mod lifecycle;
@@ -73,6 +74,9 @@ pub use field::{HealthWindow, ListField, ValueField};
 pub use graduation::{graduation_refusal, GraduationProblem};
 pub use group::{Condition, Rule, StoredGroup};
 pub use group_history::group_before;
+pub use health::{
+    health, CodeEvidence, Health, HealthEvidence, HealthFinding, HealthInput, HealthState,
+};
 pub use history::{Action, Attribution, FieldChange, HistoryEvent};
 pub use kind::FeatureKind;
 pub use lifecycle::{LifecycleSettings, WipLimitReached, MAX_LIFECYCLE_DAYS, MAX_WIP_LIMIT};

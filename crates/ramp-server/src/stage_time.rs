@@ -11,9 +11,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use ramp_core::{Action, Feature, FeatureName, HistoryEvent};
-use ramp_store::{HistoryQuery, StoreError};
-
-use crate::state::AppState;
+use ramp_store::{HistoryQuery, Store, StoreError};
 
 /// Events read per page when looking further back.
 const PAGE: usize = 100;
@@ -27,20 +25,20 @@ fn moved(event: &HistoryEvent) -> bool {
 
 /// When each of `features` entered its stage, in the order given.
 pub async fn stage_since(
-    state: &AppState,
+    store: &dyn Store,
     features: &[&Feature],
 ) -> Result<Vec<DateTime<Utc>>, StoreError> {
     let names: Vec<FeatureName> = features
         .iter()
         .map(|feature| feature.name.clone())
         .collect();
-    let mut latest: HashMap<FeatureName, HistoryEvent> = state.store.latest_events(&names).await?;
+    let mut latest: HashMap<FeatureName, HistoryEvent> = store.latest_events(&names).await?;
     let mut since = Vec::with_capacity(features.len());
     for feature in features {
         let time = match latest.remove(&feature.name) {
             None => feature.created_at,
             Some(event) if moved(&event) => event.time,
-            Some(event) => look_back(state, feature, event.id).await?,
+            Some(event) => look_back(store, feature, event.id).await?,
         };
         since.push(time);
     }
@@ -49,13 +47,12 @@ pub async fn stage_since(
 
 /// Reads one feature's history back from before `before_id` to its last move.
 async fn look_back(
-    state: &AppState,
+    store: &dyn Store,
     feature: &Feature,
     mut before_id: u64,
 ) -> Result<DateTime<Utc>, StoreError> {
     for _ in 0..MAX_PAGES {
-        let page = state
-            .store
+        let page = store
             .history(&HistoryQuery {
                 feature: Some(feature.name.clone()),
                 before_id: Some(before_id),

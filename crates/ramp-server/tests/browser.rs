@@ -19,6 +19,7 @@ mod browser {
     pub mod exposures;
     pub mod group_history;
     pub mod harness;
+    pub mod health;
     pub mod kinds;
     pub mod owners;
     pub mod references;
@@ -37,8 +38,8 @@ use std::time::Instant;
 
 use browser::harness::{Browser, Outcome, Scene};
 use browser::{
-    editing, exposures, group_history, kinds, owners, references, rollout, screens, security,
-    sorting, stages, usability, wip_limits,
+    editing, exposures, group_history, health, kinds, owners, references, rollout, screens,
+    security, sorting, stages, usability, wip_limits,
 };
 use std::sync::Arc;
 
@@ -401,6 +402,19 @@ async fn wip_limits_in_a_real_browser() {
         .run(
             "kinds: expected lives are edited in the settings",
             kinds::expected_life_is_edited_in_the_settings(s),
+        )
+        .await;
+    steps.run("health: seed", health::seed(s)).await;
+    steps
+        .run(
+            "health: Cleanup lists a stale feature with its evidence",
+            health::cleanup_shows_the_stale_feature(s),
+        )
+        .await;
+    steps
+        .run(
+            "health: the Features list shows the badge and time in stage",
+            health::features_list_shows_health_and_time_in_stage(s),
         )
         .await;
     finish(scene, steps, started).await;

@@ -285,3 +285,173 @@ async fn deleting_a_flag_code_names_or_checked_lately_needs_confirmation() {
     assert_eq!(status, 200);
     server.stop().await;
 }
+
+/// Applies a change as ana, straight to the store (the store stamps its own time).
+async fn change(server: &TestServer, name: &str, change: ramp_core::Change) {
+    server
+        .store
+        .apply(
+            &ramp_core::FeatureName::new(name).unwrap(),
+            &change,
+            None,
+            &ramp_core::Attribution::new("ana"),
+        )
+        .await
+        .unwrap();
+}
+
+/// The names `GET /api/v1/cleanup{query}` lists, and the answer.
+async fn cleanup(server: &TestServer, query: &str) -> (Vec<String>, Value) {
+    let (status, body) = server.get_json(&format!("/api/v1/cleanup{query}")).await;
+    assert_eq!(status, 200, "{body}");
+    let names = body["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|feature| feature["name"].as_str().unwrap().to_owned())
+        .collect();
+    (names, body)
+}
+
+/// The states of `name` in a Cleanup answer.
+fn states_of(report: &Value, name: &str) -> Vec<String> {
+    report["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|feature| feature["name"] == name)
+        .map(|feature| {
+            feature["health"]["states"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|finding| finding["state"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Health follows the server's clock: nothing at first; after 20 days a feature on for
+/// everyone is ready to graduate; after 41 a release flag is stale, unchecked flags are unused
+/// and a graduated flag no scan names is safe to delete, each with its evidence.
+#[tokio::test]
+async fn health_and_cleanup_follow_the_servers_clock() {
+    use ramp_core::{Change, FeatureKind, Percentage, Stage};
+    // The store stamps features with its own time; the server's clock starts an hour after it
+    // (so whole days are whole) and moves only when told.
+    let start = Utc::now() + chrono::Duration::hours(1);
+    let clock = Arc::new(ManualClock::new(start));
+    let store = ramp_rollout::open_store("memory://").await.unwrap();
+    let server = TestServer::with_clock(store, ServerConfig::default(), None, clock.clone()).await;
+    let percentage = |value| Change::SetPercentage {
+        percentage: Percentage::new(value).unwrap(),
+    };
+    change(&server, "old-release", percentage(10.0)).await;
+    change(&server, "everyone", Change::OpenToEveryone).await;
+    change(&server, "gone", Change::OpenToEveryone).await;
+    change(
+        &server,
+        "gone",
+        Change::SetStage {
+            stage: Stage::Graduated,
+        },
+    )
+    .await;
+    change(&server, "switch", percentage(10.0)).await;
+    change(
+        &server,
+        "switch",
+        Change::SetKind {
+            kind: FeatureKind::KillSwitch,
+        },
+    )
+    .await;
+    let (names, report) = cleanup(&server, "").await;
+    assert!(names.is_empty(), "{report}");
+    assert_eq!(report["counts"]["stale"], 0);
+
+    // The switch is checked, so the analytics is running; a scan names only the old release.
+    let now = start.to_rfc3339();
+    let batch = json!({
+        "application": "shop", "instance": "web-1", "batch_id": "web-1:1", "from": now, "to": now,
+        "counts": [{"feature": "switch", "active": true, "reason": "percentage", "count": 3}],
+    });
+    let (status, body) = server
+        .send_json(Method::POST, "/api/v1/exposures", batch)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let ci = server.token("ci", "reader").await;
+    let scan = json!({"commit": "abc", "references": [reference("old-release", "app.rb", 3)]});
+    assert_eq!(upload(&server, &ci, "org/web", scan).await.0, 200);
+    let (status, summary) = server.get_json("/api/v1/code-references").await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(
+        summary,
+        json!({"repositories": 1, "counts": {"old-release": 1}})
+    );
+
+    clock.advance(Duration::from_secs(20 * 86_400));
+    let (names, report) = cleanup(&server, "").await;
+    assert_eq!(names, ["everyone"], "{report}");
+    assert_eq!(states_of(&report, "everyone"), ["ready_to_graduate"]);
+    assert_eq!(report["counts"]["ready_to_graduate"], 1);
+    let (status, gone) = server.get_json("/api/v1/features/gone").await;
+    assert_eq!(status, 200);
+    assert_eq!(gone["health"]["states"], json!([]));
+    let note = gone["health"]["notes"][0].as_str().unwrap();
+    assert!(note.contains("created only 20 days ago"), "{note}");
+
+    clock.advance(Duration::from_secs(21 * 86_400));
+    let (names, report) = cleanup(&server, "").await;
+    assert_eq!(
+        names,
+        ["everyone", "gone", "old-release", "switch"],
+        "{report}"
+    );
+    assert_eq!(
+        states_of(&report, "everyone"),
+        ["ready_to_graduate", "stale", "unused"]
+    );
+    assert_eq!(states_of(&report, "gone"), ["safe_to_delete", "unused"]);
+    assert_eq!(states_of(&report, "old-release"), ["stale", "unused"]);
+    assert_eq!(states_of(&report, "switch"), ["unused"]);
+    assert_eq!(report["counts"]["unused"], 4);
+    let (_, safe) = cleanup(&server, "?state=safe_to_delete").await;
+    assert_eq!(safe["features"].as_array().unwrap().len(), 1, "{safe}");
+    let evidence = &safe["features"][0]["health"]["states"][0];
+    assert_eq!(evidence["evidence"]["code_references"], 0);
+    assert_eq!(evidence["evidence"]["repositories_scanned"], 1);
+    let message = evidence["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("graduated 41 days ago; no code references in 1 scanned repository"),
+        "{message}"
+    );
+    let (status, refused) = server.get_json("/api/v1/cleanup?state=old").await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["field"], "state");
+
+    // The list's `with=health`, combined with the other words, and a feature's own page.
+    let (status, list) = server
+        .get_json("/api/v1/features?with=stage_since,health,last_change")
+        .await;
+    assert_eq!(status, 200, "{list}");
+    let old = list["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|feature| feature["name"] == "old-release")
+        .unwrap();
+    assert_eq!(
+        old["health"]["states"][0]["message"],
+        "created 41 days ago; release flags are expected to live 40 days"
+    );
+    assert_eq!(old["kind"], "release");
+    let (_, plain) = server.get_json("/api/v1/features").await;
+    assert!(plain["features"][0].get("health").is_none(), "{plain}");
+    let (_, switch) = server.get_json("/api/v1/features/switch").await;
+    assert_eq!(
+        switch["health"]["states"][0]["message"],
+        "last checked 41 days ago (unused after 30 days)"
+    );
+    server.stop().await;
+}

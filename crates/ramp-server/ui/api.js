@@ -120,7 +120,13 @@ export async function logOut() {
 // Features
 
 export async function listFeatures({ search, stage } = {}) {
-  return (await request('GET', '/api/v1/features', { query: { search, stage, with: 'last_change,stage_since' } })).data;
+  // Health is computed on the server for the whole list in one pass: no request per row.
+  return (await request('GET', '/api/v1/features', { query: { search, stage, with: 'last_change,stage_since,health' } })).data;
+}
+
+/** The Cleanup screen: every feature in a health state, with the evidence. */
+export async function cleanup() {
+  return (await request('GET', '/api/v1/cleanup')).data;
 }
 
 export async function createFeature({ name, description, owner }) {

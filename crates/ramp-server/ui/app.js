@@ -11,6 +11,7 @@ import * as groupsView from './views/groups.js';
 import * as lookupView from './views/lookup.js';
 import * as historyView from './views/history.js';
 import * as settingsView from './views/settings.js';
+import * as cleanupView from './views/cleanup.js';
 
 const ROUTES = [
   { pattern: /^\/features$/, view: featuresView, title: 'Features', nav: '#/features' },
@@ -20,6 +21,7 @@ const ROUTES = [
   { pattern: /^\/lookup$/, view: lookupView, title: 'User lookup', nav: '#/lookup' },
   { pattern: /^\/history$/, view: historyView, title: 'History', nav: '#/history' },
   { pattern: /^\/settings$/, view: settingsView, title: 'Settings', nav: '#/settings' },
+  { pattern: /^\/cleanup$/, view: cleanupView, title: 'Cleanup', nav: '#/cleanup' },
 ];
 
 const main = document.getElementById('main');

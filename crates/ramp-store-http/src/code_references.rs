@@ -1,6 +1,7 @@
 //! Code references through a server: an upload is `PUT /api/v1/code-references/{repository}`
 //! (the server stamps the scan with its own clock, so the scan's `scanned_at` is not sent), a
-//! feature's references are `GET /api/v1/features/{name}/references`.
+//! feature's references are `GET /api/v1/features/{name}/references`, every feature's count
+//! `GET /api/v1/code-references`.
 
 use ramp_core::{CodeReference, CodeScan, FeatureReference};
 use ramp_store::StoreError;
@@ -43,6 +44,21 @@ impl HttpStore {
                 })
             })?;
         Ok(())
+    }
+
+    pub(crate) async fn code_reference_counts(
+        &self,
+    ) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
+        let url = self.api.url(&["code-references"]);
+        self.api
+            .call(
+                self.api.request(Method::GET, url),
+                Subject {
+                    kind: "server",
+                    name: "",
+                },
+            )
+            .await
     }
 
     pub(crate) async fn feature_code_references(

@@ -41,6 +41,7 @@ mod code_references;
 mod error;
 mod feed;
 mod groups;
+mod health;
 mod settings;
 mod stages;
 mod store;

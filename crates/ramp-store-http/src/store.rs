@@ -424,6 +424,10 @@ impl Store for HttpStore {
     ) -> Result<Vec<ramp_core::FeatureReference>, StoreError> {
         self.feature_code_references(feature).await
     }
+
+    async fn code_reference_summary(&self) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
+        self.code_reference_counts().await
+    }
 }
 
 /// A server keeps its own counts; an application posts them, and people read them, through

@@ -94,6 +94,7 @@ through_a_server!(
     large_user_lists_round_trip,
     invalid_code_scan_stores_nothing,
     concurrent_code_scans_leave_one_whole,
+    code_reference_summary_counts_the_latest_scans,
 );
 
 /// Writers without an expected version never fail, however they interleave: the store does

@@ -10,7 +10,7 @@
 
 use chrono::DateTime;
 use ramp_core::{CodeScan, FeatureReference};
-use ramp_store::StoreError;
+use ramp_store::{CodeReferenceSummary, StoreError};
 use tokio_postgres::types::ToSql;
 
 use crate::error::{commit_error, corrupt, sql};
@@ -87,6 +87,35 @@ pub(crate) async fn put(shared: &Shared, scan: &CodeScan) -> Result<(), StoreErr
         .commit()
         .await
         .map_err(commit_error("committing code references"))
+}
+
+/// One statement, so the counts and the number of repositories are from the same snapshot:
+/// the row with no feature is the number of scans.
+const SUMMARY: &str = "SELECT feature, COUNT(*) FROM code_references GROUP BY feature
+    UNION ALL SELECT NULL, COUNT(*) FROM code_scans";
+
+/// Every feature's reference count and the number of scanned repositories.
+pub(crate) async fn summary(shared: &Shared) -> Result<CodeReferenceSummary, StoreError> {
+    let client = shared.client().await?;
+    let rows = client
+        .query(SUMMARY, &[])
+        .await
+        .map_err(sql("counting code references"))?;
+    let damaged =
+        |error: tokio_postgres::Error| corrupt(format!("a code reference count: {error}"));
+    let mut summary = CodeReferenceSummary::default();
+    for row in rows {
+        let feature: Option<String> = row.try_get(0).map_err(damaged)?;
+        let count: i64 = row.try_get(1).map_err(damaged)?;
+        let count = usize::try_from(count).unwrap_or(0);
+        match feature {
+            Some(feature) => {
+                summary.counts.insert(feature, count);
+            }
+            None => summary.repositories = count,
+        }
+    }
+    Ok(summary)
 }
 
 /// Every reference to `feature`, by repository, file and line.

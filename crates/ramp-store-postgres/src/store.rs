@@ -473,4 +473,8 @@ impl Store for PostgresStore {
         self.timed(code_references::read(&self.shared, feature))
             .await
     }
+
+    async fn code_reference_summary(&self) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
+        self.timed(code_references::summary(&self.shared)).await
+    }
 }

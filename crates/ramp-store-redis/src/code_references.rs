@@ -8,7 +8,7 @@
 //! the store version or publish on the changes channel: references are not feature changes.
 
 use ramp_core::{CodeScan, FeatureReference};
-use ramp_store::StoreError;
+use ramp_store::{CodeReferenceSummary, StoreError};
 use redis::Value;
 
 use crate::error::BACKEND;
@@ -34,29 +34,52 @@ pub(crate) async fn put(shared: &Shared, scan: &CodeScan) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Every repository's latest scan, from one `HVALS` (one reply, so one moment); a scan that
+/// does not parse is skipped with a warning.
+async fn scans(shared: &Shared, context: &'static str) -> Result<Vec<CodeScan>, StoreError> {
+    let command = redis::Cmd::hvals(shared.keys.code_references());
+    let mut connection = shared.pool.get().await?;
+    let reply = connection
+        .first(context, Request::Command(&command))
+        .await?;
+    let values = match reply {
+        Value::Nil => Vec::new(),
+        other => array(other, context)?,
+    };
+    let mut scans = Vec::with_capacity(values.len());
+    for value in values {
+        match serde_json::from_slice::<CodeScan>(&bytes(value, context)?) {
+            Ok(scan) => scans.push(scan),
+            Err(error) => tracing::warn!(%error, "skipped an unreadable code scan"),
+        }
+    }
+    Ok(scans)
+}
+
+/// Every feature's reference count and the number of scanned repositories.
+pub(crate) async fn summary(shared: &Shared) -> Result<CodeReferenceSummary, StoreError> {
+    let scans = scans(shared, "counting code references").await?;
+    let mut summary = CodeReferenceSummary {
+        repositories: scans.len(),
+        ..CodeReferenceSummary::default()
+    };
+    for reference in scans.iter().flat_map(|scan| &scan.references) {
+        *summary.counts.entry(reference.feature.clone()).or_default() += 1;
+    }
+    Ok(summary)
+}
+
 /// Every reference to `feature`, by repository, file and line. A scan that does not parse is
 /// skipped with a warning: it must not hide the other repositories' references.
 pub(crate) async fn read(
     shared: &Shared,
     feature: &str,
 ) -> Result<Vec<FeatureReference>, StoreError> {
-    const CONTEXT: &str = "reading code references";
-    let command = redis::Cmd::hvals(shared.keys.code_references());
-    let mut connection = shared.pool.get().await?;
-    let reply = connection
-        .first(CONTEXT, Request::Command(&command))
-        .await?;
-    let values = match reply {
-        Value::Nil => Vec::new(),
-        other => array(other, CONTEXT)?,
-    };
-    let mut found = Vec::new();
-    for value in values {
-        match serde_json::from_slice::<CodeScan>(&bytes(value, CONTEXT)?) {
-            Ok(scan) => found.extend(scan.references_to(feature)),
-            Err(error) => tracing::warn!(%error, "skipped an unreadable code scan"),
-        }
-    }
+    let mut found: Vec<FeatureReference> = scans(shared, "reading code references")
+        .await?
+        .iter()
+        .flat_map(|scan| scan.references_to(feature))
+        .collect();
     ramp_core::sort_feature_references(&mut found);
     Ok(found)
 }

@@ -419,6 +419,10 @@ impl Store for RedisStore {
     ) -> Result<Vec<ramp_core::FeatureReference>, StoreError> {
         code_references::read(&self.shared, feature).await
     }
+
+    async fn code_reference_summary(&self) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
+        code_references::summary(&self.shared).await
+    }
 }
 
 /// An `Unavailable` for a write that kept losing to other writers.

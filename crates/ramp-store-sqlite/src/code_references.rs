@@ -8,7 +8,7 @@
 
 use chrono::DateTime;
 use ramp_core::{CodeScan, FeatureReference};
-use ramp_store::StoreError;
+use ramp_store::{CodeReferenceSummary, StoreError};
 use rusqlite::{params, TransactionBehavior};
 
 use crate::error::{corrupt, sql};
@@ -71,6 +71,32 @@ pub(crate) fn put(shared: &Shared, scan: &CodeScan) -> Result<(), StoreError> {
         }
     }
     transaction.commit().map_err(sql(CONTEXT))
+}
+
+/// One statement, so the counts and the number of repositories are from the same moment: the
+/// row with no feature is the number of scans.
+const SUMMARY: &str = "SELECT feature, COUNT(*) FROM code_references GROUP BY feature
+     UNION ALL SELECT NULL, COUNT(*) FROM code_scans";
+
+/// Every feature's reference count and the number of scanned repositories.
+pub(crate) fn summary(shared: &Shared) -> Result<CodeReferenceSummary, StoreError> {
+    const CONTEXT: &str = "counting code references";
+    let connection = shared.connection();
+    let mut statement = connection.prepare_cached(SUMMARY).map_err(sql(CONTEXT))?;
+    let mut rows = statement.query([]).map_err(sql(CONTEXT))?;
+    let mut summary = CodeReferenceSummary::default();
+    while let Some(row) = rows.next().map_err(sql(CONTEXT))? {
+        let feature: Option<String> = row.get(0).map_err(sql(CONTEXT))?;
+        let count: i64 = row.get(1).map_err(sql(CONTEXT))?;
+        let count = usize::try_from(count).unwrap_or(0);
+        match feature {
+            Some(feature) => {
+                summary.counts.insert(feature, count);
+            }
+            None => summary.repositories = count,
+        }
+    }
+    Ok(summary)
 }
 
 /// Every reference to `feature`, by repository, file and line.

@@ -437,4 +437,8 @@ impl Store for SqliteStore {
         self.run(move |shared| code_references::read(shared, &feature))
             .await
     }
+
+    async fn code_reference_summary(&self) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
+        self.run(code_references::summary).await
+    }
 }

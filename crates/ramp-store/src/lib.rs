@@ -30,6 +30,6 @@ pub use memory::MemoryStore;
 pub use redact::redact_url;
 pub use settings::{AppliedSettings, VersionedSettings};
 pub use store::{
-    Applied, AppliedGroup, ChangeNotice, HistoryQuery, ImportSummary, ImportedFeature, Store,
-    VersionedGroup,
+    Applied, AppliedGroup, ChangeNotice, CodeReferenceSummary, HistoryQuery, ImportSummary,
+    ImportedFeature, Store, VersionedGroup,
 };

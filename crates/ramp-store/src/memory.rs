@@ -486,4 +486,16 @@ impl Store for MemoryStore {
         ramp_core::sort_feature_references(&mut found);
         Ok(found)
     }
+
+    async fn code_reference_summary(&self) -> Result<crate::CodeReferenceSummary, StoreError> {
+        let inner = self.lock();
+        let mut summary = crate::CodeReferenceSummary {
+            repositories: inner.code_scans.len(),
+            ..Default::default()
+        };
+        for reference in inner.code_scans.values().flat_map(|scan| &scan.references) {
+            *summary.counts.entry(reference.feature.clone()).or_default() += 1;
+        }
+        Ok(summary)
+    }
 }

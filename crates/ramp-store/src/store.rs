@@ -368,4 +368,29 @@ pub trait Store: Send + Sync + 'static {
     /// Every stored reference naming `feature` (the exact text found in code), from every
     /// repository's latest scan, sorted by repository, file and line.
     async fn code_references(&self, feature: &str) -> Result<Vec<FeatureReference>, StoreError>;
+
+    /// How many references name each feature, over every repository's latest scan, and how
+    /// many repositories have a scan: what health needs for every feature in one read (the
+    /// Cleanup screen must not ask `code_references` once per feature).
+    async fn code_reference_summary(&self) -> Result<CodeReferenceSummary, StoreError>;
+}
+
+/// Code references counted per feature.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CodeReferenceSummary {
+    /// How many repositories have uploaded a scan (one with no references counts too); 0
+    /// means nobody ever looked at the code, so "no references" proves nothing.
+    pub repositories: usize,
+    /// References per flag name as found in code; a name with none is absent.
+    pub counts: HashMap<String, usize>,
+}
+
+impl CodeReferenceSummary {
+    /// What the scans say about `feature`, as health reads it.
+    pub fn evidence(&self, feature: &str) -> ramp_core::CodeEvidence {
+        ramp_core::CodeEvidence {
+            references: self.counts.get(feature).copied().unwrap_or(0),
+            repositories: self.repositories,
+        }
+    }
 }

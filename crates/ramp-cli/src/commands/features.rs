@@ -16,17 +16,24 @@ pub async fn list(session: &Session) -> anyhow::Result<()> {
     // One snapshot rather than a read per name: every row is from the same moment.
     let features = session.rollout.store().snapshot().await?.features;
     let output = session.output;
+    let (now, healths) = super::cleanup::feature_health(session, &features).await?;
     if output.is_json() {
-        // Each feature as stored, plus `stage_mismatch` when its state contradicts its stage.
+        // Each feature as stored, plus `stage_mismatch` when its state contradicts its stage,
+        // since when it is in its stage and its health.
         let rows: Vec<Value> = features
             .iter()
-            .map(|feature| {
+            .zip(&healths)
+            .map(|(feature, (since, health))| {
                 let mut row = serde_json::to_value(feature)?;
-                if let (Some(mismatch), Value::Object(fields)) = (feature.stage_mismatch(), &mut row) {
-                    fields.insert(
-                        "stage_mismatch".into(),
-                        serde_json::json!({"kind": mismatch.as_str(), "message": mismatch.message()}),
-                    );
+                if let Value::Object(fields) = &mut row {
+                    if let Some(mismatch) = feature.stage_mismatch() {
+                        fields.insert(
+                            "stage_mismatch".into(),
+                            serde_json::json!({"kind": mismatch.as_str(), "message": mismatch.message()}),
+                        );
+                    }
+                    fields.insert("stage_since".into(), serde_json::to_value(since)?);
+                    fields.insert("health".into(), serde_json::to_value(health)?);
                 }
                 Ok(row)
             })
@@ -42,11 +49,14 @@ pub async fn list(session: &Session) -> anyhow::Result<()> {
         "USERS",
         "GROUPS",
         "STAGE",
+        "KIND",
+        "IN STAGE",
+        "HEALTH",
         "DESCRIPTION",
     ]
     .map(String::from)
     .to_vec()];
-    for feature in &features {
+    for (feature, (since, health)) in features.iter().zip(&healths) {
         rows.push(vec![
             feature.name.to_string(),
             percent(feature.percentage),
@@ -61,6 +71,9 @@ pub async fn list(session: &Session) -> anyhow::Result<()> {
                 Some(_) => format!("{} (!)", feature.stage),
                 None => feature.stage.to_string(),
             },
+            feature.kind.to_string(),
+            super::cleanup::days_in_stage(now, *since),
+            super::cleanup::states(health),
             feature.description().unwrap_or_default().to_owned(),
         ]);
     }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod check;
+pub mod cleanup;
 pub mod copy;
 pub mod data;
 pub mod delete_check;
@@ -182,6 +183,9 @@ fn server_message(error: anyhow::Error) -> anyhow::Error {
 async fn execute(session: &Session, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Features => features::list(session).await,
+        Command::Cleanup { state, at } => {
+            cleanup::cleanup(session, state.as_deref(), at.as_deref()).await
+        }
         Command::Show { name } => features::show(session, &name).await,
         Command::Activate { name } => features::activate(session, &name).await,
         Command::Deactivate { name } => features::deactivate(session, &name).await,

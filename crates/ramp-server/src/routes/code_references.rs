@@ -1,7 +1,8 @@
 //! Code references: `ramp scan --upload` replaces a repository's references
 //! (`PUT /api/v1/code-references/{repository}`), a feature page lists its own
 //! (`GET /api/v1/features/{name}/references`) and, once graduated, the removal checklist built
-//! from them (`GET /api/v1/features/{name}/checklist`, routing code first).
+//! from them (`GET /api/v1/features/{name}/checklist`, routing code first); every feature's
+//! count at once is `GET /api/v1/code-references` (health, the HTTP store).
 //!
 //! Readers may upload: a scan reports what code says, like an SDK's exposure counts, and
 //! changes no feature, so a CI job needs no admin token. Everything a client sends is bounded:
@@ -15,6 +16,7 @@ use chrono::{DateTime, Utc};
 use ramp_core::{
     removal_checklist, ChecklistFile, CodeReference, CodeScan, FeatureReference, MAX_REFERENCES,
 };
+use ramp_store::CodeReferenceSummary;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -149,4 +151,14 @@ pub async fn removal_checklist_of(
         remaining: references.len(),
         files: removal_checklist(&references),
     }))
+}
+
+/// Every feature's reference count over every repository's latest scan, and how many
+/// repositories have one (what health reads; the HTTP store's `code_reference_summary`).
+#[utoipa::path(get, path = "/api/v1/code-references", tag = "code references",
+    responses((status = 200, body = Object)))]
+pub async fn reference_summary(
+    State(state): State<AppState>,
+) -> ApiResult<Json<CodeReferenceSummary>> {
+    Ok(Json(state.store.code_reference_summary().await?))
 }

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use ramp_core::{Change, Feature, FeatureName, FeatureState, Stage, StageMismatch};
+use ramp_core::{Change, Feature, FeatureName, FeatureState, Health, Stage, StageMismatch};
 use ramp_store::StoreError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{attribution, etag, if_match, ApiJson};
+use crate::health_report::{health_of, HealthFacts};
 use crate::routes::last_change::{last_changes, stale_write, LastChange};
 use crate::state::AppState;
 
@@ -58,6 +59,11 @@ pub struct FeatureSummary {
     /// `with=stage_since` (see `stage_time.rs` for what it costs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stage_since: Option<String>,
+    /// Its health states with their evidence; only with `with=health` (three store reads
+    /// for the whole list, see `health_report.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub health: Option<Health>,
 }
 
 /// A stage the state contradicts: `{"kind": "everyone_below_full", "message": "..."}`.
@@ -91,6 +97,9 @@ struct FeatureView<'a> {
     stage_since: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     server_time: Option<String>,
+    /// On a feature's own page: its health states with their evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    health: Option<Health>,
 }
 
 impl From<&Feature> for FeatureSummary {
@@ -111,6 +120,7 @@ impl From<&Feature> for FeatureSummary {
             last_change: None,
             stage_mismatch: feature.stage_mismatch().map(MismatchView::from),
             stage_since: None,
+            health: None,
         }
     }
 }
@@ -135,7 +145,8 @@ pub struct ListFilters {
     /// Only features at this stage.
     pub stage: Option<String>,
     /// `last_change` adds who changed each feature last, and when; `stage_since` since when
-    /// each has been in its stage; both: `last_change,stage_since`.
+    /// each has been in its stage; `health` its health states; several:
+    /// `last_change,stage_since,health`.
     pub with: Option<String>,
 }
 
@@ -152,15 +163,16 @@ pub async fn list_features(
         .map(|stage| stage.parse::<Stage>())
         .transpose()?;
     let search = filters.search.map(|text| text.to_lowercase());
-    let (mut with_last_change, mut with_stage_since) = (false, false);
+    let (mut with_last_change, mut with_stage_since, mut with_health) = (false, false, false);
     for word in filters.with.as_deref().unwrap_or_default().split(',') {
         match word.trim() {
             "" => {}
             "last_change" => with_last_change = true,
             "stage_since" => with_stage_since = true,
+            "health" => with_health = true,
             other => {
                 return Err(ApiError::invalid(format!(
-                    "unknown with={other:?}: expected last_change or stage_since"
+                    "unknown with={other:?}: expected last_change, stage_since or health"
                 ))
                 .with_field("with"))
             }
@@ -190,10 +202,21 @@ pub async fn list_features(
             summary.last_change = change;
         }
     }
+    let mut since = None;
     if with_stage_since {
-        let since = crate::stage_time::stage_since(&state, &listed).await?;
-        for (summary, time) in features.iter_mut().zip(since) {
-            summary.stage_since = Some(stage_since_text(time));
+        let times = crate::stage_time::stage_since(state.store.as_ref(), &listed).await?;
+        for (summary, time) in features.iter_mut().zip(&times) {
+            summary.stage_since = Some(stage_since_text(*time));
+        }
+        since = Some(times);
+    }
+    if with_health {
+        let store = state.store.as_ref();
+        let facts = HealthFacts::read(store).await?;
+        let now = state.clock.now();
+        let healths = health_of(store, &facts, &listed, now, since.as_deref()).await?;
+        for (summary, health) in features.iter_mut().zip(healths) {
+            summary.health = Some(health);
         }
     }
     Ok(Json(FeatureList {
@@ -216,6 +239,7 @@ pub fn feature_response(status: StatusCode, feature: &Feature) -> Response {
         stage_mismatch: feature.stage_mismatch().map(MismatchView::from),
         stage_since: None,
         server_time: None,
+        health: None,
     };
     (status, [(header::ETAG, etag(feature.version))], Json(view)).into_response()
 }
@@ -238,12 +262,18 @@ pub async fn show_feature(
         .feature(&name)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("feature {:?} not found", name.as_str())))?;
-    let since = crate::stage_time::stage_since(&state, &[&feature]).await?;
+    let since = crate::stage_time::stage_since(state.store.as_ref(), &[&feature]).await?;
+    let now = state.clock.now();
+    let facts = HealthFacts::read(state.store.as_ref()).await?;
+    let health = since
+        .first()
+        .map(|since| facts.health(&feature, now, *since));
     let view = FeatureView {
         feature: &feature,
         stage_mismatch: feature.stage_mismatch().map(MismatchView::from),
         stage_since: since.first().copied().map(stage_since_text),
-        server_time: Some(state.clock.now().to_rfc3339()),
+        server_time: Some(now.to_rfc3339()),
+        health,
     };
     let tag = etag(feature.version);
     Ok((StatusCode::OK, [(header::ETAG, tag)], Json(view)).into_response())

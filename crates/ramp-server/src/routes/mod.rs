@@ -2,6 +2,7 @@
 //! so the document cannot miss a route.
 
 pub mod accounts;
+pub mod cleanup;
 pub mod code_references;
 pub mod edits;
 pub mod evaluate;
@@ -105,6 +106,8 @@ fn authenticated() -> OpenApiRouter<AppState> {
         .routes(routes!(exposure_reads::exposure_activity))
         .routes(routes!(exposure_reads::unchecked_features))
         .routes(routes!(code_references::put_code_references))
+        .routes(routes!(code_references::reference_summary))
+        .routes(routes!(cleanup::cleanup))
         .routes(routes!(code_references::feature_references))
         .routes(routes!(code_references::removal_checklist_of))
         .routes(routes!(stamps::resolve_stamp))

@@ -11,6 +11,7 @@ import {
 } from '../dom.js';
 import { moveToStage } from './stage-move.js';
 import { stageAgeText } from './stage-time.js';
+import { healthBadges } from './health.js';
 
 export function mount(root, { canEdit }) {
   let alive = true;
@@ -131,6 +132,7 @@ export function mount(root, { canEdit }) {
       feature.description ? h('p', { class: 'description', text: feature.description }) : null,
       h('p', { class: 'muted small-text', text: `${formatPercentage(feature.percentage)} · ${formatCount(feature.user_count)} users` },
         mismatchBadge(feature)),
+      healthBadges(feature.health),
       feature.stage_since ? h('p', { class: 'muted small-text stage-age', text: stageAgeText(feature.stage, feature.stage_since, serverTime) }) : null);
     if (!canEdit) return item;
     const selectId = `move-${feature.name}`;

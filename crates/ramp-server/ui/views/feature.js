@@ -5,6 +5,7 @@
 
 import * as api from '../api.js';
 import { stageAgeText } from './stage-time.js';
+import { healthBadges } from './health.js';
 import {
   h, appendChildren, replaceChildren, errorBox, showError, showMessage, clearError, notify, whileBusy, stagePill, mismatchBadge, timeStamp, plural,
 } from '../dom.js';
@@ -46,17 +47,24 @@ export function mount(root, { canEdit, params }) {
   // The time in stage comes with the page's first read (a write's answer lacks it): kept while
   // the stage stays, dropped when it moves.
   let stageAge = null;
+  // Health likewise comes with the first read only; kept until the page is read again.
+  let health = null;
 
   function renderHeading(feature) {
     if (feature.stage_since) stageAge = { stage: feature.stage, since: feature.stage_since, serverTime: feature.server_time };
     else if (stageAge && stageAge.stage !== feature.stage) stageAge = null;
+    if (feature.health) health = feature.health;
     replaceChildren(headingMeta,
       stagePill(feature.stage),
       stageAge ? h('span', { id: 'stage-age', class: 'muted', text: stageAgeText(stageAge.stage, stageAge.since, stageAge.serverTime) }) : null,
       mismatchBadge(feature),
+      healthBadges(health),
       h('span', { class: 'muted' }, 'Created ', timeStamp(feature.created_at)),
       h('span', { class: 'muted' }, 'Last changed ', timeStamp(feature.updated_at)),
       feature.damaged ? h('p', { class: 'warning', text: `The stored feature could not be read: ${feature.damaged}` }) : null,
+      health?.states?.length ? h('ul', { id: 'health-evidence', class: 'health-evidence muted' },
+        health.states.map((finding) => h('li', { dataset: { health: finding.state }, text: finding.message }))) : null,
+      health?.notes?.length ? h('ul', { id: 'health-notes', class: 'muted' }, health.notes.map((note) => h('li', { text: note }))) : null,
       feature.stage_mismatch ? h('p', { id: 'stage-mismatch', class: 'warning', text: `The stage does not match who gets it: ${feature.stage_mismatch.message}.` }) : null);
   }
 

@@ -8,6 +8,8 @@ import {
   stagePill, mismatchBadge, stageOptions, featureHref, formatCount, formatPercentage, relativeTimeElement, plural, STAGES,
 } from '../dom.js';
 import { sparkline } from '../chart.js';
+import { healthBadges } from './health.js';
+import { stageAgeText } from './stage-time.js';
 
 // Kept between visits, so coming back from a feature shows the same filtered, sorted list.
 const filters = { search: '', stage: '', sort: 'name', descending: false };
@@ -58,7 +60,9 @@ export function mount(root, { canEdit }) {
     h('thead', {}, headings),
     tbody);
   let shown = [];
-  const columns = ['name', 'Description', 'stage', 'percentage', 'Users', 'Groups', 'last_change', 'last_seen', canEdit ? 'Actions' : null]
+  // The server's time of the last list, to measure time in stage against.
+  let serverTime = null;
+  const columns = ['name', 'Description', 'stage', 'Health', 'percentage', 'Users', 'Groups', 'last_change', 'last_seen', canEdit ? 'Actions' : null]
     .filter(Boolean);
   let checksAt = 0;
 
@@ -117,6 +121,7 @@ export function mount(root, { canEdit }) {
       ]);
       if (!alive || request !== latestRequest) return;
       checks = latestChecks;
+      serverTime = list.server_time;
       renderRows(list.features);
     } catch (error) {
       if (alive && request === latestRequest) showError(listError, error);
@@ -141,7 +146,9 @@ export function mount(root, { canEdit }) {
     return h('tr', { dataset: { feature: feature.name } },
       tableCell('Name', h('a', { href: featureHref(feature.name), class: 'feature-link', text: feature.name })),
       tableCell('Description', feature.description ? h('span', { class: 'description', text: feature.description }) : null),
-      tableCell('Stage', stagePill(feature.stage), mismatchBadge(feature)),
+      tableCell('Stage', stagePill(feature.stage), mismatchBadge(feature),
+        feature.stage_since ? h('span', { class: 'muted small-text stage-age', text: ` ${stageAgeText(feature.stage, feature.stage_since, serverTime)}` }) : null),
+      tableCell('Health', healthBadges(feature.health) || h('span', { class: 'muted', text: '—' })),
       tableCell('Percentage', formatPercentage(feature.percentage)),
       tableCell('Users', formatCount(feature.user_count),
         feature.excluded_count ? h('span', { class: 'muted', text: ` (${formatCount(feature.excluded_count)} excluded)` }) : null),

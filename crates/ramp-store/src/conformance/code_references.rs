@@ -176,3 +176,43 @@ pub async fn concurrent_code_scans_leave_one_whole(store: Arc<dyn Store>) {
         .iter()
         .all(|reference| &reference.commit == commit && reference.file.starts_with(&prefix)));
 }
+
+/// The summary counts every feature's references over every repository's latest scan, and
+/// the repositories scanned, a scan with no references included.
+pub async fn code_reference_summary_counts_the_latest_scans(store: Arc<dyn Store>) {
+    let empty = store.code_reference_summary().await.unwrap();
+    assert_eq!(empty.repositories, 0);
+    assert!(empty.counts.is_empty());
+    let web = [
+        ("chat", "a.rb", 1),
+        ("chat", "b.rb", 2),
+        ("search", "a.rb", 9),
+    ];
+    store
+        .put_code_references(&code_scan("org/web", "aaa", 0, &web))
+        .await
+        .unwrap();
+    store
+        .put_code_references(&code_scan("org/api", "bbb", 1, &[("chat", "c.go", 3)]))
+        .await
+        .unwrap();
+    store
+        .put_code_references(&code_scan("org/docs", "ccc", 2, &[]))
+        .await
+        .unwrap();
+    let summary = store.code_reference_summary().await.unwrap();
+    assert_eq!(summary.repositories, 3);
+    assert_eq!(summary.counts.get("chat"), Some(&3));
+    assert_eq!(summary.counts.get("search"), Some(&1));
+    assert_eq!(summary.counts.len(), 2);
+    assert_eq!(summary.evidence("gone").references, 0);
+    // A new scan of org/web replaces its counts: search is gone from the code.
+    store
+        .put_code_references(&code_scan("org/web", "ddd", 3, &[("chat", "a.rb", 1)]))
+        .await
+        .unwrap();
+    let summary = store.code_reference_summary().await.unwrap();
+    assert_eq!(summary.repositories, 3);
+    assert_eq!(summary.counts.get("chat"), Some(&2));
+    assert_eq!(summary.counts.get("search"), None);
+}

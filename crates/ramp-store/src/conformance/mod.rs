@@ -69,7 +69,8 @@ macro_rules! conformance_tests {
             old_user_sketches_are_forgotten,
             latest_code_scan_replaces_the_previous,
             invalid_code_scan_stores_nothing,
-            concurrent_code_scans_leave_one_whole
+            concurrent_code_scans_leave_one_whole,
+            code_reference_summary_counts_the_latest_scans
         );
     };
     (@each $factory:expr; $($check:ident),+) => {
