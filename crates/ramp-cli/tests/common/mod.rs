@@ -98,11 +98,12 @@ impl Ramp {
     }
 }
 
-/// A feature's JSON without what an import cannot carry over (times and version counters).
+/// A feature's JSON without what an import cannot carry over (times, including since when it
+/// is in its stage, and version counters).
 pub fn settings(feature: &Value) -> Value {
     let mut feature = feature.clone();
     let object = feature.as_object_mut().expect("a feature object");
-    for key in ["created_at", "updated_at", "version"] {
+    for key in ["created_at", "updated_at", "version", "stage_since"] {
         object.remove(key);
     }
     feature
