@@ -107,4 +107,12 @@ pub enum CoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A migration's progress report over one of its bounds.
+    #[error("invalid migration progress: {field} {reason}")]
+    InvalidMigrationProgress {
+        /// The field at fault (`migration`, `instance`, `last_error`, `covered`).
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
 }

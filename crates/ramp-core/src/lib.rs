@@ -41,6 +41,7 @@ mod health;
 pub mod history;
 mod kind;
 mod lifecycle;
+mod migration_progress;
 mod name;
 mod name_index;
 mod percentage;
@@ -80,6 +81,10 @@ pub use health::{
 pub use history::{Action, Attribution, FieldChange, HistoryEvent};
 pub use kind::FeatureKind;
 pub use lifecycle::{LifecycleSettings, WipLimitReached, MAX_LIFECYCLE_DAYS, MAX_WIP_LIMIT};
+pub use migration_progress::{
+    MigrationPhase, MigrationProgress, MAX_MIGRATIONS_PER_FEATURE, MAX_MIGRATION_ERROR_CHARS,
+    MAX_MIGRATION_INSTANCE_BYTES, MAX_MIGRATION_NAME_BYTES,
+};
 pub use name::{FeatureName, GroupName, MAX_NAME_LENGTH};
 pub use percentage::Percentage;
 pub use removal_checklist::{is_routing_file, removal_checklist, ChecklistFile, ChecklistLine};

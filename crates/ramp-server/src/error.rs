@@ -161,6 +161,7 @@ fn core_field(error: &CoreError) -> Option<&'static str> {
         CoreError::InvalidData { .. } => Some("data"),
         CoreError::InvalidStamp { .. } => Some("stamp"),
         CoreError::InvalidCodeScan { field, .. } => Some(field),
+        CoreError::InvalidMigrationProgress { field, .. } => Some(field),
         _ => None,
     }
 }
