@@ -22,13 +22,10 @@
 //!
 //! Pure: no I/O, no clock.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{CoreError, Feature, FeatureKind, HealthWindow, LifecycleSettings, Stage};
+use crate::{Feature, FeatureKind, HealthWindow, LifecycleSettings, Stage};
 
 /// One health state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -74,23 +71,7 @@ impl HealthState {
     }
 }
 
-impl FromStr for HealthState {
-    type Err = CoreError;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        HealthState::ALL
-            .into_iter()
-            .find(|state| state.as_str() == text)
-            .ok_or_else(|| CoreError::InvalidHealthState {
-                given: text.to_owned(),
-            })
-    }
-}
-
-impl fmt::Display for HealthState {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.as_str())
-    }
-}
+crate::text_enum::text_enum!(HealthState, InvalidHealthState);
 
 /// What the uploaded code scans say about one feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

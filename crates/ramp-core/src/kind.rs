@@ -3,12 +3,7 @@
 //! is meant to stay. The lifetimes here are the defaults; admins override them per kind in
 //! the lifecycle settings.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
-
-use crate::CoreError;
 
 /// A feature's kind. Like the stage, it is information for people (health, the Cleanup
 /// screen); evaluation never reads it.
@@ -62,23 +57,7 @@ impl FeatureKind {
     }
 }
 
-impl FromStr for FeatureKind {
-    type Err = CoreError;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        FeatureKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
-            .ok_or_else(|| CoreError::InvalidKind {
-                given: text.to_owned(),
-            })
-    }
-}
-
-impl fmt::Display for FeatureKind {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.as_str())
-    }
-}
+crate::text_enum::text_enum!(FeatureKind, InvalidKind);
 
 #[cfg(test)]
 mod tests {

@@ -54,6 +54,7 @@ mod stage_mismatch;
 mod stamp;
 mod subject;
 mod text;
+mod text_enum;
 mod user_id;
 mod user_set;
 mod user_sketch;

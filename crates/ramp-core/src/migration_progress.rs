@@ -152,7 +152,8 @@ mod tests {
 
     #[test]
     fn each_bound_names_its_field() {
-        let cases: [(&str, fn(&mut MigrationProgress)); 5] = [
+        type Spoil = fn(&mut MigrationProgress);
+        let cases: [(&str, Spoil); 5] = [
             ("migration", |report| report.migration = " ".to_owned()),
             ("migration", |report| report.migration = "m".repeat(101)),
             ("instance", |report| report.instance = "a\nb".to_owned()),

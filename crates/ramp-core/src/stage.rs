@@ -1,11 +1,6 @@
 //! `Stage`: where a feature is in its life, from first code to graduation ("beta != done").
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
-
-use crate::CoreError;
 
 /// A feature's stage. It is information for people (the board, reports of graduated flags);
 /// evaluation never reads it.
@@ -49,23 +44,7 @@ impl Stage {
     }
 }
 
-impl FromStr for Stage {
-    type Err = CoreError;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Stage::ALL
-            .into_iter()
-            .find(|stage| stage.as_str() == text)
-            .ok_or_else(|| CoreError::InvalidStage {
-                given: text.to_owned(),
-            })
-    }
-}
-
-impl fmt::Display for Stage {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(self.as_str())
-    }
-}
+crate::text_enum::text_enum!(Stage, InvalidStage);
 
 #[cfg(test)]
 mod tests {
