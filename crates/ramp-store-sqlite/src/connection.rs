@@ -170,6 +170,17 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().copied().map(M::up).collect())
 }
 
+/// Brings `connection`'s schema to `version` exactly, not to the latest: a file as an older
+/// release wrote it, which the migration tests fill with old rows and then open with
+/// [`SqliteStore::open`](crate::SqliteStore::open). A version past [`SCHEMA_VERSION`] is an
+/// error.
+pub fn migrate_to_version(
+    connection: &mut Connection,
+    version: usize,
+) -> Result<(), rusqlite_migration::Error> {
+    migrations().to_version(connection, version)
+}
+
 fn migration_error(path: &Path, error: rusqlite_migration::Error) -> StoreError {
     let context = format!("migrating {}", path.display());
     match error {

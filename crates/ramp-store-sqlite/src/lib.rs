@@ -44,7 +44,7 @@ mod store_url;
 mod user_sketches;
 mod watcher;
 
-pub use connection::{BUSY_TIMEOUT, SCHEMA_VERSION};
+pub use connection::{migrate_to_version, BUSY_TIMEOUT, SCHEMA_VERSION};
 pub use store::SqliteStore;
 pub use store_url::{SqliteUrl, SCHEME};
 pub use watcher::POLL_INTERVAL;

@@ -4,18 +4,7 @@
 
 use ramp_core::{Attribution, LifecycleSettings, Stage};
 use ramp_store::{HistoryQuery, Store};
-use ramp_store_sqlite::{SqliteStore, SCHEMA_VERSION};
-
-const BEFORE: [&str; 8] = [
-    include_str!("../migrations/0001_initial.sql"),
-    include_str!("../migrations/0002_credentials.sql"),
-    include_str!("../migrations/0003_group_versions.sql"),
-    include_str!("../migrations/0004_history_filters.sql"),
-    include_str!("../migrations/0005_group_history.sql"),
-    include_str!("../migrations/0006_exposures.sql"),
-    include_str!("../migrations/0007_user_sketches.sql"),
-    include_str!("../migrations/0008_outside_percentage.sql"),
-];
+use ramp_store_sqlite::{migrate_to_version, SqliteStore, SCHEMA_VERSION};
 
 #[tokio::test]
 async fn a_version_8_file_keeps_its_history_and_ids_and_records_settings() {
@@ -23,9 +12,7 @@ async fn a_version_8_file_keeps_its_history_and_ids_and_records_settings() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("ramp.db");
     let mut connection = rusqlite::Connection::open(&path).unwrap();
-    rusqlite_migration::Migrations::new(BEFORE.map(rusqlite_migration::M::up).to_vec())
-        .to_latest(&mut connection)
-        .unwrap();
+    migrate_to_version(&mut connection, 8).unwrap();
     // A feature's and a group's event, then a third row deleted: the counter is at 3.
     connection
         .execute_batch(

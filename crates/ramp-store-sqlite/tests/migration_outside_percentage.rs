@@ -6,17 +6,7 @@ use chrono::{DateTime, Utc};
 use ramp_core::ReasonKind;
 use ramp_store::exposure::{ExposureBatch, Resolution};
 use ramp_store::Store;
-use ramp_store_sqlite::{SqliteStore, SCHEMA_VERSION};
-
-const BEFORE: [&str; 7] = [
-    include_str!("../migrations/0001_initial.sql"),
-    include_str!("../migrations/0002_credentials.sql"),
-    include_str!("../migrations/0003_group_versions.sql"),
-    include_str!("../migrations/0004_history_filters.sql"),
-    include_str!("../migrations/0005_group_history.sql"),
-    include_str!("../migrations/0006_exposures.sql"),
-    include_str!("../migrations/0007_user_sketches.sql"),
-];
+use ramp_store_sqlite::{migrate_to_version, SqliteStore, SCHEMA_VERSION};
 
 async fn read(store: &SqliteStore) -> Vec<ramp_store::exposure::ExposureBucket> {
     store
@@ -35,9 +25,7 @@ async fn a_version_7_file_keeps_its_counts_and_gains_the_column() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("ramp.db");
     let mut connection = rusqlite::Connection::open(&path).unwrap();
-    rusqlite_migration::Migrations::new(BEFORE.map(rusqlite_migration::M::up).to_vec())
-        .to_latest(&mut connection)
-        .unwrap();
+    migrate_to_version(&mut connection, 7).unwrap();
     // off 2, percentage 5, not_found 1, in the column order of migration 0006.
     connection
         .execute(

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use ramp_core::{Attribution, Change, FeatureKind, FeatureName, GroupName, Stage, StoredGroup};
 use ramp_store::{Credential, CredentialKind, HistoryQuery, Role, Store, StoreError};
-use ramp_store_sqlite::{SqliteStore, SCHEMA_VERSION};
+use ramp_store_sqlite::{migrate_to_version, SqliteStore, SCHEMA_VERSION};
 
 fn token(name: &str, hash: &str) -> Credential {
     Credential {
@@ -44,11 +44,7 @@ async fn a_schema_version_1_file_is_migrated() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("ramp.db");
     let mut connection = rusqlite::Connection::open(&path).unwrap();
-    rusqlite_migration::Migrations::new(vec![rusqlite_migration::M::up(include_str!(
-        "../migrations/0001_initial.sql"
-    ))])
-    .to_latest(&mut connection)
-    .unwrap();
+    migrate_to_version(&mut connection, 1).unwrap();
     connection
         .execute_batch(
             r#"INSERT INTO features VALUES ('chat', 100.0, '', '', '', '{}', 'development',
@@ -137,13 +133,7 @@ async fn a_schema_version_3_file_gains_the_history_indexes_and_subjects_and_keep
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("ramp.db");
     let mut connection = rusqlite::Connection::open(&path).unwrap();
-    rusqlite_migration::Migrations::new(vec![
-        rusqlite_migration::M::up(include_str!("../migrations/0001_initial.sql")),
-        rusqlite_migration::M::up(include_str!("../migrations/0002_credentials.sql")),
-        rusqlite_migration::M::up(include_str!("../migrations/0003_group_versions.sql")),
-    ])
-    .to_latest(&mut connection)
-    .unwrap();
+    migrate_to_version(&mut connection, 3).unwrap();
     connection
         .execute_batch(
             r#"INSERT INTO history (feature, action, actor, time, comment, changes) VALUES
@@ -232,21 +222,7 @@ async fn a_schema_version_10_file_reads_its_features_as_release_flags() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("ramp.db");
     let mut connection = rusqlite::Connection::open(&path).unwrap();
-    let before = [
-        include_str!("../migrations/0001_initial.sql"),
-        include_str!("../migrations/0002_credentials.sql"),
-        include_str!("../migrations/0003_group_versions.sql"),
-        include_str!("../migrations/0004_history_filters.sql"),
-        include_str!("../migrations/0005_group_history.sql"),
-        include_str!("../migrations/0006_exposures.sql"),
-        include_str!("../migrations/0007_user_sketches.sql"),
-        include_str!("../migrations/0008_outside_percentage.sql"),
-        include_str!("../migrations/0009_code_references.sql"),
-        include_str!("../migrations/0010_lifecycle_settings.sql"),
-    ];
-    rusqlite_migration::Migrations::new(before.map(rusqlite_migration::M::up).to_vec())
-        .to_latest(&mut connection)
-        .unwrap();
+    migrate_to_version(&mut connection, 10).unwrap();
     connection
         .execute_batch(
             r#"INSERT INTO features VALUES ('chat', 100.0, '', '', '', '{}', 'beta',
