@@ -3,41 +3,13 @@
 //! PostgreSQL cannot store are `Invalid` and change nothing, and history pages (a feature's, a
 //! group's, everyone's) are read through indexes rather than by sorting the table.
 
-use ramp_core::{Attribution, Change, FeatureName, GroupName, StoredGroup, UserId};
+use ramp_core::{Attribution, Change, GroupName, StoredGroup};
 use ramp_store::{HistoryQuery, Store, StoreError};
 use serde_json::json;
 
 mod common;
 
-fn name(text: &str) -> FeatureName {
-    FeatureName::new(text).unwrap()
-}
-
-fn ana() -> Attribution {
-    Attribution::new("ana")
-}
-
-fn add_users(ids: &[&str]) -> Change {
-    Change::AddUsers {
-        users: ids.iter().map(|id| UserId::new(*id).unwrap()).collect(),
-    }
-}
-
-fn assert_corrupt(error: StoreError, expected_words: &[&str]) {
-    let StoreError::Corrupt {
-        backend: "postgres",
-        detail,
-    } = &error
-    else {
-        panic!("expected Corrupt, got {error:?}");
-    };
-    for word in expected_words {
-        assert!(
-            detail.contains(word),
-            "{detail:?} does not mention {word:?}"
-        );
-    }
-}
+use common::{add_users, ana, assert_corrupt, name};
 
 #[tokio::test]
 async fn a_damaged_row_is_corrupt_for_that_feature_only() {

@@ -6,42 +6,14 @@
 
 use std::time::{Duration, Instant};
 
-use ramp_core::{Attribution, Change, FeatureName, GroupName, StoredGroup, UserId};
+use ramp_core::{Change, GroupName, StoredGroup, UserId};
 use ramp_store::{ChangeNotice, HistoryQuery, Store, StoreError};
 use ramp_store_postgres::{schema_version, PostgresStore, MIGRATION_TABLE};
 use serde_json::json;
 
 mod common;
 
-fn name(text: &str) -> FeatureName {
-    FeatureName::new(text).unwrap()
-}
-
-fn ana() -> Attribution {
-    Attribution::new("ana")
-}
-
-fn add_users(ids: &[&str]) -> Change {
-    Change::AddUsers {
-        users: ids.iter().map(|id| UserId::new(*id).unwrap()).collect(),
-    }
-}
-
-fn assert_corrupt(error: StoreError, expected_words: &[&str]) {
-    let StoreError::Corrupt {
-        backend: "postgres",
-        detail,
-    } = &error
-    else {
-        panic!("expected Corrupt, got {error:?}");
-    };
-    for word in expected_words {
-        assert!(
-            detail.contains(word),
-            "{detail:?} does not mention {word:?}"
-        );
-    }
-}
+use common::{add_users, ana, assert_corrupt, name};
 
 #[tokio::test]
 async fn data_survives_close_and_reopen() {

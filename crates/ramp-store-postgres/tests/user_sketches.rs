@@ -9,10 +9,12 @@ use chrono::NaiveDate;
 use ramp_core::UserSketch;
 use ramp_store::conformance::{daily_users, sketch_of_ids as sketch};
 use ramp_store::daily_users::{day_from_number, day_number, DailyUsers};
-use ramp_store::{Store, StoreError};
+use ramp_store::Store;
 use ramp_store_postgres::PostgresStore;
 
 mod common;
+
+use common::assert_corrupt;
 
 /// A fixed day (tests never read the wall clock), plus `offset` days.
 fn day(offset: i64) -> NaiveDate {
@@ -21,22 +23,6 @@ fn day(offset: i64) -> NaiveDate {
 
 fn daily(feature: &str, day: NaiveDate, active: bool, sketch: UserSketch) -> DailyUsers {
     daily_users(feature, day, active, sketch)
-}
-
-fn assert_corrupt(error: StoreError, expected_words: &[&str]) {
-    let StoreError::Corrupt {
-        backend: "postgres",
-        detail,
-    } = &error
-    else {
-        panic!("expected Corrupt, got {error:?}");
-    };
-    for word in expected_words {
-        assert!(
-            detail.contains(word),
-            "{detail:?} does not mention {word:?}"
-        );
-    }
 }
 
 const FEATURES: [&str; 3] = ["search", "checkout", "chat"];

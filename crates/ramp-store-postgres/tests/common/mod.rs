@@ -167,3 +167,40 @@ pub async fn query_batch(schema: &str, sql: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// A feature name that is known to be valid.
+pub fn name(text: &str) -> ramp_core::FeatureName {
+    ramp_core::FeatureName::new(text).unwrap()
+}
+
+/// The person the tests' changes are made by.
+pub fn ana() -> ramp_core::Attribution {
+    ramp_core::Attribution::new("ana")
+}
+
+/// A change adding the users `ids`.
+pub fn add_users(ids: &[&str]) -> ramp_core::Change {
+    ramp_core::Change::AddUsers {
+        users: ids
+            .iter()
+            .map(|id| ramp_core::UserId::new(*id).unwrap())
+            .collect(),
+    }
+}
+
+/// Asserts that `error` is PostgreSQL's `Corrupt` naming every one of `expected_words`.
+pub fn assert_corrupt(error: ramp_store::StoreError, expected_words: &[&str]) {
+    let ramp_store::StoreError::Corrupt {
+        backend: "postgres",
+        detail,
+    } = &error
+    else {
+        panic!("expected Corrupt, got {error:?}");
+    };
+    for word in expected_words {
+        assert!(
+            detail.contains(word),
+            "{detail:?} does not mention {word:?}"
+        );
+    }
+}
