@@ -253,6 +253,7 @@ pub async fn feature_page_charts_the_checks(scene: &Scene) -> Outcome {
                     range != "1h" || drawn.len() == BATCHES.len(),
                     "one bar per posted minute expected: {drawn:?}"
                 );
+                users_per_day_drawn(scene, range).await?;
                 Ok(())
             },
         )
@@ -276,6 +277,47 @@ pub async fn feature_page_charts_the_checks(scene: &Scene) -> Outcome {
     }
     browser.resize(DESKTOP).await?;
     fits
+}
+
+/// For 7 and 30 days, the distinct users are also drawn per UTC day: the posted sketches fall
+/// on one day, whose bar holds their estimates; shorter periods draw no users chart.
+async fn users_per_day_drawn(scene: &Scene, range: &str) -> Outcome {
+    let drawn = scene
+        .browser
+        .js(
+            "const chart = document.getElementById('users-chart');
+             if (!chart) return null;
+             return [chart.dataset.range,
+                     [...chart.querySelectorAll('.exposure-bar[data-day]')]
+                       .map((bar) => [bar.dataset.day, Number(bar.dataset.active), Number(bar.dataset.inactive)]),
+                     [...chart.querySelectorAll('.axis-title')].map((title) => title.textContent).join(' | ')]",
+            vec![],
+        )
+        .await?;
+    if range == "1h" || range == "24h" {
+        ensure!(drawn.is_null(), "a users chart for {range}: {drawn}");
+        return Ok(());
+    }
+    let (active, inactive) = users();
+    let expected = json!([[active.estimate(), inactive.estimate()]]);
+    let shown = drawn[1]
+        .as_array()
+        .map(|bars| {
+            bars.iter()
+                .map(|bar| json!([bar[1], bar[2]]))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    ensure!(
+        drawn[0] == range && Value::from(shown) == expected,
+        "users chart for {range}: {drawn}, expected one day of {expected}"
+    );
+    let axes = drawn[2].as_str().unwrap_or_default();
+    ensure!(
+        axes.contains("distinct users per day") && axes.contains("day (UTC)"),
+        "the users chart's axes read {axes:?}"
+    );
+    Ok(())
 }
 
 /// At a phone's width the page does not scroll sideways and the chart is redrawn to fit.

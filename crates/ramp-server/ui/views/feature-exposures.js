@@ -2,8 +2,9 @@
 // last hour, day, week or month (active and inactive answers stacked per bar), with the
 // feature's changes in that period marked on the time axis, the totals, when it was last
 // checked and which application instances check it, and how many distinct users got each
-// answer (estimated from sketches of hashed ids, over the UTC days the period touches). The chart is drawn at the width it is
-// shown (redrawn when that changes), so its text stays readable on a phone.
+// answer (estimated from sketches of hashed ids, over the UTC days the period touches; for 7 and
+// 30 days also drawn per UTC day). The charts are drawn at the width they are shown (redrawn
+// when that changes), so their text stays readable on a phone.
 
 import * as api from '../api.js';
 import {
@@ -15,6 +16,9 @@ import { describeEvent } from './event-words.js';
 const clock = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 const dayMonth = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
+// Distinct users are counted per UTC day, so their chart is labelled in UTC days.
+const utcDayMonth = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
+const DAY_MS = 86_400_000;
 
 // Each period's bar (the store keeps minutes for 48 hours, then hours for 30 days, then days)
 // and its time ticks; `narrow` is a chart under about 480 px.
@@ -56,6 +60,7 @@ export function exposuresSection(page) {
   const rangeGroup = h('div', { id: 'exposure-range', class: 'range-buttons', role: 'group', 'aria-label': 'Period' }, buttons);
   const summary = h('p', { id: 'exposure-summary', class: 'exposure-summary', role: 'status' });
   const chartBox = h('div', { class: 'chart-box' });
+  const usersBox = h('div', { class: 'chart-box users-chart-box', hidden: true });
   const changes = h('ol', { id: 'exposure-changes', class: 'exposure-changes small-text', hidden: true });
   const totals = h('dl', { id: 'exposure-totals', class: 'exposure-totals' });
   const applications = h('div', { id: 'exposure-applications', class: 'exposure-applications' });
@@ -66,6 +71,7 @@ export function exposuresSection(page) {
     summary,
     chartBox,
     changes,
+    usersBox,
     totals,
     h('h3', { class: 'subheading', text: 'Applications that check it' }),
     applications);
@@ -172,6 +178,48 @@ export function exposuresSection(page) {
       h('span', { class: 'marker-number', text: String(index + 1) }),
       h('span', {}, `${absoluteTime(event.time)}: ${describeEvent(event)}`))));
     changes.hidden = marked.length === 0;
+    drawUsersChart(width, narrow);
+  }
+
+  // Distinct users per UTC day, for the periods that span days (the totals say the rest).
+  function drawUsersChart(width, narrow) {
+    const users = data.users;
+    const daily = users && (data.range.key === '7d' || data.range.key === '30d') ? users.days || [] : [];
+    usersBox.hidden = daily.length === 0;
+    if (!daily.length) {
+      replaceChildren(usersBox);
+      return;
+    }
+    const from = Date.parse(`${users.from_day}T00:00:00Z`);
+    const to = Date.parse(`${users.to_day}T00:00:00Z`) + DAY_MS;
+    const every = narrow ? (data.range.key === '30d' ? 10 : 2) : (data.range.key === '30d' ? 5 : 1);
+    const ticks = [];
+    for (let at = from, index = 0; at < to; at += DAY_MS, index += 1) {
+      if (index % every === 0) ticks.push({ at: at + DAY_MS / 2, label: utcDayMonth.format(at) });
+    }
+    const error = Math.round(users.standard_error * 100);
+    const bars = daily.map((day) => ({
+      start: Date.parse(`${day.day}T00:00:00Z`),
+      values: [day.active, day.inactive],
+      title: `${utcDayMonth.format(Date.parse(`${day.day}T00:00:00Z`))} (UTC): ≈ ${formatCount(day.active)} users active, ≈ ${formatCount(day.inactive)} inactive (about ±${error} %)`,
+      dataset: { day: day.day, active: String(day.active), inactive: String(day.inactive) },
+    }));
+    const chart = timeBarChart({
+      id: 'users-chart',
+      width,
+      height: narrow ? 180 : 200,
+      from,
+      to,
+      step: DAY_MS,
+      bars,
+      series: [{ className: 'bar-active' }, { className: 'bar-inactive' }],
+      ticks,
+      yTitle: 'distinct users per day (estimated)',
+      xTitle: 'day (UTC)',
+      title: `Distinct users of ${page.name} per UTC day in ${data.range.words}, estimated: active and inactive stacked (a user who got both answers counts in both)`,
+      dataset: { range: data.range.key },
+    });
+    replaceChildren(usersBox, chart);
   }
 
   function legend() {
