@@ -20,7 +20,10 @@ pub async fn seed(scene: &Scene) -> Outcome {
             json!({"name": FEATURE, "percentage": 12.5}),
         )
         .await;
-    ensure!(status == 201, "creating {FEATURE} answered {status}: {body}");
+    ensure!(
+        status == 201,
+        "creating {FEATURE} answered {status}: {body}"
+    );
     let reader = server.token("migrator", "reader").await;
     let report = json!({
         "feature": FEATURE, "migration": "orders-v2", "instance": "worker-3",
