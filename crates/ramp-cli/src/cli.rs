@@ -9,6 +9,7 @@ use crate::commands::check::{CheckArgs, ContextArgs};
 use crate::commands::data::DataCommand;
 use crate::commands::groups::GroupsCommand;
 use crate::commands::history::HistoryArgs;
+use crate::commands::migrate::MigrateCommand;
 use crate::commands::scan::ScanArgs;
 use crate::commands::serve::ServeArgs;
 use crate::commands::stored_groups::GroupCommand;
@@ -171,6 +172,9 @@ pub enum Command {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Data migrations that follow a feature: the progress they reported
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
     /// Edit a feature's allow list
     #[command(subcommand)]
     Users(UsersCommand),

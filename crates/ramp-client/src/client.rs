@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::exposure::sender::Sender;
 use crate::exposure::{ExposureBatch, ExposureSettings};
 use crate::http::Http;
+use crate::migration_report::Reporter;
 use crate::server_sync::ServerSync;
 use crate::state::{lock, ChangeEvent, Shared, Source};
 use crate::{ClientError, RefreshPolicy};
@@ -139,9 +140,10 @@ impl ClientBuilder {
         let shutdown = CancellationToken::new();
         let groups_defined = Arc::new(Notify::new());
         let mut handles = Vec::new();
-        let handle = match self.origin {
+        let (handle, reporter) = match self.origin {
             Origin::Server { url, token } => {
                 let http = Http::new(&url, &token, &self.policy)?;
+                let reporter = Reporter::Server(http.clone());
                 if counting {
                     let sender = Sender::new(shared.clone(), http.clone());
                     handles.push(runtime.spawn(sender.run(shutdown.clone())));
@@ -149,19 +151,21 @@ impl ClientBuilder {
                 let mut sync =
                     ServerSync::new(shared.clone(), http, self.policy, groups_defined.clone());
                 sync.start().await;
-                runtime.spawn(sync.run(shutdown.clone()))
+                (runtime.spawn(sync.run(shutdown.clone())), reporter)
             }
             #[cfg(feature = "direct")]
             Origin::Store(origin) => {
+                let reporter = Reporter::of_store(&origin);
                 let mut sync =
                     crate::store_sync::StoreSync::new(shared.clone(), origin, self.policy);
                 sync.start().await;
-                runtime.spawn(sync.run(shutdown.clone()))
+                (runtime.spawn(sync.run(shutdown.clone())), reporter)
             }
         };
         handles.push(handle);
         Ok(Client {
             shared,
+            reporter: Arc::new(reporter),
             task: Arc::new(Task {
                 shutdown,
                 handles: Mutex::new(handles),
@@ -213,6 +217,8 @@ impl Drop for Task {
 #[derive(Clone)]
 pub struct Client {
     pub(crate) shared: Arc<Shared>,
+    /// Where [`Client::report_migration`] sends reports.
+    pub(crate) reporter: Arc<Reporter>,
     task: Arc<Task>,
 }
 

@@ -79,6 +79,20 @@ pub enum ClientError {
         #[source]
         source: serde_json::Error,
     },
+    /// The server refused a request with its reason (a migration report over a bound, an
+    /// unknown feature).
+    #[error("{url} answered HTTP {status}: {message}")]
+    Refused {
+        /// The URL requested.
+        url: String,
+        /// The status code.
+        status: u16,
+        /// The server's message.
+        message: String,
+    },
+    /// What the application asked to send breaks one of the model's rules (nothing was sent).
+    #[error(transparent)]
+    Invalid(#[from] ramp_core::CoreError),
     /// The store (direct mode) failed.
     #[cfg(feature = "direct")]
     #[error(transparent)]

@@ -131,6 +131,45 @@ impl Http {
         expect_success(send(request, &url).await?, &url).map(|_| ())
     }
 
+    /// `BASE/api/v1/SEGMENT/...`, each segment percent-encoded (names may hold `/` or spaces).
+    pub fn api_url(&self, segments: &[&str]) -> Result<reqwest::Url, ClientError> {
+        let mut url = reqwest::Url::parse(&self.base).map_err(|error| ClientError::InvalidUrl {
+            url: self.base.clone(),
+            reason: error.to_string(),
+        })?;
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(["api", "v1"]).extend(segments);
+        }
+        Ok(url)
+    }
+
+    /// PUTs `body` as JSON, within the request timeout; a refusal carries the server's words
+    /// (which field of a report broke which bound).
+    pub async fn put_json<T: Serialize>(
+        &self,
+        url: reqwest::Url,
+        body: &T,
+    ) -> Result<(), ClientError> {
+        let text = url.to_string();
+        let request = self.requests.put(url).bearer_auth(&self.token).json(body);
+        let response = send(request, &text).await?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        // At most a few KiB are read: an error body is one sentence.
+        let body = response.bytes().await.unwrap_or_default();
+        let message = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|value| value["message"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| String::from_utf8_lossy(&body).chars().take(500).collect());
+        Err(ClientError::Refused {
+            url: text,
+            status: status.as_u16(),
+            message,
+        })
+    }
+
     /// Sends counts of checks (`POST /api/v1/exposures`).
     pub async fn post_exposures(&self, batch: &ExposureBatch) -> Result<(), ClientError> {
         let url = self.url("/api/v1/exposures");

@@ -74,10 +74,15 @@ pub fn required_role(method: &Method, route: &str) -> Role {
     if route.starts_with("/api/v1/tokens") || route.starts_with("/api/v1/accounts") {
         return Role::Admin;
     }
+    // A migrator reports with the token its application has, like exposure counts; only
+    // admins delete a report (the same route's DELETE).
+    let migration_report =
+        method == Method::PUT && route == crate::routes::migrations::REPORT_ROUTE;
     if method == Method::GET
         || method == Method::HEAD
         || route.starts_with("/ofrep/")
         || READ_ONLY_POSTS.contains(&route)
+        || migration_report
     {
         Role::Reader
     } else {

@@ -21,6 +21,7 @@ mod browser {
     pub mod harness;
     pub mod health;
     pub mod kinds;
+    pub mod migrations;
     pub mod owners;
     pub mod references;
     pub mod rollout;
@@ -38,8 +39,8 @@ use std::time::Instant;
 
 use browser::harness::{Browser, Outcome, Scene};
 use browser::{
-    editing, exposures, group_history, health, kinds, owners, references, rollout, screens,
-    security, sorting, stages, usability, wip_limits,
+    editing, exposures, group_history, health, kinds, migrations, owners, references, rollout,
+    screens, security, sorting, stages, usability, wip_limits,
 };
 use std::sync::Arc;
 
@@ -307,8 +308,8 @@ async fn exposures_in_a_real_browser() {
     finish(scene, steps, started).await;
 }
 
-/// Code references on the feature page, graduation's checklist and the delete question, in a
-/// session of their own (`cargo test --test browser -- code_references` runs only this one).
+/// Code references on the feature page, graduation's checklist and the delete question, then
+/// a migration's progress panel, in a session of their own (`cargo test --test browser -- code_references` runs only this one).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn code_references_in_a_real_browser() {
     let _one = ONE_BROWSER.lock().await;
@@ -347,6 +348,15 @@ async fn code_references_in_a_real_browser() {
         .run(
             "references: delete says why it asks",
             references::delete_says_why_it_asks(s),
+        )
+        .await;
+    steps
+        .run("migrations: seed a report", migrations::seed(s))
+        .await;
+    steps
+        .run(
+            "migrations: the feature page shows the progress",
+            migrations::feature_page_shows_the_progress(s),
         )
         .await;
     finish(scene, steps, started).await;

@@ -207,6 +207,11 @@ export async function featureReferences(name) {
   return (await request('GET', `${featurePath(name)}/references`)).data;
 }
 
+/** The latest report of each data migration of the feature: `{feature, migrations}`. */
+export async function featureMigrations(name) {
+  return (await request('GET', `${featurePath(name)}/migrations`)).data;
+}
+
 /** The code to remove, routing code first: `{feature, stage, remaining, files}`. */
 export async function removalChecklist(name) {
   return (await request('GET', `${featurePath(name)}/checklist`)).data;

@@ -42,6 +42,7 @@ mod error;
 mod feed;
 mod groups;
 mod health;
+mod migration_progress;
 mod settings;
 mod stages;
 mod store;

@@ -428,6 +428,28 @@ impl Store for HttpStore {
     async fn code_reference_summary(&self) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
         self.code_reference_counts().await
     }
+
+    async fn put_migration_progress(
+        &self,
+        progress: &ramp_core::MigrationProgress,
+    ) -> Result<(), StoreError> {
+        self.report_migration(progress).await
+    }
+
+    async fn migration_progress(
+        &self,
+        feature: &str,
+    ) -> Result<Vec<ramp_core::MigrationProgress>, StoreError> {
+        self.feature_migrations(feature).await
+    }
+
+    async fn delete_migration_progress(
+        &self,
+        feature: &str,
+        migration: &str,
+    ) -> Result<bool, StoreError> {
+        self.forget_migration(feature, migration).await
+    }
 }
 
 /// A server keeps its own counts; an application posts them, and people read them, through

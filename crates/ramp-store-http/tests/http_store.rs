@@ -61,8 +61,8 @@ impl Running {
 /// attribution's actor to be recorded (the server records the token's name), credential
 /// creation and copied history (refused by design, tested below; so the history filters are
 /// checked on live writes only), the 8,000 contended
-/// writes (three requests each: 45 s; a smaller version is below), and the code-scan check that
-/// compares scan times (the server stamps each upload with its own clock).
+/// writes (three requests each: 45 s; a smaller version is below), and the code-scan and
+/// migration-report checks that compare times (the server stamps each with its own clock).
 macro_rules! through_a_server {
     ($($check:ident),+ $(,)?) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -95,6 +95,11 @@ through_a_server!(
     invalid_code_scan_stores_nothing,
     concurrent_code_scans_leave_one_whole,
     code_reference_summary_counts_the_latest_scans,
+    migration_progress_round_trips_and_is_replaced,
+    bad_migration_progress_stores_nothing,
+    migrations_per_feature_are_capped,
+    concurrent_new_migrations_respect_the_cap,
+    deleting_forgets_migration_progress,
 );
 
 /// Writers without an expected version never fail, however they interleave: the store does

@@ -55,6 +55,7 @@ mod history;
 mod import;
 mod listener;
 mod migrate;
+mod migration_progress;
 mod pipelined;
 mod reads;
 mod rows;

@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Object, Pool};
 use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, LifecycleSettings,
-    Snapshot, StoredGroup,
+    MigrationProgress, Snapshot, StoredGroup,
 };
 use ramp_store::daily_users::DailyUsers;
 use ramp_store::exposure::{
@@ -36,8 +36,8 @@ use crate::connection::{
 };
 use crate::error::{unavailable, TimedOut, BACKEND};
 use crate::{
-    code_references, credentials, exposures, groups, history, import, listener, migrate, reads,
-    settings, writes, PostgresUrl,
+    code_references, credentials, exposures, groups, history, import, listener, migrate,
+    migration_progress as progress, reads, settings, writes, PostgresUrl,
 };
 
 /// A store in one schema of a PostgreSQL database, shareable by any number of processes.
@@ -476,5 +476,25 @@ impl Store for PostgresStore {
 
     async fn code_reference_summary(&self) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
         self.timed(code_references::summary(&self.shared)).await
+    }
+
+    async fn put_migration_progress(&self, progress: &MigrationProgress) -> Result<(), StoreError> {
+        self.timed(progress::put(&self.shared, progress)).await
+    }
+
+    async fn migration_progress(
+        &self,
+        feature: &str,
+    ) -> Result<Vec<MigrationProgress>, StoreError> {
+        self.timed(progress::read(&self.shared, feature)).await
+    }
+
+    async fn delete_migration_progress(
+        &self,
+        feature: &str,
+        migration: &str,
+    ) -> Result<bool, StoreError> {
+        self.timed(progress::delete(&self.shared, feature, migration))
+            .await
     }
 }

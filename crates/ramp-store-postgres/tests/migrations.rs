@@ -28,6 +28,9 @@ const UNDO_V6: &str = "DROP TABLE exposure_buckets, exposure_batches, exposure_a
 /// column when `UNDO_V5` drops it, so it must run first.
 const UNDO_V10: &str = "DROP TABLE settings;";
 
+/// Undoes `V12__migration_progress.sql`.
+const UNDO_V12: &str = "DROP TABLE migration_progress;";
+
 /// Undoes `V11__feature_kinds.sql`.
 const UNDO_V11: &str = "ALTER TABLE features DROP COLUMN kind;";
 
@@ -52,7 +55,7 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 11);
+    assert_eq!(schema_version(), 12);
     store
         .apply(
             &FeatureName::new("chat").unwrap(),
@@ -68,9 +71,9 @@ async fn a_version_1_schema_gains_credentials_and_group_versions_and_keeps_its_d
         &guard.schema,
         &format!(
             r#"DROP TABLE credentials; ALTER TABLE groups DROP COLUMN version;
-            DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V11} {UNDO_V10} {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9}
+            DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V12} {UNDO_V11} {UNDO_V10} {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9}
             INSERT INTO groups VALUES ('staff', '{{"name":"staff","members":["7"]}}');
-            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4, 5, 6, 7, 8, 9, 10, 11);"#
+            DELETE FROM {MIGRATION_TABLE} WHERE version IN (2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);"#
         ),
     )
     .await;
@@ -134,7 +137,7 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 11);
+    assert_eq!(schema_version(), 12);
     let chat = FeatureName::new("chat").unwrap();
     for actor in ["ana", "bo", "ana"] {
         store
@@ -152,8 +155,8 @@ async fn a_version_3_schema_gains_the_history_indexes_and_keeps_its_history() {
     common::tamper(
         &guard.schema,
         &format!(
-            "DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V11} {UNDO_V10} {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9}
-             DELETE FROM {MIGRATION_TABLE} WHERE version IN (4, 5, 6, 7, 8, 9, 10, 11);"
+            "DROP INDEX history_by_actor; DROP INDEX history_by_time; {UNDO_V12} {UNDO_V11} {UNDO_V10} {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9}
+             DELETE FROM {MIGRATION_TABLE} WHERE version IN (4, 5, 6, 7, 8, 9, 10, 11, 12);"
         ),
     )
     .await;
@@ -189,7 +192,7 @@ async fn a_version_4_schema_gains_subjects_and_its_events_stay_features() {
     let Some((store, guard)) = common::temporary_store().await else {
         return;
     };
-    assert_eq!(schema_version(), 11);
+    assert_eq!(schema_version(), 12);
     let chat = FeatureName::new("chat").unwrap();
     let ana = Attribution::new("ana");
     store
@@ -202,7 +205,7 @@ async fn a_version_4_schema_gains_subjects_and_its_events_stay_features() {
     // As a Ramp from before group history left the schema.
     common::tamper(
         &guard.schema,
-        &format!("{UNDO_V11} {UNDO_V10} {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9} DELETE FROM {MIGRATION_TABLE} WHERE version IN (5, 6, 7, 8, 9, 10, 11);"),
+        &format!("{UNDO_V12} {UNDO_V11} {UNDO_V10} {UNDO_V5} {UNDO_V6} {UNDO_V7} {UNDO_V9} DELETE FROM {MIGRATION_TABLE} WHERE version IN (5, 6, 7, 8, 9, 10, 11, 12);"),
     )
     .await;
 
@@ -291,7 +294,7 @@ async fn a_version_10_schema_reads_its_features_as_release_flags() {
     drop(store);
     common::tamper(
         &guard.schema,
-        &format!("{UNDO_V11} DELETE FROM {MIGRATION_TABLE} WHERE version = 11;"),
+        &format!("{UNDO_V12} {UNDO_V11} DELETE FROM {MIGRATION_TABLE} WHERE version IN (11, 12);"),
     )
     .await;
 

@@ -94,6 +94,13 @@ impl Keys {
         format!("{}ramp:code-references", self.prefix)
     }
 
+    /// `{prefix}ramp:migrations:NAME`: a hash of the feature's migration progress, field the
+    /// migration's name, value its latest report's JSON (`ramp_core::MigrationProgress`).
+    /// Under `ramp:`, which the gem never reads, lists or deletes; deleted with the feature.
+    pub(crate) fn migrations(&self, feature: &str) -> String {
+        format!("{}ramp:migrations:{feature}", self.prefix)
+    }
+
     /// `{prefix}ramp:exposures:batches`: a sorted set of exposure batch ids, scored by the
     /// second they were received, so retries are recognised until compaction forgets them.
     pub(crate) fn exposure_batches(&self) -> String {

@@ -47,6 +47,7 @@ mod history_copies;
 mod history_reads;
 mod imports;
 mod keys;
+mod migration_progress;
 mod payload;
 mod pool;
 mod reads;

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use ramp_core::{
     Attribution, Change, Feature, FeatureName, GroupName, HistoryEvent, LifecycleSettings,
-    Snapshot, StoredGroup,
+    MigrationProgress, Snapshot, StoredGroup,
 };
 use ramp_store::daily_users::DailyUsers;
 use ramp_store::exposure::{
@@ -34,7 +34,8 @@ use crate::pool::Pool;
 use crate::scripts::Scripts;
 use crate::{
     code_references, credentials, exposure_records, exposures, groups, history_copies,
-    history_reads, imports, reads, settings, user_sketches, watcher, writes, RedisUrl,
+    history_reads, imports, migration_progress, reads, settings, user_sketches, watcher, writes,
+    RedisUrl,
 };
 
 /// A store in Redis, in the rollout gem's format, shareable with Ruby applications and with
@@ -422,6 +423,25 @@ impl Store for RedisStore {
 
     async fn code_reference_summary(&self) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
         code_references::summary(&self.shared).await
+    }
+
+    async fn put_migration_progress(&self, progress: &MigrationProgress) -> Result<(), StoreError> {
+        migration_progress::put(&self.shared, progress).await
+    }
+
+    async fn migration_progress(
+        &self,
+        feature: &str,
+    ) -> Result<Vec<MigrationProgress>, StoreError> {
+        migration_progress::read(&self.shared, feature).await
+    }
+
+    async fn delete_migration_progress(
+        &self,
+        feature: &str,
+        migration: &str,
+    ) -> Result<bool, StoreError> {
+        migration_progress::delete(&self.shared, feature, migration).await
     }
 }
 

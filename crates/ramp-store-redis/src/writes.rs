@@ -254,7 +254,12 @@ impl Commit<'_> {
         // and back. MULTI/EXEC keeps the SET and the script one atomic step.
         match self.payload {
             Some(payload) => transaction.set(keys.feature(name), payload).ignore(),
-            None => transaction.del(keys.feature(name)).ignore(),
+            // A deleted feature's migration reports go with it, in the same transaction.
+            None => transaction
+                .del(keys.feature(name))
+                .ignore()
+                .del(keys.migrations(name))
+                .ignore(),
         };
         transaction.add_command(script);
         let _gate = shared.gate.read().await;

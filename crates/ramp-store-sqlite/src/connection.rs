@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_code_references.sql"),
     include_str!("../migrations/0010_lifecycle_settings.sql"),
     include_str!("../migrations/0011_feature_kinds.sql"),
+    include_str!("../migrations/0012_migration_progress.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -36,6 +36,7 @@ mod exposure_reads;
 mod exposures;
 mod groups;
 mod history;
+mod migration_progress;
 mod operations;
 mod rows;
 mod settings;

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use ramp_core::{
     Attribution, Change, CodeScan, Feature, FeatureName, FeatureReference, GroupName, HistoryEvent,
-    LifecycleSettings, Snapshot, StoredGroup,
+    LifecycleSettings, MigrationProgress, Snapshot, StoredGroup,
 };
 use ramp_store::daily_users::DailyUsers;
 use ramp_store::exposure::{
@@ -32,8 +32,8 @@ use tokio::task::JoinHandle;
 use crate::connection::{open_writer, store_version};
 use crate::error::{sql, BACKEND};
 use crate::{
-    code_references, credentials, exposure_reads, exposures, operations, settings, user_sketches,
-    watcher, SqliteUrl,
+    code_references, credentials, exposure_reads, exposures, migration_progress, operations,
+    settings, user_sketches, watcher, SqliteUrl,
 };
 
 /// A store in one SQLite file, shareable by several processes (a server and the CLI).
@@ -440,5 +440,30 @@ impl Store for SqliteStore {
 
     async fn code_reference_summary(&self) -> Result<ramp_store::CodeReferenceSummary, StoreError> {
         self.run(code_references::summary).await
+    }
+
+    async fn put_migration_progress(&self, progress: &MigrationProgress) -> Result<(), StoreError> {
+        let progress = progress.clone();
+        self.run(move |shared| migration_progress::put(shared, &progress))
+            .await
+    }
+
+    async fn migration_progress(
+        &self,
+        feature: &str,
+    ) -> Result<Vec<MigrationProgress>, StoreError> {
+        let feature = feature.to_owned();
+        self.run(move |shared| migration_progress::read(shared, &feature))
+            .await
+    }
+
+    async fn delete_migration_progress(
+        &self,
+        feature: &str,
+        migration: &str,
+    ) -> Result<bool, StoreError> {
+        let (feature, migration) = (feature.to_owned(), migration.to_owned());
+        self.run(move |shared| migration_progress::delete(shared, &feature, &migration))
+            .await
     }
 }

@@ -40,7 +40,7 @@ async fn credentials_survive_close_and_reopen() {
 /// column when opened, and keeps its features, groups (at version 1) and version.
 #[tokio::test]
 async fn a_schema_version_1_file_is_migrated() {
-    assert_eq!(SCHEMA_VERSION, 11);
+    assert_eq!(SCHEMA_VERSION, 12);
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("ramp.db");
     let mut connection = rusqlite::Connection::open(&path).unwrap();

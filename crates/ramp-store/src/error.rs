@@ -132,6 +132,20 @@ impl StoreError {
         }
     }
 
+    /// The `Invalid` (naming `migration`) of a report of one migration more than a feature
+    /// may keep ([`ramp_core::MAX_MIGRATIONS_PER_FEATURE`]). Built in one place so that every
+    /// store answers alike.
+    pub fn too_many_migrations(feature: &str) -> Self {
+        StoreError::Invalid(CoreError::InvalidMigrationProgress {
+            field: "migration",
+            reason: format!(
+                "is new, and feature {feature:?} already has the most migrations it may report \
+                 ({}): delete a finished one's report first",
+                ramp_core::MAX_MIGRATIONS_PER_FEATURE
+            ),
+        })
+    }
+
     /// The `Conflict` of a lifecycle-settings write that expected version `expected` and found
     /// `actual`, named `settings:lifecycle`.
     pub fn settings_conflict(expected: u64, actual: u64) -> Self {

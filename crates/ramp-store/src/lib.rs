@@ -15,6 +15,8 @@ pub mod list_column;
 mod log_text;
 mod memory;
 mod memory_exposures;
+mod memory_migrations;
+mod memory_state;
 pub mod prepare;
 mod redact;
 pub mod settings;

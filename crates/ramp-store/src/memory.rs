@@ -2,14 +2,14 @@
 //! applications that load their flags from an export file; nothing survives the process.
 
 use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use ramp_core::{
     Attribution, Change, CodeScan, Feature, FeatureName, FeatureReference, GroupName, HistoryEvent,
-    LifecycleSettings, Snapshot, StoredGroup,
+    LifecycleSettings, MigrationProgress, Snapshot, StoredGroup,
 };
 use tokio::sync::broadcast;
 
@@ -18,13 +18,10 @@ use crate::exposure::{
     ApplicationSeen, Compacted, ExposureBatch, ExposureBucket, ExposureRetention, ExposureTotals,
     FeatureActivity, FeatureSeen, Resolution,
 };
-use crate::import::{
-    events_to_copy, group_import_events, import_features, same_event, ImportTarget,
-};
-use crate::memory_exposures::MemoryExposures;
+use crate::import::{events_to_copy, group_import_events, import_features, same_event};
+use crate::memory_state::State;
 use crate::prepare::{
     check_group_version, deletion_event, group_deletion_event, prepare_change, prepare_group_write,
-    PreparedWrite,
 };
 use crate::settings::prepare_settings_write;
 use crate::{
@@ -39,46 +36,6 @@ pub struct MemoryStore {
     state: Mutex<State>,
     notices: broadcast::Sender<ChangeNotice>,
     randomize_percentage: bool,
-}
-
-#[derive(Debug, Clone, Default)]
-struct State {
-    version: u64,
-    features: BTreeMap<FeatureName, Feature>,
-    groups: BTreeMap<GroupName, VersionedGroup>,
-    /// Oldest first; ids are positions plus one.
-    history: Vec<HistoryEvent>,
-    /// Keyed by `Credential::sort_key`, so iterating lists them in the trait's order. Outside
-    /// `version`: credentials are not part of any snapshot.
-    credentials: BTreeMap<(&'static str, String), Credential>,
-    /// Outside `version` too: counts are not part of any snapshot.
-    exposures: MemoryExposures,
-    /// Each repository's latest scan, by name. Outside `version` too.
-    code_scans: BTreeMap<String, CodeScan>,
-    /// Outside `version`: settings are not part of any snapshot.
-    lifecycle: VersionedSettings,
-}
-
-impl State {
-    fn record(&mut self, mut event: HistoryEvent) -> HistoryEvent {
-        event.id = self.history.len() as u64 + 1;
-        self.history.push(event.clone());
-        event
-    }
-}
-
-/// An import's working copy.
-impl ImportTarget for State {
-    fn stored(&mut self, name: &FeatureName) -> Result<Option<Feature>, StoreError> {
-        Ok(self.features.get(name).cloned())
-    }
-
-    fn write(&mut self, write: PreparedWrite) -> Result<(), StoreError> {
-        self.features
-            .insert(write.feature.name.clone(), write.feature);
-        self.record(write.event);
-        Ok(())
-    }
 }
 
 impl Default for MemoryStore {
@@ -192,6 +149,7 @@ impl Store for MemoryStore {
             .ok_or_else(|| StoreError::feature_not_found(name.as_str()))?;
         crate::prepare::check_version(name, Some(&feature), expected_version)?;
         state.features.remove(name);
+        state.migrations.forget_feature(name.as_str());
         state.version += 1;
         let event = state.record(deletion_event(&feature, attribution, Utc::now()));
         let version = state.version;
@@ -497,5 +455,28 @@ impl Store for MemoryStore {
             *summary.counts.entry(reference.feature.clone()).or_default() += 1;
         }
         Ok(summary)
+    }
+
+    async fn put_migration_progress(&self, progress: &MigrationProgress) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        if !state.features.contains_key(&progress.feature) {
+            return Err(StoreError::feature_not_found(progress.feature.as_str()));
+        }
+        state.migrations.put(progress)
+    }
+
+    async fn migration_progress(
+        &self,
+        feature: &str,
+    ) -> Result<Vec<MigrationProgress>, StoreError> {
+        Ok(self.lock().migrations.of(feature))
+    }
+
+    async fn delete_migration_progress(
+        &self,
+        feature: &str,
+        migration: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(self.lock().migrations.delete(feature, migration))
     }
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use ramp_core::{
     Attribution, Change, CodeScan, Feature, FeatureName, FeatureReference, FeatureState, GroupName,
-    HistoryEvent, LifecycleSettings, Snapshot, StoredGroup,
+    HistoryEvent, LifecycleSettings, MigrationProgress, Snapshot, StoredGroup,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -373,6 +373,27 @@ pub trait Store: Send + Sync + 'static {
     /// many repositories have a scan: what health needs for every feature in one read (the
     /// Cleanup screen must not ask `code_references` once per feature).
     async fn code_reference_summary(&self) -> Result<CodeReferenceSummary, StoreError>;
+
+    /// Keeps `progress` as the latest report of its (feature, migration), replacing the
+    /// previous one whole (checked first with [`MigrationProgress::validate`]: `Invalid`
+    /// stores nothing). `NotFound` when the feature does not exist; `Invalid` naming
+    /// `migration` when the report would be the feature's migration number
+    /// [`ramp_core::MAX_MIGRATIONS_PER_FEATURE`] + 1 (a report of a known one always goes in).
+    /// Reports are not feature changes: no version changes and no notice is sent. Deleting the
+    /// feature deletes its reports.
+    async fn put_migration_progress(&self, progress: &MigrationProgress) -> Result<(), StoreError>;
+
+    /// The latest report of each migration of `feature`, sorted by migration name (none for
+    /// an unknown feature).
+    async fn migration_progress(&self, feature: &str)
+        -> Result<Vec<MigrationProgress>, StoreError>;
+
+    /// Forgets a migration's report; whether there was one.
+    async fn delete_migration_progress(
+        &self,
+        feature: &str,
+        migration: &str,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Code references counted per feature.

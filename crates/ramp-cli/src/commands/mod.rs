@@ -13,6 +13,7 @@ pub mod graduate;
 pub mod groups;
 pub mod history;
 pub mod lifecycle;
+pub mod migrate;
 pub mod scan;
 pub mod scan_upload;
 pub mod serve;
@@ -211,6 +212,7 @@ async fn execute(session: &Session, command: Command) -> anyhow::Result<()> {
         Command::Kind { name, kind } => features::kind(session, &name, &kind).await,
         Command::Wip { command } => wip::run(session, command).await,
         Command::Lifecycle { command } => lifecycle::run(session, command).await,
+        Command::Migrate(command) => migrate::run(session, command).await,
         Command::Users(command) => users::run(session, command).await,
         Command::Exclude(command) => users::exclude(session, command).await,
         Command::Groups(command) => groups::run(session, command).await,

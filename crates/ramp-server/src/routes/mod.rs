@@ -16,6 +16,7 @@ pub mod groups;
 pub mod history;
 pub mod last_change;
 pub mod lifecycle;
+pub mod migrations;
 pub mod ofrep;
 pub mod operators;
 pub mod session;
@@ -110,6 +111,8 @@ fn authenticated() -> OpenApiRouter<AppState> {
         .routes(routes!(cleanup::cleanup))
         .routes(routes!(code_references::feature_references))
         .routes(routes!(code_references::removal_checklist_of))
+        .routes(routes!(migrations::feature_migrations))
+        .merge(migrations::reports())
         .routes(routes!(stamps::resolve_stamp))
         .routes(routes!(groups::list_groups))
         .routes(routes!(

@@ -17,6 +17,7 @@ import { checkSection } from './feature-check.js';
 import { historySection } from './feature-history.js';
 import { exposuresSection } from './feature-exposures.js';
 import { referencesSection } from './feature-references.js';
+import { migrationsSection } from './feature-migrations.js';
 
 const CHANGED_ELSEWHERE = 'This feature was changed by someone else; the page shows the new values.';
 
@@ -172,9 +173,10 @@ export function mount(root, { canEdit, params }) {
     const history = historySection(page);
     const exposures = exposuresSection(page);
     const references = referencesSection(page);
-    page.sections = [details, percentage, exposures, users, excluded, groups, data, check, references, history];
+    const migrations = migrationsSection(page);
+    page.sections = [details, percentage, exposures, migrations, users, excluded, groups, data, check, references, history];
     appendChildren(root, h('div', { class: 'feature-layout' },
-      h('div', { class: 'feature-main' }, details.element, percentage.element, exposures.element, users.element, excluded.element),
+      h('div', { class: 'feature-main' }, details.element, percentage.element, exposures.element, migrations.element, users.element, excluded.element),
       h('div', { class: 'feature-side' }, groups.element, data.element, check.element, references.element, history.element),
       canEdit ? deleteZone(page) : null));
     for (const section of page.sections) section.update?.(feature, { force: true });

@@ -70,7 +70,13 @@ macro_rules! conformance_tests {
             latest_code_scan_replaces_the_previous,
             invalid_code_scan_stores_nothing,
             concurrent_code_scans_leave_one_whole,
-            code_reference_summary_counts_the_latest_scans
+            code_reference_summary_counts_the_latest_scans,
+            migration_progress_round_trips_and_is_replaced,
+            migration_progress_keeps_its_report_time,
+            bad_migration_progress_stores_nothing,
+            migrations_per_feature_are_capped,
+            concurrent_new_migrations_respect_the_cap,
+            deleting_forgets_migration_progress
         );
     };
     (@each $factory:expr; $($check:ident),+) => {
@@ -169,6 +175,7 @@ mod history_filters;
 mod kinds;
 mod lifecycle_settings;
 mod load;
+mod migration_progress;
 mod unconfirmed;
 mod user_sketches;
 
@@ -184,5 +191,6 @@ pub use history_filters::*;
 pub use kinds::*;
 pub use lifecycle_settings::*;
 pub use load::*;
+pub use migration_progress::*;
 pub use unconfirmed::*;
 pub use user_sketches::*;
