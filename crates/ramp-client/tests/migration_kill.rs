@@ -93,6 +93,17 @@ async fn a_migrator_killed_mid_pass_and_restarted_moves_each_record_once() {
         .await;
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
+        // The server may still be committing what the dead process sent last: wait until its
+        // sessions are gone before counting what it did.
+        let sessions = format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'migrate_table-{}'",
+            schema.name
+        );
+        wait_for("the killed migrator's sessions to end", 30, || {
+            let (pool, sessions) = (pool.clone(), sessions.clone());
+            async move { count(&pool, &sessions).await == 0 }
+        })
+        .await;
         let done_at_kill = count(&pool, &query).await - done_before;
         assert!(
             done_at_kill < moving,
