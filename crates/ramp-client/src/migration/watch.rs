@@ -27,7 +27,7 @@ impl<Source: RecordSource, L: Ledger> Migration<Source, L> {
         let weak = Arc::downgrade(&changed);
         let feature = self.feature.clone();
         self.client.on_change(move |event| {
-            if event.groups_changed || event.features.iter().any(|name| *name == feature) {
+            if event.groups_changed || event.features.contains(&feature) {
                 if let Some(changed) = weak.upgrade() {
                     changed.notify_one();
                 }
