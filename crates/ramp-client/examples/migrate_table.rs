@@ -40,7 +40,7 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
     let mut config: tokio_postgres::Config = database.parse()?;
     config.options(format!("-c search_path={schema}"));
     // The test waits for this process's server sessions to end after killing it.
-    config.application_name(&format!("migrate_table-{schema}"));
+    config.application_name(format!("migrate_table-{schema}"));
     let pool = Pool::builder(Manager::new(config, NoTls))
         .max_size(4)
         .build()?;

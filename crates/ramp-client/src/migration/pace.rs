@@ -42,28 +42,3 @@ impl Pace {
         tokio::time::sleep_until(turn).await;
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn ten_per_second_takes_nine_tenths_of_a_second_for_ten() {
-        let pace = Pace::new(Some(10.0));
-        let start = Instant::now();
-        for _ in 0..10 {
-            pace.wait().await;
-        }
-        assert_eq!(start.elapsed(), Duration::from_millis(900));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn no_limit_never_waits() {
-        let pace = Pace::new(None);
-        let start = Instant::now();
-        for _ in 0..1_000 {
-            pace.wait().await;
-        }
-        assert_eq!(start.elapsed(), Duration::ZERO);
-    }
-}
