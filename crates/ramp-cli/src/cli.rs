@@ -10,6 +10,7 @@ use crate::commands::data::DataCommand;
 use crate::commands::groups::GroupsCommand;
 use crate::commands::history::HistoryArgs;
 use crate::commands::migrate::MigrateCommand;
+use crate::commands::partition::PartitionArgs;
 use crate::commands::scan::ScanArgs;
 use crate::commands::serve::ServeArgs;
 use crate::commands::stored_groups::GroupCommand;
@@ -191,6 +192,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Every feature's state for a user
     States(ContextArgs),
+    /// Split a list of ids (one per line) into those a feature covers and the rest
+    Partition(PartitionArgs),
     /// Manage stored groups (members and attribute rules)
     #[command(subcommand)]
     Group(GroupCommand),

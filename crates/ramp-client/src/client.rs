@@ -289,6 +289,30 @@ impl Client {
             .with(|loaded| loaded.explain(feature, context))
     }
 
+    /// Whether `feature` covers the user `user_id`: the answer `is_active` gives for
+    /// `Context::user(user_id)` (same bucketing, lists, stored and code groups), but NOT counted
+    /// as a check. For programs that walk records rather than serve users (a data migration,
+    /// [`crate::migration`]): counting a million records as exposures would drown the real ones.
+    pub fn covers(&self, feature: &str, user_id: &str) -> bool {
+        let context = Context::user(user_id);
+        self.shared.current.with(|loaded| {
+            loaded
+                .compiled
+                .is_active(feature, &context, &loaded.code_groups)
+        })
+    }
+
+    /// The percentage of `feature` in the current snapshot, when it exists.
+    pub(crate) fn percentage_of(&self, feature: &str) -> Option<ramp_core::Percentage> {
+        let loaded = self.shared.current.load();
+        loaded
+            .snapshot
+            .features
+            .binary_search_by(|candidate| candidate.name.as_str().cmp(feature))
+            .ok()
+            .map(|index| loaded.snapshot.features[index].percentage)
+    }
+
     /// Takes the counts of checks made since the last drain (every counter back to zero) as
     /// one batch. A server client's background task drains and sends them by itself, so
     /// counts taken here are not sent; this is for direct-mode clients and tests.

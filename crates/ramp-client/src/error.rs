@@ -93,6 +93,26 @@ pub enum ClientError {
     /// What the application asked to send breaks one of the model's rules (nothing was sent).
     #[error(transparent)]
     Invalid(#[from] ramp_core::CoreError),
+    /// A migration's setting cannot be used (a bad name, a batch size of 0).
+    #[error("migration {migration:?}: {reason}")]
+    MigrationSetting {
+        /// The migration's name.
+        migration: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A migration's ledger or record source failed (its database is unreachable, its table
+    /// unreadable): the pass stopped, and a later pass resumes where it left off.
+    #[error("migration {migration:?}: {action} failed")]
+    MigrationStorage {
+        /// The migration's name.
+        migration: String,
+        /// What the migrator was doing (`reading the ledger`, `reading records`).
+        action: &'static str,
+        /// The database's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The store (direct mode) failed.
     #[cfg(feature = "direct")]
     #[error(transparent)]

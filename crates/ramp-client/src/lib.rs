@@ -41,6 +41,7 @@ mod current;
 mod error;
 mod exposure;
 mod http;
+pub mod migration;
 mod migration_report;
 mod policy;
 mod server_sync;

@@ -14,6 +14,7 @@ pub mod groups;
 pub mod history;
 pub mod lifecycle;
 pub mod migrate;
+pub mod partition;
 pub mod scan;
 pub mod scan_upload;
 pub mod serve;
@@ -219,6 +220,7 @@ async fn execute(session: &Session, command: Command) -> anyhow::Result<()> {
         Command::Data(command) => data::run(session, command).await,
         Command::Check(arguments) => check::check(session, arguments).await,
         Command::States(context) => check::states(session, context).await,
+        Command::Partition(arguments) => partition::partition(session, arguments).await,
         Command::Group(command) => stored_groups::run(session, command).await,
         Command::History(arguments) => history::history(session, arguments).await,
         Command::Revert {
