@@ -63,6 +63,23 @@ async fn an_excluded_user_and_a_switched_off_feature_move_records_back() {
         as_numbers(migration.ledger().migrated_ids("layout-v2")),
         half
     );
+    // The pass's end was reported through the client, here into the store it follows.
+    let reported = feature.store.migration_progress("layout-v2").await.unwrap();
+    assert_eq!(reported.len(), 1, "{reported:?}");
+    let last = &reported[0];
+    assert_eq!(last.phase, ramp_core::MigrationPhase::Done);
+    assert_eq!(
+        (last.records, last.covered, last.migrated),
+        (1_000, half.len() as u64, half.len() as u64)
+    );
+    assert_eq!(
+        (last.pending_forward, last.pending_back, last.failures),
+        (0, 0, 0)
+    );
+    assert_eq!(
+        last.target_percentage.map(|target| target.value()),
+        Some(50.0)
+    );
 
     let excluded = *half.iter().next().unwrap();
     Rollout::new(feature.store.clone(), "test")

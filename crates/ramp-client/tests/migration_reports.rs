@@ -123,3 +123,72 @@ async fn a_direct_client_writes_into_its_store() {
     assert!(stored[0].reported_at > chrono::DateTime::UNIX_EPOCH);
     client.close().await;
 }
+
+/// A pass of the migration driver reports through a server client by itself: the stored report
+/// is the pass's end, with the counts the pass returned.
+#[tokio::test]
+async fn a_migration_pass_reports_its_end_to_the_server() {
+    use ramp_client::migration::{IterRecords, MemoryLedger, Migration, StepError};
+
+    let server = TestServer::memory().await;
+    server.set_percentage("orders", 50.0).await;
+    let token = server.reader_token("migrator").await;
+    let client = Client::builder(&server.base, token)
+        .refresh_policy(quick_policy())
+        .connect()
+        .await
+        .unwrap();
+    assert!(client.contains("orders"), "the client has the feature");
+    let steps = || |_id: String| async { Ok::<(), StepError>(()) };
+    let mut migration = Migration::new(
+        client.clone(),
+        "orders",
+        IterRecords::new((1..=500).map(|id| id.to_string())),
+        MemoryLedger::new(steps(), steps()),
+    )
+    .name("orders-v2")
+    .instance("worker-7")
+    .batch_size(100);
+    let report = migration.run_pass().await.unwrap();
+    assert!(report.migrated > 0 && report.migrated < 500, "{report:?}");
+
+    let stored = server.store.migration_progress("orders").await.unwrap();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let last = &stored[0];
+    assert_eq!(
+        (last.migration.as_str(), last.instance.as_str(), last.phase),
+        ("orders-v2", "worker-7", MigrationPhase::Done)
+    );
+    assert_eq!(
+        (
+            last.records,
+            last.covered,
+            last.migrated,
+            last.pending_forward
+        ),
+        (500, report.covered, report.migrated, 0)
+    );
+
+    // Switched off, a pass reports nothing.
+    server
+        .store
+        .delete_migration_progress("orders", "orders-v2")
+        .await
+        .unwrap();
+    let mut silent = Migration::new(
+        client.clone(),
+        "orders",
+        IterRecords::new((1..=10).map(|id| id.to_string())),
+        MemoryLedger::new(steps(), steps()),
+    )
+    .name("orders-v2")
+    .report_progress(false);
+    silent.run_pass().await.unwrap();
+    assert!(server
+        .store
+        .migration_progress("orders")
+        .await
+        .unwrap()
+        .is_empty());
+    client.close().await;
+}

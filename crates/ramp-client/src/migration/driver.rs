@@ -1,8 +1,11 @@
 //! `Migration`: the driver. One pass walks every record, compares the feature's coverage with
-//! the ledger, and moves the difference; `plan` counts the moves without making them.
+//! the ledger, and moves the difference; `plan` counts the moves without making them. A pass
+//! reports its progress to the application's callback after every batch, and to the server
+//! (or a direct client's store) at most once a second and always at its end, so the feature
+//! page and `ramp migrate status` show it.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use ramp_core::{FeatureName, MigrationPhase, MigrationProgress, MAX_MIGRATION_NAME_BYTES};
@@ -17,6 +20,8 @@ use crate::{Client, ClientError};
 pub const MAX_BATCH_SIZE: usize = 100_000;
 /// The most moves one migrator runs at once (each holds a database connection).
 pub const MAX_CONCURRENCY: usize = 256;
+/// How often a running pass reports to the server at most (its end is always reported).
+const SERVER_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 
 type ProgressCallback = Arc<dyn Fn(&MigrationProgress) + Send + Sync>;
 
@@ -36,6 +41,7 @@ pub struct Migration<Source, L> {
     concurrency: usize,
     records_per_second: Option<f64>,
     progress: Option<ProgressCallback>,
+    report_to_server: bool,
     pub(super) retry_interval: Duration,
 }
 
@@ -56,6 +62,7 @@ impl<Source: RecordSource, L: Ledger> Migration<Source, L> {
             concurrency: 1,
             records_per_second: None,
             progress: None,
+            report_to_server: true,
             retry_interval: Duration::from_secs(30),
         }
     }
@@ -101,6 +108,14 @@ impl<Source: RecordSource, L: Ledger> Migration<Source, L> {
         self
     }
 
+    /// Whether passes report their progress through the client (on by default): a server
+    /// client sends it to the server, a direct client writes it to its store. A report that
+    /// fails is logged once per pass and never stops the pass.
+    pub fn report_progress(mut self, enabled: bool) -> Self {
+        self.report_to_server = enabled;
+        self
+    }
+
     /// In [`watch`](Self::watch), how long to wait before another pass after a pass that
     /// failed or left failures, when the feature does not change first (default: 30 s).
     pub fn retry_interval(mut self, interval: Duration) -> Self {
@@ -132,6 +147,8 @@ impl<Source: RecordSource, L: Ledger> Migration<Source, L> {
         let target = self.client.percentage_of(&self.feature);
         let reporter = Reporter {
             callback: self.progress.clone(),
+            server: self.report_to_server.then(|| self.client.clone()),
+            last_server_report: Mutex::new(None),
             feature,
             migration: self.name.clone(),
             instance: self.instance.clone(),
@@ -139,12 +156,12 @@ impl<Source: RecordSource, L: Ledger> Migration<Source, L> {
         };
         match self.walk(&mut tally, false, Some(&reporter)).await {
             Ok(()) => {
-                reporter.send(&tally, MigrationPhase::Done);
+                reporter.send(&tally, MigrationPhase::Done).await;
                 Ok(tally.report)
             }
             Err(error) => {
                 tally.report.last_error = Some(bounded(error.to_string()));
-                reporter.send(&tally, MigrationPhase::Failed);
+                reporter.send(&tally, MigrationPhase::Failed).await;
                 Err(error)
             }
         }
@@ -207,7 +224,7 @@ impl<Source: RecordSource, L: Ledger> Migration<Source, L> {
                 tally.moved(&id, direction, outcome.map_err(|error| named(error, name))?);
             }
             if let Some(reporter) = reporter {
-                reporter.send(tally, MigrationPhase::Running);
+                reporter.send(tally, MigrationPhase::Running).await;
             }
         }
         Ok(())
@@ -246,9 +263,13 @@ impl<Source: RecordSource, L: Ledger> Migration<Source, L> {
     }
 }
 
-/// Sends a pass's progress to the application's callback.
+/// Sends a pass's progress to the application's callback and through the client.
 struct Reporter {
     callback: Option<ProgressCallback>,
+    /// The client to report through, unless reporting is off.
+    server: Option<Client>,
+    /// When the server was last sent a report, and whether one has failed this pass.
+    last_server_report: Mutex<Option<(Instant, bool)>>,
     feature: FeatureName,
     migration: String,
     instance: String,
@@ -256,15 +277,47 @@ struct Reporter {
 }
 
 impl Reporter {
-    fn send(&self, tally: &Tally, phase: MigrationPhase) {
+    /// To the callback every time; to the server when the pass ends or a second has passed
+    /// since the last report (a batch of a fast migration takes milliseconds).
+    async fn send(&self, tally: &Tally, phase: MigrationPhase) {
+        let progress = tally.progress(
+            &self.feature,
+            &self.migration,
+            &self.instance,
+            phase,
+            self.target,
+        );
         if let Some(callback) = &self.callback {
-            callback(&tally.progress(
-                &self.feature,
-                &self.migration,
-                &self.instance,
-                phase,
-                self.target,
-            ));
+            callback(&progress);
+        }
+        let Some(client) = &self.server else { return };
+        let failed_before = {
+            let mut last = self
+                .last_server_report
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let due = phase != MigrationPhase::Running
+                || last.is_none_or(|(at, _)| at.elapsed() >= SERVER_REPORT_INTERVAL);
+            if !due {
+                return;
+            }
+            let failed_before = last.is_some_and(|(_, failed)| failed);
+            *last = Some((Instant::now(), failed_before));
+            failed_before
+        };
+        if let Err(error) = client.report_migration(&progress).await {
+            // Once per pass: a server that is down must not fill the log at every batch.
+            if !failed_before {
+                tracing::warn!(migration = %self.migration, %error, "could not report migration progress");
+            }
+            if let Some((_, failed)) = self
+                .last_server_report
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .as_mut()
+            {
+                *failed = true;
+            }
         }
     }
 }
