@@ -65,3 +65,16 @@ pub trait Ledger: Send + Sync {
         direction: Direction,
     ) -> impl Future<Output = Result<Outcome, ClientError>> + Send;
 }
+
+/// A ledger's or record source's database failed (the driver adds the migration's name).
+#[cfg(any(feature = "migration-postgres", feature = "migration-sqlite"))]
+pub(super) fn storage(
+    action: &'static str,
+    error: impl std::error::Error + Send + Sync + 'static,
+) -> ClientError {
+    ClientError::MigrationStorage {
+        migration: String::new(),
+        action,
+        source: Box::new(error),
+    }
+}

@@ -13,7 +13,7 @@ use deadpool_postgres::Pool;
 use futures::future::BoxFuture;
 use tokio_postgres::Transaction;
 
-use super::ledger::{Direction, Ledger, Outcome, StepError};
+use super::ledger::{storage, Direction, Ledger, Outcome, StepError};
 use crate::ClientError;
 
 /// A `forward` or `back` for PostgreSQL: changes one record (by id) on the ledger's open
@@ -144,17 +144,5 @@ impl Ledger for PostgresLedger {
             .await
             .map_err(|error| storage("committing a move", error))?;
         Ok(Outcome::Moved)
-    }
-}
-
-/// The ledger's database failed.
-pub(super) fn storage(
-    action: &'static str,
-    error: impl std::error::Error + Send + Sync + 'static,
-) -> ClientError {
-    ClientError::MigrationStorage {
-        migration: String::new(),
-        action,
-        source: Box::new(error),
     }
 }

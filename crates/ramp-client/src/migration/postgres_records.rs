@@ -4,7 +4,7 @@
 
 use deadpool_postgres::Pool;
 
-use super::postgres::storage;
+use super::ledger::storage;
 use super::source::RecordSource;
 use crate::ClientError;
 

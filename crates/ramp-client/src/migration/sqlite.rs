@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::{Connection, Transaction};
 
-use super::ledger::{Direction, Ledger, Outcome, StepError};
+use super::ledger::{storage, Direction, Ledger, Outcome, StepError};
 use crate::ClientError;
 
 /// A `forward` or `back` for SQLite: changes one record (by id) on the ledger's open
@@ -144,15 +144,4 @@ async fn blocking<R: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|error| storage("running a blocking task", error))?
-}
-
-fn storage(
-    action: &'static str,
-    error: impl std::error::Error + Send + Sync + 'static,
-) -> ClientError {
-    ClientError::MigrationStorage {
-        migration: String::new(),
-        action,
-        source: Box::new(error),
-    }
 }
