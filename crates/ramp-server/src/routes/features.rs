@@ -132,9 +132,15 @@ pub struct FeatureList {
     pub version: u64,
     /// The server's time (RFC 3339), to measure `stage_since` against.
     pub server_time: String,
-    /// The features, sorted by name.
+    /// How many features match the filters, before `offset` and `limit`.
+    pub total: usize,
+    /// The features, sorted by name: at most `limit` of them, from `offset`.
     pub features: Vec<FeatureSummary>,
 }
+
+/// The most features one list answer carries when `limit` is given; without `limit` the
+/// answer holds every match (older clients and the CLI rely on that).
+pub const MAX_LIST_LIMIT: usize = 1_000;
 
 /// Filters for the feature list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -148,6 +154,13 @@ pub struct ListFilters {
     /// each has been in its stage; `health` its health states; several:
     /// `last_change,stage_since,health`.
     pub with: Option<String>,
+    /// Only features whose `data.owner` is this (any case).
+    pub owner: Option<String>,
+    /// Skip this many matches (paging; `total` says how many there are).
+    pub offset: Option<usize>,
+    /// At most this many features (1 to 1,000). The `with` additions are computed for this
+    /// page only, so a paged list of 10,000 features costs what its page costs.
+    pub limit: Option<usize>,
 }
 
 /// Lists features, optionally filtered.
@@ -163,6 +176,15 @@ pub async fn list_features(
         .map(|stage| stage.parse::<Stage>())
         .transpose()?;
     let search = filters.search.map(|text| text.to_lowercase());
+    let owner = filters.owner.map(|text| text.to_lowercase());
+    if let Some(limit) = filters.limit {
+        if !(1..=MAX_LIST_LIMIT).contains(&limit) {
+            return Err(ApiError::invalid(format!(
+                "limit must be between 1 and {MAX_LIST_LIMIT}, not {limit}"
+            ))
+            .with_field("limit"));
+        }
+    }
     let (mut with_last_change, mut with_stage_since, mut with_health) = (false, false, false);
     for word in filters.with.as_deref().unwrap_or_default().split(',') {
         match word.trim() {
@@ -179,10 +201,19 @@ pub async fn list_features(
         }
     }
     let snapshot = state.store.snapshot().await?;
-    let listed: Vec<&Feature> = snapshot
+    let matching = snapshot
         .features
         .iter()
         .filter(|feature| stage.is_none_or(|stage| feature.stage == stage))
+        .filter(|feature| {
+            owner.as_deref().is_none_or(|owner| {
+                feature
+                    .data
+                    .get("owner")
+                    .and_then(|value| value.as_str())
+                    .is_some_and(|text| text.to_lowercase() == owner)
+            })
+        })
         .filter(|feature| {
             search.as_deref().is_none_or(|search| {
                 feature.name.as_str().to_lowercase().contains(search)
@@ -190,8 +221,14 @@ pub async fn list_features(
                         .description()
                         .is_some_and(|text| text.to_lowercase().contains(search))
             })
-        })
-        .collect();
+        });
+    let matching: Vec<&Feature> = matching.collect();
+    let total = matching.len();
+    let start = filters.offset.unwrap_or(0).min(total);
+    let end = start
+        .saturating_add(filters.limit.unwrap_or(total))
+        .min(total);
+    let listed = &matching[start..end];
     let mut features: Vec<FeatureSummary> = listed
         .iter()
         .map(|feature| FeatureSummary::from(*feature))
@@ -204,7 +241,7 @@ pub async fn list_features(
     }
     let mut since = None;
     if with_stage_since {
-        let times = crate::stage_time::stage_since(state.store.as_ref(), &listed).await?;
+        let times = crate::stage_time::stage_since(state.store.as_ref(), listed).await?;
         for (summary, time) in features.iter_mut().zip(&times) {
             summary.stage_since = Some(stage_since_text(*time));
         }
@@ -214,7 +251,7 @@ pub async fn list_features(
         let store = state.store.as_ref();
         let facts = HealthFacts::read(store).await?;
         let now = state.clock.now();
-        let healths = health_of(store, &facts, &listed, now, since.as_deref()).await?;
+        let healths = health_of(store, &facts, listed, now, since.as_deref()).await?;
         for (summary, health) in features.iter_mut().zip(healths) {
             summary.health = Some(health);
         }
@@ -222,6 +259,7 @@ pub async fn list_features(
     Ok(Json(FeatureList {
         version: snapshot.version,
         server_time: state.clock.now().to_rfc3339(),
+        total,
         features,
     }))
 }
