@@ -15,10 +15,10 @@ impl Client {
         // One snapshot for both the answer and the version, so a change between them cannot
         // pair an answer with the wrong version.
         Some(self.shared.current.with(|loaded| {
-            let check = loaded.compiled.check(feature, context, &loaded.code_groups);
-            if let Some(counters) = &loaded.counters {
-                counters.record(check, feature, context);
-            }
+            let check = match &loaded.counters {
+                Some(counters) => loaded.counted_check(counters, feature, context),
+                None => loaded.compiled.check(feature, context, &loaded.code_groups),
+            };
             let features = &loaded.snapshot.features;
             match features.binary_search_by(|stored| stored.name.as_str().cmp(feature)) {
                 Ok(index) => Stamp::of(&features[index], check.is_active()),

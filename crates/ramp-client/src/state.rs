@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ramp_core::{
-    CodeGroups, CompiledSnapshot, Context, Decision, Feature, FeatureName, Snapshot, SnapshotDiff,
+    user_hash, Check, CodeGroups, CompiledSnapshot, Context, Decision, Feature, FeatureName,
+    Snapshot, SnapshotDiff,
 };
 
 use crate::backup;
@@ -76,21 +77,60 @@ impl Loaded {
     #[inline(never)]
     pub fn is_active(&self, feature: &str, context: &Context) -> bool {
         match &self.counters {
-            Some(counters) => {
-                let check = self.compiled.check(feature, context, &self.code_groups);
-                counters.record(check, feature, context);
-                check.is_active()
-            }
+            Some(counters) => self.counted_check(counters, feature, context).is_active(),
             None => self.compiled.is_active(feature, context, &self.code_groups),
         }
+    }
+
+    /// A check by name, counted. When distinct users are counted, the user id is hashed once
+    /// here and the hash serves both the count and the feature's lists (a listed text id
+    /// would otherwise be hashed twice per check).
+    #[inline(always)]
+    pub fn counted_check(
+        &self,
+        counters: &CounterTable,
+        feature: &str,
+        context: &Context,
+    ) -> Check {
+        if let (true, Some(user)) = (counters.counts_users(), context.user_id()) {
+            let hash = user_hash(user);
+            let check = self
+                .compiled
+                .check_hashed(feature, context, &self.code_groups, hash);
+            counters.record(check, feature, Some(hash));
+            return check;
+        }
+        let check = self.compiled.check(feature, context, &self.code_groups);
+        counters.record(check, feature, None);
+        check
+    }
+
+    /// A check of the feature at `position` (as a feature handle resolved it; `feature` is
+    /// its name, for counting it if the position is past the end), counted unless counting
+    /// is off. Out of line for the same reason as `is_active`.
+    #[inline(never)]
+    pub fn check_at(&self, position: usize, feature: &str, context: &Context) -> Check {
+        let Some(counters) = &self.counters else {
+            return self
+                .compiled
+                .check_at(position, context, &self.code_groups, None);
+        };
+        let hash = match (counters.counts_users(), context.user_id()) {
+            (true, Some(user)) => Some(user_hash(user)),
+            _ => None,
+        };
+        let check = self
+            .compiled
+            .check_at(position, context, &self.code_groups, hash);
+        counters.record(check, feature, hash);
+        check
     }
 
     /// The body of `Client::explain`: the decision with its reason, counted like `is_active`.
     #[inline(never)]
     pub fn explain(&self, feature: &str, context: &Context) -> Decision {
         if let Some(counters) = &self.counters {
-            let check = self.compiled.check(feature, context, &self.code_groups);
-            counters.record(check, feature, context);
+            self.counted_check(counters, feature, context);
         }
         self.compiled.evaluate(feature, context, &self.code_groups)
     }

@@ -5,6 +5,7 @@
 //! feature name, computes one CRC-32 at most, and allocates nothing. This file holds the
 //! compiled form and the evaluation.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::bucket::{checksum, checksum_below};
@@ -21,6 +22,10 @@ mod compile;
 #[derive(Debug, Clone, Default)]
 pub struct CompiledSnapshot {
     version: u64,
+    /// Names the order of `features`: snapshots with the same layout have every feature at
+    /// the same position, so a position resolved once (a client's feature handle) stays
+    /// valid while the layout does. 0 only for the empty default.
+    layout: u64,
     randomize_percentage: bool,
     index: NameIndex,
     /// In snapshot order (sorted by name), which `patched` relies on.
@@ -133,7 +138,86 @@ impl Outcome {
     }
 }
 
+/// Layouts are numbered once per process; 0 is the empty default's.
+static NEXT_LAYOUT: AtomicU64 = AtomicU64::new(1);
+
+/// A layout no other snapshot of this process has.
+fn new_layout() -> u64 {
+    NEXT_LAYOUT.fetch_add(1, Ordering::Relaxed)
+}
+
 impl CompiledSnapshot {
+    /// Which order the features are in: equal for two snapshots exactly when a position
+    /// ([`CompiledSnapshot::position`]) of one names the same feature in the other. Patching
+    /// that changes features in place keeps it; adding or removing a feature changes it.
+    pub fn layout(&self) -> u64 {
+        self.layout
+    }
+
+    /// Where the feature named `name` is, for [`CompiledSnapshot::check_at`]: one name lookup
+    /// that a hot path can do once per layout instead of once per check.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.index
+            .locate(&self.features, name)
+            .map(|(position, _)| position as usize)
+    }
+
+    /// Like [`CompiledSnapshot::check`], for the feature at `position` (`NOT_FOUND` past the
+    /// end). `user_hash`, when the caller already has it, is [`crate::user_hash`] of the
+    /// context's user id: the lists then do not hash a text id again.
+    #[inline(always)]
+    pub fn check_at(
+        &self,
+        position: usize,
+        context: &Context,
+        code_groups: &CodeGroups,
+        user_hash: Option<u64>,
+    ) -> Check {
+        match self.features.get(position) {
+            Some(feature) => Check::found(
+                position as u32,
+                self.decide(feature, context, code_groups, user_hash).kind(),
+            ),
+            None => Check::NOT_FOUND,
+        }
+    }
+
+    /// Like [`CompiledSnapshot::check`], with the user id's [`crate::user_hash`] computed by
+    /// the caller (who needs it anyway to count distinct users), so a text id listed on the
+    /// feature is hashed once per check, not twice.
+    #[inline(always)]
+    pub fn check_hashed(
+        &self,
+        feature: &str,
+        context: &Context,
+        code_groups: &CodeGroups,
+        user_hash: u64,
+    ) -> Check {
+        match self.index.locate(&self.features, feature) {
+            Some((position, found)) => Check::found(
+                position,
+                self.decide(found, context, code_groups, Some(user_hash))
+                    .kind(),
+            ),
+            None => Check::NOT_FOUND,
+        }
+    }
+
+    /// The decision with its reason for the feature at `position` (`NotFound` past the end).
+    pub fn evaluate_at(
+        &self,
+        position: usize,
+        context: &Context,
+        code_groups: &CodeGroups,
+    ) -> Decision {
+        match self.features.get(position) {
+            Some(feature) => self
+                .decide(feature, context, code_groups, None)
+                .into_decision(feature),
+            None => Decision::off(Reason::NotFound),
+        }
+    }
+
     /// The store version this snapshot was read at.
     pub fn version(&self) -> u64 {
         self.version
@@ -163,7 +247,7 @@ impl CompiledSnapshot {
     #[inline(always)]
     pub fn is_active(&self, feature: &str, context: &Context, code_groups: &CodeGroups) -> bool {
         match self.index.find(&self.features, feature) {
-            Some(feature) => self.decide(feature, context, code_groups).is_active(),
+            Some(feature) => self.decide(feature, context, code_groups, None).is_active(),
             None => false,
         }
     }
@@ -173,7 +257,7 @@ impl CompiledSnapshot {
     pub fn evaluate(&self, feature: &str, context: &Context, code_groups: &CodeGroups) -> Decision {
         match self.index.find(&self.features, feature) {
             Some(feature) => self
-                .decide(feature, context, code_groups)
+                .decide(feature, context, code_groups, None)
                 .into_decision(feature),
             None => Decision::off(Reason::NotFound),
         }
@@ -185,9 +269,10 @@ impl CompiledSnapshot {
     #[inline(always)]
     pub fn check(&self, feature: &str, context: &Context, code_groups: &CodeGroups) -> Check {
         match self.index.locate(&self.features, feature) {
-            Some((position, feature)) => {
-                Check::found(position, self.decide(feature, context, code_groups).kind())
-            }
+            Some((position, feature)) => Check::found(
+                position,
+                self.decide(feature, context, code_groups, None).kind(),
+            ),
             None => Check::NOT_FOUND,
         }
     }
@@ -206,7 +291,7 @@ impl CompiledSnapshot {
         self.features.iter().map(move |feature| {
             (
                 &*feature.name,
-                self.decide(feature, context, code_groups)
+                self.decide(feature, context, code_groups, None)
                     .into_decision(feature),
             )
         })
@@ -221,6 +306,7 @@ impl CompiledSnapshot {
         feature: &CompiledFeature,
         context: &Context,
         code_groups: &CodeGroups,
+        user_hash: Option<u64>,
     ) -> Outcome {
         let Some(user_id) = context.user_id() else {
             // The gem: without a user only 100 % counts; users and groups are not consulted.
@@ -231,7 +317,13 @@ impl CompiledSnapshot {
             };
         };
         if let Some(rules) = &feature.rules {
-            return self.decide_with_rules(feature, rules, user_id, context, code_groups);
+            return self.decide_with_rules(
+                feature,
+                rules,
+                (user_id, user_hash),
+                context,
+                code_groups,
+            );
         }
         if feature.everyone {
             return Outcome::Everyone;
@@ -261,17 +353,20 @@ impl CompiledSnapshot {
         &self,
         feature: &CompiledFeature,
         rules: &Rules,
-        user_id: &str,
+        (user_id, user_hash): (&str, Option<u64>),
         context: &Context,
         code_groups: &CodeGroups,
     ) -> Outcome {
-        if !rules.excluded.is_empty() && rules.excluded.contains(user_id) {
+        // Hashed at most once for both lists, and not at all for numeric ids.
+        let user_hash = std::cell::Cell::new(user_hash);
+        let user = crate::user_set::Probe::new(user_id, &user_hash);
+        if !rules.excluded.is_empty() && rules.excluded.contains_probe(&user) {
             return Outcome::Excluded;
         }
         if feature.everyone {
             return Outcome::Everyone;
         }
-        if !rules.users.is_empty() && rules.users.contains(user_id) {
+        if !rules.users.is_empty() && rules.users.contains_probe(&user) {
             return Outcome::User;
         }
         for (position, group) in rules.groups.iter().enumerate() {

@@ -7,7 +7,7 @@ use crate::{
     StoredGroup, UserId,
 };
 
-fn feature(
+pub(crate) fn feature(
     name: &str,
     percentage: f64,
     users: &[&str],
@@ -28,7 +28,7 @@ fn feature(
     feature
 }
 
-fn compile(features: Vec<Feature>, randomize: bool) -> CompiledSnapshot {
+pub(crate) fn compile(features: Vec<Feature>, randomize: bool) -> CompiledSnapshot {
     let staff = StoredGroup {
         name: GroupName::new("staff").unwrap(),
         description: "Employees".into(),
@@ -43,7 +43,7 @@ fn compile(features: Vec<Feature>, randomize: bool) -> CompiledSnapshot {
     })
 }
 
-fn code_groups() -> CodeGroups {
+pub(crate) fn code_groups() -> CodeGroups {
     let mut groups = CodeGroups::new();
     groups.define("admins", |context: &Context| {
         context.user_id() == Some("admin")

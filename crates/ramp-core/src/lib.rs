@@ -104,3 +104,5 @@ pub use user_sketch::{register_of, user_hash, UserSketch, SKETCH_PRECISION, SKET
 mod evaluation_tests;
 #[cfg(test)]
 mod outside_percentage_tests;
+#[cfg(test)]
+mod position_tests;

@@ -6,8 +6,13 @@
 //! are kept once in one byte buffer, each with one 8-byte entry: the top 32 bits of its hash,
 //! then where its text starts. Both arrays are sorted and indexed by their top bits, so a lookup
 //! reads about two cache lines (three for a text id, counting its text) and allocates nothing.
+//!
+//! A text id's hash is [`user_hash`], the one the exposure counting sketches distinct users
+//! by, so a client that counts hashes each id once per check ([`Probe`]).
 
-use xxhash_rust::xxh3::xxh3_64;
+use std::cell::Cell;
+
+use crate::user_sketch::user_hash;
 
 /// A read-only set of user ids.
 #[derive(Debug, Clone, Default)]
@@ -77,6 +82,38 @@ fn slot_of(key: u64, shift: u32) -> u64 {
     key.checked_shr(shift).unwrap_or(0)
 }
 
+/// One user id about to be looked up in one or more sets: parsed once, and hashed (only if a
+/// text id meets a set with texts) at most once, or never if the caller already had the hash.
+pub(crate) struct Probe<'a> {
+    id: &'a str,
+    number: Option<u64>,
+    hash: &'a Cell<Option<u64>>,
+}
+
+impl<'a> Probe<'a> {
+    /// `hash` holds the id's [`user_hash`] if known, and receives it once computed.
+    #[inline(always)]
+    pub(crate) fn new(id: &'a str, hash: &'a Cell<Option<u64>>) -> Self {
+        Self {
+            id,
+            number: canonical_number(id),
+            hash,
+        }
+    }
+
+    #[inline(always)]
+    fn text_hash(&self) -> u64 {
+        match self.hash.get() {
+            Some(hash) => hash,
+            None => {
+                let hash = user_hash(self.id);
+                self.hash.set(Some(hash));
+                hash
+            }
+        }
+    }
+}
+
 /// The part of a text entry that holds its hash; the rest is where its text starts.
 const TAG_MASK: u64 = 0xffff_ffff_0000_0000;
 
@@ -118,7 +155,7 @@ impl UserSet {
         for id in ids {
             match canonical_number(id) {
                 Some(number) => numbers.push(mix(number)),
-                None => texts.push((xxh3_64(id.as_bytes()) & TAG_MASK, id)),
+                None => texts.push((user_hash(id) & TAG_MASK, id)),
             }
         }
         numbers.sort_unstable();
@@ -143,14 +180,21 @@ impl UserSet {
     /// Whether the set holds `id`.
     #[inline]
     pub fn contains(&self, id: &str) -> bool {
-        if let Some(number) = canonical_number(id) {
+        self.contains_probe(&Probe::new(id, &Cell::new(None)))
+    }
+
+    /// Whether the set holds the probe's id.
+    #[inline]
+    pub(crate) fn contains_probe(&self, probe: &Probe<'_>) -> bool {
+        if let Some(number) = probe.number {
             let key = mix(number);
             return self.numbers.slot(key).1.contains(&key);
         }
         if self.texts.keys.is_empty() {
             return false;
         }
-        let tag = xxh3_64(id.as_bytes()) & TAG_MASK;
+        let id = probe.id;
+        let tag = probe.text_hash() & TAG_MASK;
         // Entries with equal tags share a slot. Different texts can share a tag; compare each.
         let (start, candidates) = self.texts.slot(tag);
         candidates.iter().enumerate().any(|(offset, entry)| {
@@ -224,7 +268,7 @@ mod tests {
         let (first, second) = (0..300_000)
             .map(|number| format!("id-{number}"))
             .find_map(|id| {
-                let tag = xxh3_64(id.as_bytes()) & TAG_MASK;
+                let tag = user_hash(&id) & TAG_MASK;
                 seen.insert(tag, id.clone()).map(|earlier| (earlier, id))
             })
             .expect("a shared tag among 300,000 ids");

@@ -20,7 +20,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ramp_core::{Check, CompiledSnapshot, Context, ReasonKind, UserSketch};
+use ramp_core::{Check, CompiledSnapshot, ReasonKind, UserSketch};
 
 use super::user_registers::UserRegisters;
 
@@ -114,17 +114,25 @@ impl CounterTable {
         }
     }
 
-    /// Counts one check of `feature` (the name the application asked for) for `context`.
+    /// Whether distinct users are counted too: then the caller hashes the user id
+    /// ([`ramp_core::user_hash`]) once and hands the hash to both the check and `record`.
     #[inline(always)]
-    pub fn record(&self, check: Check, feature: &str, context: &Context) {
+    pub fn counts_users(&self) -> bool {
+        self.users.is_some()
+    }
+
+    /// Counts one check of `feature` (the name the application asked for); `user_hash` is the
+    /// user id's [`ramp_core::user_hash`] when users are counted and the check had a user.
+    #[inline(always)]
+    pub fn record(&self, check: Check, feature: &str, user_hash: Option<u64>) {
         match check.position() {
             Some(position) => {
                 let slot = position * ReasonKind::OF_FOUND + check.reason().index();
                 if let Some(counter) = self.slots.get(slot) {
                     counter.fetch_add(1, Ordering::Relaxed);
                 }
-                if let (Some(users), Some(user)) = (&self.users, context.user_id.as_deref()) {
-                    users.record(position, check.is_active(), user);
+                if let (Some(users), Some(hash)) = (&self.users, user_hash) {
+                    users.record_hash(position, check.is_active(), hash);
                 }
             }
             None => self.record_unknown(feature),
@@ -212,7 +220,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
     use chrono::DateTime;
-    use ramp_core::{CodeGroups, Feature, FeatureName, Percentage, Snapshot};
+    use ramp_core::{CodeGroups, Context, Feature, FeatureName, Percentage, Snapshot};
 
     fn compiled(names: &[&str]) -> CompiledSnapshot {
         let features = names
@@ -235,7 +243,7 @@ mod tests {
         table.record(
             compiled.check(name, &context, &CodeGroups::new()),
             name,
-            &context,
+            Some(ramp_core::user_hash("1")),
         );
     }
 

@@ -16,7 +16,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use ramp_core::{register_of, user_hash, CompiledSnapshot, UserSketch, SKETCH_REGISTERS};
+use ramp_core::{register_of, CompiledSnapshot, UserSketch, SKETCH_REGISTERS};
 
 /// The most (feature, answer) blocks one snapshot's table allocates: 4 MiB.
 pub(crate) const MAX_BLOCKS: usize = 4_096;
@@ -53,8 +53,15 @@ impl UserRegisters {
     }
 
     /// Adds `user_id` to the users of the feature at `position` that got answer `active`.
-    #[inline]
+    #[cfg(test)]
     pub fn record(&self, position: usize, active: bool, user_id: &str) {
+        self.record_hash(position, active, ramp_core::user_hash(user_id));
+    }
+
+    /// Adds the user whose id has this [`ramp_core::user_hash`] (the check computed it once
+    /// for the lists and the count).
+    #[inline]
+    pub fn record_hash(&self, position: usize, active: bool, user_hash: u64) {
         let Some(slot) = self.blocks.get(position * 2 + usize::from(active)) else {
             return;
         };
@@ -65,7 +72,7 @@ impl UserRegisters {
                 None => return,
             },
         };
-        let (index, rank) = register_of(user_hash(user_id));
+        let (index, rank) = register_of(user_hash);
         let register = &block.registers[index];
         if register.load(Ordering::Relaxed) < rank {
             register.fetch_max(rank, Ordering::Relaxed);

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{CompiledFeature, CompiledSnapshot, GroupReference, Rules};
+use super::{new_layout, CompiledFeature, CompiledSnapshot, GroupReference, Rules};
 use crate::bucket::percentage_threshold;
 use crate::name_index::NameIndex;
 use crate::sorted_merge::{merge_by_name, Edits};
@@ -27,6 +27,7 @@ impl CompiledSnapshot {
             .collect();
         Self {
             version: snapshot.version,
+            layout: new_layout(),
             randomize_percentage: snapshot.randomize_percentage,
             index: NameIndex::new(&features),
             features,
@@ -58,6 +59,11 @@ impl CompiledSnapshot {
         );
         Self {
             version,
+            layout: if names_changed {
+                new_layout()
+            } else {
+                self.layout
+            },
             randomize_percentage: self.randomize_percentage,
             // Positions moved only when a feature came or went.
             index: if names_changed {
