@@ -122,7 +122,13 @@ pub async fn list_features(
         });
     let mut matching: Vec<&Feature> = matching.collect();
     let sort = filters.sort.unwrap_or_default();
-    sort_features(&state, &mut matching, sort, filters.descending.unwrap_or(false)).await?;
+    sort_features(
+        &state,
+        &mut matching,
+        sort,
+        filters.descending.unwrap_or(false),
+    )
+    .await?;
     let total = matching.len();
     let start = filters.offset.unwrap_or(0).min(total);
     let end = start
@@ -163,4 +169,3 @@ pub async fn list_features(
         features,
     }))
 }
-

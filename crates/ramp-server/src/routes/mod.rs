@@ -74,7 +74,10 @@ impl Modify for Security {
 /// The routes that need a token (all but the operators' and the OpenAPI document).
 fn authenticated() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(feature_list::list_features, features::create_feature))
+        .routes(routes!(
+            feature_list::list_features,
+            features::create_feature
+        ))
         .routes(routes!(features::show_feature, features::delete_feature))
         .routes(routes!(features::change_feature))
         .routes(routes!(edits::activate))

@@ -47,8 +47,7 @@ pub fn summarise(event: &mut HistoryEvent) -> Vec<CutList> {
             continue;
         };
         // Group names are few and the sentence names each one.
-        if *field == ListField::Groups || (added.len() <= SHOWN_IDS && removed.len() <= SHOWN_IDS)
-        {
+        if *field == ListField::Groups || (added.len() <= SHOWN_IDS && removed.len() <= SHOWN_IDS) {
             continue;
         }
         cut.push(CutList {
