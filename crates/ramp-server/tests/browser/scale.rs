@@ -308,7 +308,7 @@ pub async fn history_is_summarised(scene: &Scene) -> Outcome {
 
     browser.open(&format!("#/history?feature={BIG}")).await?;
     let event = "#global-history li[data-event]";
-    browser.find(&event).await?;
+    browser.find(event).await?;
     browser
         .click(&format!("{event} details.event-ids summary"))
         .await?;
