@@ -115,6 +115,7 @@ const until = (done) => new Promise((resolve, reject) => {
   check();
 });
 const times = [];
+const requests = [];
 for (let index = 0; index < texts.length; index += 1) {
   const typed = texts[index];
   const started = performance.now();
@@ -122,9 +123,13 @@ for (let index = 0; index < texts.length; index += 1) {
   input.dispatchEvent(new Event('input', { bubbles: true }));
   await until(() => count.dataset.search === typed && count.dataset.total === String(totals[index]));
   times.push(performance.now() - started);
+  // The list request's own share: from sending it to the last byte of its answer.
+  const fetched = performance.getEntriesByType('resource')
+    .filter((entry) => entry.name.includes('/api/v1/features?') && entry.startTime >= started);
+  requests.push(fetched.map((entry) => entry.responseEnd - entry.startTime));
 }
 observer.disconnect();
-return { times, longest };"#;
+return { times, requests, longest };"#;
 
 const DOM_NODES: &str = "return document.getElementsByTagName('*').length";
 
@@ -221,8 +226,9 @@ pub async fn features_list_pages(scene: &Scene) -> Outcome {
         .map(|times| times.iter().map(millis).collect())
         .unwrap_or_default();
     eprintln!(
-        "scale: search {typed:?} (totals {totals:?}): per keystroke to the list shown {}, longest main-thread task {}",
+        "scale: search {typed:?} (totals {totals:?}): per keystroke to the list shown {} (of which the request {}), longest main-thread task {}",
         times.join(", "),
+        timing["requests"],
         millis(&timing["longest"])
     );
     // Clearing the search brings back the first page, not 10,000 rows.
