@@ -454,6 +454,7 @@ async fn wip_limits_in_a_real_browser() {
     finish(scene, steps, started).await;
 }
 
+/// The viewer logs in with a password account (the API's accounts endpoint).
 async fn viewer_account(scene: &Scene) -> Outcome {
     let (name, password) = &scene.viewer;
     let (status, body) = scene
