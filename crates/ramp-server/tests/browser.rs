@@ -25,6 +25,7 @@ mod browser {
     pub mod owners;
     pub mod references;
     pub mod rollout;
+    pub mod scale;
     pub mod screens;
     pub mod security;
     pub mod sorting;
@@ -40,7 +41,7 @@ use std::time::Instant;
 use browser::harness::{Browser, Outcome, Scene};
 use browser::{
     editing, exposures, group_history, health, kinds, migrations, owners, references, rollout,
-    screens, security, sorting, stages, usability, wip_limits,
+    scale, screens, security, sorting, stages, usability, wip_limits,
 };
 use std::sync::Arc;
 
@@ -362,7 +363,30 @@ async fn code_references_in_a_real_browser() {
     finish(scene, steps, started).await;
 }
 
-/// The viewer logs in with a password account (the API's accounts endpoint).
+/// 10,000 features, one with 100,000 users (`browser/scale.rs`), on a server of its own; it
+/// prints its timings (`cargo test --test browser -- at_scale --nocapture`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_features_at_scale() {
+    let _one = ONE_BROWSER.lock().await;
+    let started = Instant::now();
+    let Some(scene) = scale::scene().await else {
+        return;
+    };
+    let mut steps = Steps::default();
+    let s = &scene;
+    steps.run("1 log in", editing::log_in(s)).await;
+    let list = scale::features_list_pages(s);
+    steps
+        .run("scale: the list pages, scrolls, searches", list)
+        .await;
+    steps
+        .run("scale: the lookup is bounded", scale::lookup_is_bounded(s))
+        .await;
+    let history = scale::history_is_summarised(s);
+    steps.run("scale: the history is summarised", history).await;
+    finish(scene, steps, started).await;
+}
+
 /// WIP limits and time in stage, on a server of its own whose clock is 12 days (and an hour)
 /// ahead of the times the store records, so every feature has been in its stage 12 days.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -430,6 +454,7 @@ async fn wip_limits_in_a_real_browser() {
     finish(scene, steps, started).await;
 }
 
+/// The viewer logs in with a password account (the API's accounts endpoint).
 async fn viewer_account(scene: &Scene) -> Outcome {
     let (name, password) = &scene.viewer;
     let (status, body) = scene

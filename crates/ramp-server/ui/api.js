@@ -119,9 +119,13 @@ export async function logOut() {
 
 // Features
 
-export async function listFeatures({ search, stage } = {}) {
-  // Health is computed on the server for the whole list in one pass: no request per row.
-  return (await request('GET', '/api/v1/features', { query: { search, stage, with: 'last_change,stage_since,health' } })).data;
+/**
+ * One page of the features list, filtered and sorted by the server: `{total, features, ...}`.
+ * Health and the other additions are computed for that page in one pass: no request per row.
+ */
+export async function listFeatures({ search, stage, sort, descending, offset, limit } = {}) {
+  const query = { search, stage, sort, descending, offset, limit, with: 'last_change,stage_since,health' };
+  return (await request('GET', '/api/v1/features', { query })).data;
 }
 
 /** The Cleanup screen: every feature in a health state, with the evidence. */
@@ -237,12 +241,27 @@ export async function userStates(context, at) {
 
 // History
 
+// The UI asks for summarised events (long id lists cut to their first ids, `cut_lists` says how
+// long they were); `historyEvent` fetches one whole when someone asks to see every id.
 export async function featureHistory(name, { before, limit, since } = {}) {
-  return (await request('GET', `${featurePath(name)}/history`, { query: { before, limit, since } })).data;
+  return (await request('GET', `${featurePath(name)}/history`, { query: { before, limit, since, lists: 'summary' } })).data;
 }
 
 export async function globalHistory(filters = {}) {
-  return (await request('GET', '/api/v1/history', { query: filters })).data;
+  return (await request('GET', '/api/v1/history', { query: { ...filters, lists: 'summary' } })).data;
+}
+
+// Paged lists at scale: suggestions and whole events on demand.
+
+/** Up to `limit` feature names containing `search`, for a filter's suggestions. */
+export async function featureNames(search, limit = 20) {
+  const list = (await request('GET', '/api/v1/features', { query: { search, limit } })).data;
+  return list.features.map((feature) => feature.name);
+}
+
+/** One history event whole, every id of its lists included. */
+export async function historyEvent(id) {
+  return (await request('GET', `/api/v1/history/${encodeURIComponent(id)}`)).data;
 }
 
 // Undoes only that event's own changes: product owners undo "this change", and later changes

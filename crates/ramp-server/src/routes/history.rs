@@ -2,6 +2,7 @@
 //! event with its undo links) and revert of features; groups' revert is `group_history.rs`.
 
 mod links;
+mod summary;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -21,6 +22,7 @@ use crate::routes::features::feature_name;
 use crate::routes::last_change::stale_write;
 use crate::state::AppState;
 use links::{annotate, PageEvent};
+use summary::{summarise, ListDetail};
 
 /// The largest page.
 const MAX_LIMIT: usize = 1000;
@@ -43,6 +45,11 @@ pub struct HistoryParams {
     pub since: Option<String>,
     /// Only events before this time (RFC 3339), or on or before this `YYYY-MM-DD` date.
     pub until: Option<String>,
+    /// `summary`: lists of more than ten user ids keep their first ten and the event's
+    /// `cut_lists` gives their lengths (`GET /api/v1/history/{id}` has the event whole);
+    /// `full` (the default): every id.
+    #[param(value_type = Option<String>)]
+    pub lists: Option<ListDetail>,
 }
 
 /// A time filter: an RFC 3339 time, or a date meaning its first instant (`end_of_day` false)
@@ -88,8 +95,14 @@ pub(crate) async fn page(
         group,
         ..HistoryQuery::default()
     };
+    let lists = params.lists.unwrap_or_default();
     let (events, next_before) = matching_events(state, &subject, params).await?;
-    let events = annotate(state, &subject, events).await?;
+    let mut events = annotate(state, &subject, events).await?;
+    if lists == ListDetail::Summary {
+        for listed in &mut events {
+            listed.cut_lists = summarise(&mut listed.event);
+        }
+    }
     Ok(Json(HistoryPage {
         events,
         next_before,

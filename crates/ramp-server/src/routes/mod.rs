@@ -9,6 +9,8 @@ pub mod evaluate;
 pub mod exposure_reads;
 pub mod exposure_users;
 pub mod exposures;
+pub mod feature_list;
+pub mod feature_order;
 pub mod feature_users;
 pub mod features;
 pub mod group_history;
@@ -72,7 +74,10 @@ impl Modify for Security {
 /// The routes that need a token (all but the operators' and the OpenAPI document).
 fn authenticated() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(features::list_features, features::create_feature))
+        .routes(routes!(
+            feature_list::list_features,
+            features::create_feature
+        ))
         .routes(routes!(features::show_feature, features::delete_feature))
         .routes(routes!(features::change_feature))
         .routes(routes!(edits::activate))

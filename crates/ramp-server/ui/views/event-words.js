@@ -3,9 +3,11 @@
 // events (`event.group` instead of `event.feature`) read the same way: "bo added 2 members"; the
 // lifecycle settings' (`event.settings`) too: "ana set the WIP limit of Beta to 3", "ana changed
 // the expected life of Release from 40 days to 20 days". Settings events cannot be undone from
-// here (edit the settings again instead).
+// here (edit the settings again instead). Pages come summarised: a list of 100,000 user ids
+// arrives as its first ids and its length (`cut_lists`), and "Show all" fetches the event whole.
 
-import { h, timeStamp, featureHref, formatCount, stageLabel, absoluteTime } from '../dom.js';
+import * as api from '../api.js';
+import { h, replaceChildren, showError, errorBox, timeStamp, featureHref, formatCount, stageLabel, absoluteTime } from '../dom.js';
 import { showValue } from '../parse.js';
 import { kindLabel, lifeText, windowLabel } from '../kinds.js';
 
@@ -16,9 +18,16 @@ const quote = (value) => {
   return typeof value === 'string' ? `“${shortened}”` : shortened;
 };
 
-const count = (items, one, many) => `${formatCount(items.length)} ${items.length === 1 ? one : many}`;
+const countOf = (number, one, many) => `${formatCount(number)} ${number === 1 ? one : many}`;
 
-function membersWords(field, added, removed) {
+// The lists of change `index` as the server cut them, or null when they are whole.
+const cutOf = (event, index) => (event.cut_lists || []).find((cut) => cut.change === index) || null;
+
+function membersWords(field, addedIds, removedIds, cut) {
+  // Only the lengths matter here; a cut list knows its real length.
+  const added = { length: cut ? cut.added_count : addedIds.length };
+  const removed = { length: cut ? cut.removed_count : removedIds.length };
+  const count = (items, one, many) => countOf(items.length, one, many);
   const words = [];
   if (field === 'users') {
     if (added.length) words.push(`added ${count(added, 'user', 'users')}`);
@@ -30,8 +39,8 @@ function membersWords(field, added, removed) {
     if (added.length) words.push(`added ${count(added, 'member', 'members')}`);
     if (removed.length) words.push(`removed ${count(removed, 'member', 'members')}`);
   } else if (field === 'groups') {
-    if (added.length) words.push(`added ${added.length === 1 ? 'group' : 'groups'} ${added.join(', ')}`);
-    if (removed.length) words.push(`removed ${removed.length === 1 ? 'group' : 'groups'} ${removed.join(', ')}`);
+    if (added.length) words.push(`added ${added.length === 1 ? 'group' : 'groups'} ${addedIds.join(', ')}`);
+    if (removed.length) words.push(`removed ${removed.length === 1 ? 'group' : 'groups'} ${removedIds.join(', ')}`);
   } else {
     words.push(`changed ${field}`);
   }
@@ -108,8 +117,8 @@ function whoseChange(event, undone) {
 }
 
 function changeWords(event) {
-  return (event.changes || []).flatMap((change) =>
-    change.kind === 'members' ? membersWords(change.field, change.added, change.removed) : [valueWords(change)]);
+  return (event.changes || []).flatMap((change, index) =>
+    change.kind === 'members' ? membersWords(change.field, change.added, change.removed, cutOf(event, index)) : [valueWords(change)]);
 }
 
 /** The event as one sentence, starting with who did it. */
@@ -141,22 +150,55 @@ function ownComment(event) {
   return own ? own[1] || null : event.comment;
 }
 
-// Long id lists stay out of the sentence but can be opened.
-function memberDetails(event) {
-  const lists = (event.changes || []).filter((change) => change.kind === 'members' && change.field !== 'groups');
+// Long id lists stay out of the sentence but can be opened. At most `SHOWN_IDS` ids are
+// written out; a longer (or cut) list offers "Show all", which fetches the event whole and
+// puts every id in one read-only text box (one element, however many ids).
+const SHOWN_IDS = 200;
+
+function memberLists(event) {
   const shown = [];
-  for (const change of lists) {
+  (event.changes || []).forEach((change, index) => {
+    if (change.kind !== 'members' || change.field === 'groups') return;
+    const cut = cutOf(event, index);
     const label = change.field === 'excluded_users' ? ['Excluded', 'No longer excluded'] : ['Added', 'Removed'];
-    if (change.added.length) shown.push([label[0], change.added]);
-    if (change.removed.length) shown.push([label[1], change.removed]);
-  }
+    const addedCount = cut ? cut.added_count : change.added.length;
+    const removedCount = cut ? cut.removed_count : change.removed.length;
+    if (addedCount) shown.push({ label: label[0], ids: change.added, count: addedCount });
+    if (removedCount) shown.push({ label: label[1], ids: change.removed, count: removedCount });
+  });
+  return shown;
+}
+
+function memberDetails(event) {
+  const shown = memberLists(event);
   if (!shown.length) return null;
+  const error = errorBox();
+  const body = h('div', { class: 'event-ids-body' });
+  const partial = shown.some(({ ids, count }) => ids.length < count || count > SHOWN_IDS);
+  const showAll = partial ? h('button', { type: 'button', class: 'show-all-ids secondary small', text: 'Show all' }) : null;
+  replaceChildren(body, shown.map(({ label, ids, count }) => h('p', {},
+    h('strong', { text: `${label}: ` }),
+    ids.slice(0, SHOWN_IDS).join(', '),
+    count > Math.min(ids.length, SHOWN_IDS) ? ` … and ${formatCount(count - Math.min(ids.length, SHOWN_IDS))} more` : '')));
+  showAll?.addEventListener('click', async () => {
+    showAll.disabled = true;
+    try {
+      const whole = await api.historyEvent(event.id);
+      replaceChildren(body, memberLists(whole).map(({ label, ids }) => h('div', { class: 'event-ids-all-list' },
+        h('p', {}, h('strong', { text: `${label}: ` }), h('span', { class: 'event-ids-count', text: countOf(ids.length, 'id', 'ids') })),
+        h('textarea', {
+          class: 'event-ids-all', readonly: true, rows: 6, spellcheck: 'false', 'aria-label': `${label}: every id`,
+          dataset: { count: String(ids.length) }, value: ids.join('\n'),
+        }))));
+      showAll.remove();
+    } catch (failure) {
+      showAll.disabled = false;
+      showError(error, failure);
+    }
+  });
   return h('details', { class: 'event-ids' },
     h('summary', { text: 'Show user ids' }),
-    shown.map(([label, ids]) => h('p', {},
-      h('strong', { text: `${label}: ` }),
-      ids.slice(0, 200).join(', '),
-      ids.length > 200 ? ` … and ${formatCount(ids.length - 200)} more` : '')));
+    body, showAll, error);
 }
 
 /**

@@ -1,11 +1,13 @@
 // The features list: search as you type, stage filter, sortable columns, when each feature
 // was last checked with a sparkline of its checks over the last 24 hours, quick actions
-// (everyone / off) and, for admins, creating a feature.
+// (everyone / off) and, for admins, creating a feature. With 10,000 features the list is paged:
+// the server filters and sorts, the page shows the first rows and fetches the next ones when
+// the end of the table scrolls into view (or on "Show more"), so the DOM holds what was asked.
 
 import * as api from '../api.js';
 import {
   h, appendChildren, tableCell, replaceChildren, field, errorBox, showError, clearError, confirmAction, notify, debounce, whileBusy,
-  stagePill, mismatchBadge, stageOptions, featureHref, formatCount, formatPercentage, relativeTimeElement, plural, STAGES,
+  stagePill, mismatchBadge, stageOptions, featureHref, formatCount, formatPercentage, relativeTimeElement, plural,
 } from '../dom.js';
 import { sparkline } from '../chart.js';
 import { healthBadges } from './health.js';
@@ -14,31 +16,29 @@ import { stageAgeText } from './stage-time.js';
 // Kept between visits, so coming back from a feature shows the same filtered, sorted list.
 const filters = { search: '', stage: '', sort: 'name', descending: false };
 
-const stageRank = (stage) => STAGES.findIndex(([value]) => value === stage);
-const changeTime = (feature) => Date.parse(feature.last_change?.time || feature.updated_at) || 0;
+// Rows fetched at a time; a live refresh asks again for every row loaded, up to the server's
+// page limit.
+const PAGE_SIZE = 100;
+const MOST_PER_REQUEST = 1000;
+// A search waits for a pause this long in typing; the latest answer wins anyway, so it only
+// saves requests a fast typist would make obsolete at once.
+const SEARCH_PAUSE_MS = 60;
 
 // Checks per feature (`name -> {lastSeen, series, total}`) from the last load, or null when
 // they could not be read; `bins` is the length of a series.
 let checks = null;
-const seenTime = (feature) => Date.parse(checks?.byName.get(feature.name)?.lastSeen) || 0;
 // Typing in the search reloads the list often; the checks change about once a minute.
 const CHECKS_FRESH_MS = 60_000;
 
-// The sortable columns: how to compare two features by each. Ties fall back to the name, so
-// the order is the same on every load.
+// The sortable columns; the server sorts (ties by name), so the order covers every match and
+// not only the rows loaded.
 const SORTS = {
-  name: { title: 'Name', compare: () => 0 },
-  stage: { title: 'Stage', compare: (a, b) => stageRank(a.stage) - stageRank(b.stage) },
-  percentage: { title: 'Percentage', compare: (a, b) => a.percentage - b.percentage },
-  last_change: { title: 'Last change', compare: (a, b) => changeTime(a) - changeTime(b) },
-  last_seen: { title: 'Last seen', compare: (a, b) => seenTime(a) - seenTime(b) },
+  name: { title: 'Name' },
+  stage: { title: 'Stage' },
+  percentage: { title: 'Percentage' },
+  last_change: { title: 'Last change' },
+  last_seen: { title: 'Last seen' },
 };
-
-function sorted(features) {
-  const { compare } = SORTS[filters.sort] || SORTS.name;
-  const direction = filters.descending ? -1 : 1;
-  return [...features].sort((a, b) => direction * (compare(a, b) || a.name.localeCompare(b.name)));
-}
 
 export function mount(root, { canEdit }) {
   let alive = true;
@@ -53,13 +53,19 @@ export function mount(root, { canEdit }) {
   const stage = h('select', { id: 'stage-filter' }, h('option', { value: '', text: 'All stages' }), stageOptions(filters.stage));
   const listError = errorBox('features-error');
   const tbody = h('tbody');
-  const count = h('p', { class: 'muted', role: 'status' });
+  const count = h('p', { id: 'features-count', class: 'muted', role: 'status' });
+  const more = h('button', { id: 'features-more', type: 'button', class: 'secondary', text: 'Show more', hidden: true });
+  // Seen by an IntersectionObserver: when the end of the table comes near, the next page loads.
+  const sentinel = h('div', { class: 'list-sentinel', 'aria-hidden': 'true' });
   const headings = h('tr');
   const table = h('table', { id: 'features-table', class: 'data-table stack-on-phone' },
     h('caption', { class: 'visually-hidden', text: 'Features' }),
     h('thead', {}, headings),
     tbody);
+  // The rows loaded so far, in the server's order, and how many features match in all.
   let shown = [];
+  let total = 0;
+  let loadingMore = false;
   // The server's time of the last list, to measure time in stage against.
   let serverTime = null;
   const columns = ['name', 'Description', 'stage', 'Health', 'percentage', 'Users', 'Groups', 'last_change', 'last_seen', canEdit ? 'Actions' : null]
@@ -85,7 +91,7 @@ export function mount(root, { canEdit }) {
     filters.descending = filters.sort === column ? !filters.descending : false;
     filters.sort = column;
     renderHeadings();
-    renderRows(shown);
+    load();
   }
 
   // One request for every feature's checks over the last 24 hours (hourly), and one for when
@@ -112,33 +118,78 @@ export function mount(root, { canEdit }) {
     }
   }
 
-  async function load() {
+  function listQuery(offset, limit) {
+    return {
+      search: filters.search.trim(), stage: filters.stage, sort: filters.sort,
+      descending: filters.descending ? 'true' : undefined, offset, limit,
+    };
+  }
+
+  // The first page (or, for a refresh after a change, every row loaded so far, so the person
+  // keeps their place); the latest request wins over slower earlier ones.
+  async function load({ keepLoaded = false } = {}) {
     const request = ++latestRequest;
+    const limit = keepLoaded ? Math.min(MOST_PER_REQUEST, Math.max(PAGE_SIZE, shown.length)) : PAGE_SIZE;
+    const searched = filters.search.trim();
     try {
-      const [list, latestChecks] = await Promise.all([
-        api.listFeatures({ search: filters.search.trim(), stage: filters.stage }),
-        loadChecks(),
-      ]);
+      const [list, latestChecks] = await Promise.all([api.listFeatures(listQuery(0, limit)), loadChecks()]);
       if (!alive || request !== latestRequest) return;
       checks = latestChecks;
       serverTime = list.server_time;
+      total = list.total;
+      // Which search the rows answer, for tests and measurements that type faster than replies.
+      count.dataset.search = searched;
       renderRows(list.features);
+      if (nearEnd()) loadMore();
     } catch (error) {
       if (alive && request === latestRequest) showError(listError, error);
     }
   }
-  const loadSoon = debounce(load, 200);
+  const loadSoon = debounce(load, SEARCH_PAUSE_MS);
+  const refreshSoon = debounce(() => load({ keepLoaded: true }), 200);
+
+  // The next page, appended; a reload started meanwhile makes it moot.
+  async function loadMore() {
+    if (loadingMore || shown.length >= total) return;
+    loadingMore = true;
+    const request = latestRequest;
+    try {
+      const list = await api.listFeatures(listQuery(shown.length, PAGE_SIZE));
+      if (!alive || request !== latestRequest) return;
+      total = list.total;
+      // A feature created meanwhile shifts the pages: a row already shown is not added twice.
+      const known = new Set(shown.map((feature) => feature.name));
+      const added = list.features.filter((feature) => !known.has(feature.name));
+      shown = shown.concat(added);
+      appendChildren(tbody, added.map(row));
+      showCount();
+    } catch (error) {
+      if (alive && request === latestRequest) showError(listError, error);
+    } finally {
+      loadingMore = false;
+    }
+    // A tall screen may still show the end of the table: keep filling it.
+    if (alive && request === latestRequest && nearEnd()) loadMore();
+  }
+
+  function showCount() {
+    const all = total === 1 ? '1 feature' : `${formatCount(total)} features`;
+    count.textContent = shown.length < total ? `${formatCount(shown.length)} of ${all}` : all;
+    more.hidden = shown.length >= total;
+    count.dataset.total = String(total);
+    count.dataset.shown = String(shown.length);
+  }
 
   function renderRows(features) {
     shown = features;
-    count.textContent = features.length === 1 ? '1 feature' : `${formatCount(features.length)} features`;
+    showCount();
     if (features.length === 0) {
       const filtered = filters.search || filters.stage;
       replaceChildren(tbody, h('tr', { class: 'empty' }, h('td', { colspan: columns.length,
         text: filtered ? 'No feature matches these filters.' : 'No features yet.' })));
       return;
     }
-    replaceChildren(tbody, sorted(features).map(row));
+    replaceChildren(tbody, features.map(row));
   }
 
   function row(feature) {
@@ -190,7 +241,7 @@ export function mount(root, { canEdit }) {
     } catch (error) {
       showError(listError, error);
     }
-    await load();
+    await load({ keepLoaded: true });
     setButtons(false);
   }
 
@@ -232,6 +283,15 @@ export function mount(root, { canEdit }) {
     filters.stage = stage.value;
     load();
   });
+  more.addEventListener('click', () => loadMore());
+  // Measured after rows are added (the observer only speaks when the answer changes): a page
+  // that leaves the end of the table on screen is followed by the next.
+  const NEAR_END_PX = 600;
+  const nearEnd = () => sentinel.isConnected && sentinel.getBoundingClientRect().top < window.innerHeight + NEAR_END_PX;
+  const observer = new IntersectionObserver((entries) => {
+    // An entry may be a frame old (rows just replaced): the geometry now decides.
+    if (entries.some((entry) => entry.isIntersecting) && nearEnd()) loadMore();
+  }, { rootMargin: `${NEAR_END_PX}px 0px` });
 
   appendChildren(root, 
     h('div', { class: 'page-heading' }, h('h1', { text: 'Features' }), count),
@@ -240,15 +300,22 @@ export function mount(root, { canEdit }) {
       field('Search', search),
       field('Stage', stage)),
     listError,
-    h('div', { class: 'table-scroll' }, table));
+    h('div', { class: 'paged-list' },
+      h('div', { class: 'table-scroll' }, table),
+      sentinel,
+      h('div', { class: 'form-actions' }, more)));
   renderHeadings();
   load();
+  observer.observe(sentinel);
 
   return {
-    onLive: () => loadSoon(),
+    // Only the rows loaded are asked again, not all 10,000.
+    onLive: () => refreshSoon(),
     destroy() {
       alive = false;
+      observer.disconnect();
       loadSoon.cancel();
+      refreshSoon.cancel();
     },
   };
 }
@@ -273,7 +340,7 @@ function createForm(reload) {
         description.value = '';
         owner.value = '';
         notify(`Created ${feature.name}.`, { label: 'Open it', run: () => { location.hash = featureHref(feature.name); } });
-        await reload();
+        await reload({ keepLoaded: true });
         name.focus();
       } catch (failure) {
         showError(error, failure, inputs);

@@ -1,5 +1,6 @@
 // The global audit log in plain words, filtered by feature (or stored group), actor and date
-// range, with "Load more" paging and (for admins) revert.
+// range, with "Load more" paging and (for admins) revert. The feature filter suggests names
+// as they are typed, twenty at a time from the server, never the whole list.
 
 import * as api from '../api.js';
 import {
@@ -8,6 +9,7 @@ import {
 import { eventItem, revertQuestion, subjectName, subjectNoun } from './event-words.js';
 
 const PAGE_SIZE = 50;
+const SUGGESTIONS = 20;
 
 // A date picked in the browser means that whole local day; the server gets exact instants.
 function dayStart(date, offsetDays = 0) {
@@ -113,9 +115,18 @@ export function mount(root, { canEdit, query }) {
   }
 
   more.addEventListener('click', loadMore);
-  api.listFeatures().then(({ features }) => {
-    if (alive) replaceChildren(names, features.map(({ name }) => h('option', { value: name })));
-  }).catch(() => {});
+  let latestSuggestion = 0;
+  const suggestSoon = debounce(async () => {
+    const asked = ++latestSuggestion;
+    try {
+      const found = await api.featureNames(feature.value.trim(), SUGGESTIONS);
+      if (alive && asked === latestSuggestion) replaceChildren(names, found.map((name) => h('option', { value: name })));
+    } catch {
+      // Suggestions are a convenience; the filter works without them.
+    }
+  }, 150);
+  feature.addEventListener('input', suggestSoon);
+  feature.addEventListener('focus', suggestSoon, { once: true });
 
   appendChildren(root, 
     h('div', { class: 'page-heading' }, h('h1', { text: 'History' })),
@@ -137,6 +148,7 @@ export function mount(root, { canEdit, query }) {
     destroy() {
       alive = false;
       refreshSoon.cancel();
+      suggestSoon.cancel();
     },
   };
 }

@@ -1,5 +1,7 @@
 // User lookup: one user (id and attributes) against every feature, active or not, and why;
 // with "As of", as the features and groups were at that time (the server replays history).
+// The table shows the first hundred answers and "Show more" adds the next hundred: 10,000
+// features would otherwise be 10,000 rows at once. The summary counts them all.
 
 import * as api from '../api.js';
 import {
@@ -12,6 +14,8 @@ let lastContext = null;
 // The "As of" field as typed (local time), and the instant it means; null: now.
 let lastAtText = '';
 let lastAt = null;
+
+const PAGE_SIZE = 100;
 
 // A datetime-local value (`2026-11-03T10:00`) is the browser's local time: `new Date` reads it
 // so, and the server gets the instant in UTC. Returns undefined for text that is no time.
@@ -35,7 +39,10 @@ export function mount(root) {
     h('caption', { class: 'visually-hidden', text: 'Features for this user' }),
     h('thead', {}, h('tr', {}, ['Feature', 'Result', 'Reason'].map((title) => h('th', { scope: 'col', text: title })))),
     tbody);
+  const more = h('button', { id: 'lookup-more', type: 'button', class: 'secondary', text: 'Show more', hidden: true });
   let states = [];
+  // How many rows of the current answer are on screen.
+  let rowsShown = 0;
 
   if (lastContext) {
     user.value = lastContext.user_id || '';
@@ -48,6 +55,7 @@ export function mount(root) {
       const answer = await api.userStates(context, lastAt);
       if (!alive) return;
       states = answer.states;
+      rowsShown = Math.max(PAGE_SIZE, rowsShown);
       render();
     } catch (failure) {
       if (alive) showError(error, failure, { user_id: user, attributes, at });
@@ -58,14 +66,21 @@ export function mount(root) {
     const active = states.filter((state) => state.active).length;
     const when = lastAt ? ` as of ${new Date(lastAt).toLocaleString()}` : '';
     summary.textContent = `On in ${formatCount(active)} of ${formatCount(states.length)} features for ${lastContext.user_id ? `user ${lastContext.user_id}` : 'a visitor without a user id'}${when}.`;
-    const shown = onlyActive.checked ? states.filter((state) => state.active) : states;
+    const matching = onlyActive.checked ? states.filter((state) => state.active) : states;
+    const shown = matching.slice(0, rowsShown);
     table.hidden = false;
-    replaceChildren(tbody, shown.length ? shown.map((state) => h('tr', { dataset: { feature: state.feature } },
+    replaceChildren(tbody, shown.length ? shown.map(stateRow)
+      : h('tr', { class: 'empty' }, h('td', { colspan: 3, text: 'No feature to show.' })));
+    more.hidden = matching.length <= shown.length;
+    more.textContent = `Show more (${formatCount(shown.length)} of ${formatCount(matching.length)} shown)`;
+  }
+
+  function stateRow(state) {
+    return h('tr', { dataset: { feature: state.feature } },
       tableCell('Feature', h('a', { href: featureHref(state.feature), text: state.feature })),
       tableCell('Result', h('span', { class: `pill ${state.active ? 'on' : 'off'}`, text: state.active ? 'Active' : 'Not active' })),
       tableCell('Reason', h('span', { text: state.reason === 'group' && state.group ? `group ${state.group}` : state.reason }),
-        h('span', { class: 'muted small-text', text: ` — ${explanation(state)}` }))))
-      : h('tr', { class: 'empty' }, h('td', { colspan: 3, text: 'No feature to show.' })));
+        h('span', { class: 'muted small-text', text: ` — ${explanation(state)}` })));
   }
 
   async function lookUp(event) {
@@ -82,12 +97,20 @@ export function mount(root) {
     lastContext = context;
     lastAtText = at.value;
     lastAt = instant;
+    rowsShown = PAGE_SIZE;
     await whileBusy(submit, () => run(lastContext));
   }
 
   // A past answer does not change when features do; only answers for now are asked again.
   const rerunSoon = debounce(() => { if (lastContext && !lastAt && states.length) run(lastContext); }, 300);
-  onlyActive.addEventListener('change', () => { if (states.length) render(); });
+  onlyActive.addEventListener('change', () => {
+    rowsShown = PAGE_SIZE;
+    if (states.length) render();
+  });
+  more.addEventListener('click', () => {
+    rowsShown += PAGE_SIZE;
+    render();
+  });
 
   appendChildren(root, 
     h('div', { class: 'page-heading' }, h('h1', { text: 'User lookup' })),
@@ -102,7 +125,8 @@ export function mount(root) {
         h('div', { class: 'form-actions' }, submit))),
     h('div', { class: 'results-head' }, summary,
       h('div', { class: 'checkbox' }, onlyActive, h('label', { for: 'lookup-only-active', text: 'Only active features' }))),
-    h('div', { class: 'table-scroll' }, table));
+    h('div', { class: 'table-scroll' }, table),
+    h('div', { class: 'form-actions' }, more));
   if (lastContext) run(lastContext);
 
   return {

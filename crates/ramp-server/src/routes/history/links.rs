@@ -36,6 +36,9 @@ pub struct PageEvent {
     /// For an undo or revert: the event it took back.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub undoes: Option<UndoneEvent>,
+    /// With `lists=summary`: the changes whose id lists were cut, with their real lengths.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cut_lists: Vec<super::summary::CutList>,
 }
 
 /// Another event, in short.
@@ -118,6 +121,7 @@ pub async fn annotate(
             event,
             undone_by,
             undoes,
+            cut_lists: Vec::new(),
         });
     }
     Ok(annotated)
