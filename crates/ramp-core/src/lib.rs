@@ -57,6 +57,7 @@ mod text;
 mod text_enum;
 mod user_id;
 mod user_set;
+mod user_set_buckets;
 mod user_sketch;
 
 pub use as_of::snapshot_at;

@@ -4,82 +4,26 @@
 //! little memory. Ids that are canonical decimal integers (most real ids) are kept as 8-byte
 //! keys, scrambled by a bijective mix so that no id needs to be stored beside its key. Other ids
 //! are kept once in one byte buffer, each with one 8-byte entry: the top 32 bits of its hash,
-//! then where its text starts. Both arrays are sorted and indexed by their top bits, so a lookup
-//! reads about two cache lines (three for a text id, counting its text) and allocates nothing.
+//! then where its text starts. Both kinds of keys sit in cache-line buckets
+//! (`user_set_buckets.rs`), so a lookup reads one cache line (two for a text id, counting its
+//! text) and allocates nothing.
 //!
 //! A text id's hash is [`user_hash`], the one the exposure counting sketches distinct users
 //! by, so a client that counts hashes each id once per check ([`Probe`]).
 
 use std::cell::Cell;
 
+use crate::user_set_buckets::KeyBuckets;
 use crate::user_sketch::user_hash;
 
 /// A read-only set of user ids.
 #[derive(Debug, Clone, Default)]
 pub struct UserSet {
-    numbers: SortedKeys,
+    numbers: KeyBuckets,
     /// One entry per text id: its hash's top 32 bits (`TAG_MASK`), then the low 32 bits of the
-    /// entry give where its text starts in `text_bytes`; it ends where the next entry's starts.
-    texts: SortedKeys,
+    /// entry give where its text (length first, `text_at`) starts in `text_bytes`.
+    texts: KeyBuckets,
     text_bytes: Vec<u8>,
-}
-
-/// Sorted 64-bit keys plus a table of where each top-bits prefix starts.
-#[derive(Debug, Clone, Default)]
-struct SortedKeys {
-    keys: Vec<u64>,
-    /// `starts[p]..starts[p + 1]` are the keys whose top bits are `p`.
-    starts: Vec<u32>,
-    shift: u32,
-}
-
-impl SortedKeys {
-    fn build(mut keys: Vec<u64>) -> Self {
-        keys.sort_unstable();
-        // Growth by doubling (or a collect that reused a wider vector's allocation) can leave
-        // up to three times the needed capacity; keep exactly what the keys need.
-        keys.shrink_to_fit();
-        // About two keys per slot keeps the table near 2 bytes per id.
-        let slots = (keys.len() / 2).max(1).next_power_of_two();
-        let bits = slots.trailing_zeros();
-        let shift = 64 - bits;
-        let mut starts = Vec::with_capacity(slots + 1);
-        let mut position = 0usize;
-        for slot in 0..slots as u64 {
-            while position < keys.len() && slot_of(keys[position], shift) < slot {
-                position += 1;
-            }
-            starts.push(position as u32);
-        }
-        starts.push(keys.len() as u32);
-        Self {
-            keys,
-            starts,
-            shift,
-        }
-    }
-
-    /// The keys whose top bits are `key`'s, and the index of the first of them.
-    #[inline]
-    fn slot(&self, key: u64) -> (usize, &[u64]) {
-        if self.keys.is_empty() {
-            return (0, &[]);
-        }
-        let slot = slot_of(key, self.shift) as usize;
-        let start = self.starts[slot] as usize;
-        let end = self.starts[slot + 1] as usize;
-        (start, &self.keys[start..end])
-    }
-
-    fn memory_bytes(&self) -> usize {
-        self.keys.capacity() * 8 + self.starts.capacity() * 4
-    }
-}
-
-#[inline]
-fn slot_of(key: u64, shift: u32) -> u64 {
-    // A 64-bit shift would overflow when there is a single slot.
-    key.checked_shr(shift).unwrap_or(0)
 }
 
 /// One user id about to be looked up in one or more sets: parsed once, and hashed (only if a
@@ -112,6 +56,21 @@ impl<'a> Probe<'a> {
             }
         }
     }
+}
+
+/// A text's length byte saying that four bytes of length follow (ids of 255 bytes or more).
+const LONG_TEXT: u8 = u8::MAX;
+
+/// Appends a text with its length in front: one byte, or `LONG_TEXT` and four.
+fn push_text(bytes: &mut Vec<u8>, text: &[u8]) {
+    match u8::try_from(text.len()) {
+        Ok(length) if length != LONG_TEXT => bytes.push(length),
+        _ => {
+            bytes.push(LONG_TEXT);
+            bytes.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        }
+    }
+    bytes.extend_from_slice(text);
 }
 
 /// The part of a text entry that holds its hash; the rest is where its text starts.
@@ -158,21 +117,20 @@ impl UserSet {
                 None => texts.push((user_hash(id) & TAG_MASK, id)),
             }
         }
-        numbers.sort_unstable();
-        numbers.dedup();
         texts.sort_unstable();
         texts.dedup();
-        // Texts are laid out in entry order, so offsets grow with the entries and the entries
-        // stay sorted. Offsets are 32 bits: a set holds less than 4 GiB of ids.
         let mut entries = Vec::with_capacity(texts.len());
-        let mut text_bytes = Vec::with_capacity(texts.iter().map(|(_, text)| text.len()).sum());
+        let mut text_bytes = Vec::with_capacity(texts.iter().map(|(_, text)| text.len() + 1).sum());
         for (tag, text) in &texts {
-            entries.push(tag | text_bytes.len() as u64);
-            text_bytes.extend_from_slice(text.as_bytes());
+            // An entry is 32 bits of hash and 32 of offset: a set holds less than 4 GiB of ids.
+            let offset = u32::try_from(text_bytes.len()).expect("under 4 GiB of text ids");
+            entries.push(tag | u64::from(offset));
+            push_text(&mut text_bytes, text.as_bytes());
         }
+        text_bytes.shrink_to_fit();
         Self {
-            numbers: SortedKeys::build(numbers),
-            texts: SortedKeys::build(entries),
+            numbers: KeyBuckets::build(numbers),
+            texts: KeyBuckets::build(entries),
             text_bytes,
         }
     }
@@ -187,34 +145,39 @@ impl UserSet {
     #[inline]
     pub(crate) fn contains_probe(&self, probe: &Probe<'_>) -> bool {
         if let Some(number) = probe.number {
-            let key = mix(number);
-            return self.numbers.slot(key).1.contains(&key);
+            return self.numbers.contains(mix(number));
         }
-        if self.texts.keys.is_empty() {
+        if self.texts.len() == 0 {
             return false;
         }
-        let id = probe.id;
+        let id = probe.id.as_bytes();
         let tag = probe.text_hash() & TAG_MASK;
-        // Entries with equal tags share a slot. Different texts can share a tag; compare each.
-        let (start, candidates) = self.texts.slot(tag);
-        candidates.iter().enumerate().any(|(offset, entry)| {
-            entry & TAG_MASK == tag && self.text_at(start + offset) == id.as_bytes()
-        })
+        // Different texts can share a tag; compare each.
+        let mut found = false;
+        self.texts.scan(tag, |entry| {
+            found = entry & TAG_MASK == tag && self.text_at(entry) == id;
+            found
+        });
+        found
     }
 
-    /// The text of `texts.keys[index]`.
-    fn text_at(&self, index: usize) -> &[u8] {
-        let start = (self.texts.keys[index] & !TAG_MASK) as usize;
-        let end = match self.texts.keys.get(index + 1) {
-            Some(next) => (next & !TAG_MASK) as usize,
-            None => self.text_bytes.len(),
-        };
-        &self.text_bytes[start..end]
+    /// The text an entry points at.
+    #[inline]
+    fn text_at(&self, entry: u64) -> &[u8] {
+        let start = (entry & !TAG_MASK) as usize;
+        let bytes = &self.text_bytes[start..];
+        match bytes[0] {
+            LONG_TEXT => {
+                let length = u32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+                &bytes[5..5 + length as usize]
+            }
+            length => &bytes[1..1 + usize::from(length)],
+        }
     }
 
     /// How many ids the set holds.
     pub fn len(&self) -> usize {
-        self.numbers.keys.len() + self.texts.keys.len()
+        self.numbers.len() + self.texts.len()
     }
 
     /// Whether the set is empty.
@@ -280,6 +243,25 @@ mod tests {
             !only_first.contains(&second),
             "{second:?} found via {first:?}"
         );
+    }
+
+    #[test]
+    fn long_texts_keep_their_whole_length() {
+        let ids: Vec<String> = [0, 1, 254, 255, 256, 300, 70_000]
+            .iter()
+            .map(|length| "x".repeat(*length))
+            .collect();
+        let set = UserSet::new(ids.iter().map(String::as_str));
+        for id in &ids {
+            assert!(set.contains(id), "{} bytes", id.len());
+            assert!(
+                !set.contains(&format!("{id}y")),
+                "{} bytes and one",
+                id.len()
+            );
+        }
+        assert!(!set.contains(&"x".repeat(2)));
+        assert_eq!(set.len(), ids.len());
     }
 
     #[test]
