@@ -60,6 +60,12 @@ pub async fn session() {
             moves_without_the_list(s),
         )
         .await;
+    steps
+        .run(
+            "scale: a new feature arrives without the pages",
+            a_new_feature_arrives(s),
+        )
+        .await;
     finish(scene, steps, started).await;
 }
 
@@ -339,6 +345,43 @@ pub async fn moves_without_the_list(scene: &Scene) -> Outcome {
         made.contains(&format!("PUT /api/v1/features/{moved}/stage")),
         "the move's request is missing from {made:?}"
     );
+    Ok(())
+}
+
+/// A feature another user creates, named within the drawn development cards, appears there
+/// and the counts are read again (the page cannot know where a feature it had not drawn was).
+pub async fn a_new_feature_arrives(scene: &Scene) -> Outcome {
+    record_requests(scene).await?;
+    let created = "scale-00000-new";
+    let (status, body) = scene
+        .server
+        .send_json(Method::POST, "/api/v1/features", json!({"name": created}))
+        .await;
+    ensure!(
+        status == 201,
+        "creating {created} answered {status}: {body}"
+    );
+    scene
+        .browser
+        .find(&format!(
+            "section[data-stage=development] [data-feature=\"{created}\"]"
+        ))
+        .await?;
+    let shown = [PAGE, PAGE, PAGE + 1, PAGE, PAGE];
+    // The count requests ask for no additions (`with`); a page of cards does.
+    wait_columns(
+        scene,
+        "the new feature and counts",
+        shown,
+        [2000, 2000, 2001, 2000, 2000],
+    )
+    .await?;
+    let made = requests(scene).await?;
+    let full_pages: Vec<&String> = made
+        .iter()
+        .filter(|line| line.contains("/api/v1/features?") && line.contains("with="))
+        .collect();
+    ensure!(full_pages.is_empty(), "pages read again: {full_pages:?}");
     Ok(())
 }
 

@@ -39,6 +39,18 @@ export function boardCard(feature, { serverTime, canEdit, onMove, drag }) {
   return item;
 }
 
+/** The cards of a column by name, or with `sortBy` `time` longest in the stage first. */
+export function sortCards(features, sortBy) {
+  const byName = (left, right) => left.name.localeCompare(right.name);
+  if (sortBy !== 'time') return [...features].sort(byName);
+  // The oldest `stage_since` first, compared as text (the server writes nine fraction digits
+  // and `Z`, so text order is time order): Date.parse keeps only milliseconds, and two features
+  // moved in one millisecond must still sort apart.
+  const since = (feature) => feature.stage_since || '';
+  return [...features].sort((left, right) =>
+    (since(left) < since(right) ? -1 : since(left) > since(right) ? 1 : 0) || byName(left, right));
+}
+
 /**
  * The summary of `full` (a feature as its page, an edit or a live event has it), keeping what
  * only the list computes from `previous`. The time in stage restarts at `now` when the stage

@@ -14,7 +14,7 @@ import {
   h, appendChildren, replaceChildren, errorBox, showError, clearError, debounce, notify, STAGES, stageLabel, formatCount,
 } from '../dom.js';
 import { moveToStage } from './stage-move.js';
-import { boardCard, summaryOf, matchesFilters } from './board-card.js';
+import { boardCard, sortCards, summaryOf, matchesFilters } from './board-card.js';
 
 /** Cards a column loads at a time: enough to work on, few enough to draw at once. */
 const PAGE_SIZE = 25;
@@ -189,17 +189,6 @@ export function mount(root, { canEdit }) {
     }
   }
 
-  function sorted(inStage) {
-    const byName = (left, right) => left.name.localeCompare(right.name);
-    if (sortBy !== 'time') return [...inStage].sort(byName);
-    // Longest in the stage first: the oldest `stage_since`. Compared as text (the server writes
-    // nine fraction digits and `Z`, so text order is time order): Date.parse keeps only
-    // milliseconds, and two features moved in one millisecond must still sort apart.
-    const since = (feature) => feature.stage_since || '';
-    return [...inStage].sort((left, right) =>
-      (since(left) < since(right) ? -1 : since(left) > since(right) ? 1 : 0) || byName(left, right));
-  }
-
   function renderCount(stage) {
     const { section, count, matchingText, more, limitInput, features, total, matching } = columns.get(stage);
     const limit = settings.wip_limits?.[stage];
@@ -218,7 +207,7 @@ export function mount(root, { canEdit }) {
   function cardElement(feature) {
     const known = cards.get(feature.name);
     if (known?.feature === feature) return known.element;
-    const element = boardCard(feature, { serverTime, canEdit, onMove: move, drag: { start: dragStarted, end: dragEnded } });
+    const element = boardCard(feature, { serverTime, canEdit, onMove: move, drag: { start: (name) => { dragging = name; }, end: dragEnded } });
     cards.set(feature.name, { feature, element });
     return element;
   }
@@ -227,7 +216,7 @@ export function mount(root, { canEdit }) {
     const { list, features } = columns.get(stage);
     const focusedName = document.activeElement?.closest?.('[data-feature]')?.dataset.feature;
     renderCount(stage);
-    replaceChildren(list, features.length ? sorted(features).map(cardElement) : h('li', { class: 'empty muted', text: 'Nothing here' }));
+    replaceChildren(list, features.length ? sortCards(features, sortBy).map(cardElement) : h('li', { class: 'empty muted', text: 'Nothing here' }));
     // A live update must not throw the keyboard user out of the menu they were on.
     if (focusedName && document.activeElement === document.body) {
       list.querySelector(`[data-feature="${CSS.escape(focusedName)}"] select`)?.focus();
@@ -301,10 +290,6 @@ export function mount(root, { canEdit }) {
     } finally {
       moving.delete(feature.name);
     }
-  }
-
-  function dragStarted(name) {
-    dragging = name;
   }
 
   function dragEnded() {
