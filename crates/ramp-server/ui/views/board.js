@@ -75,7 +75,7 @@ export function mount(root, { canEdit }) {
       serverTime = answers[0]?.server_time ?? serverTime;
       serverTimeReadAt = performance.now();
       cards.clear();
-      for (const stage of columns.keys()) renderColumn(stage);
+      redraw(columns.keys());
       if (!firstCardsMarked) {
         firstCardsMarked = true;
         performance.mark('board-first-cards');
@@ -181,7 +181,7 @@ export function mount(root, { canEdit }) {
       target.features.push(...page.features.filter((feature) => !shown.has(feature.name)));
       target.matching = page.total;
       if (!filtered()) target.total = page.total;
-      renderColumn(stage);
+      redraw([stage]);
     } catch (failure) {
       showError(error, failure);
     } finally {
@@ -212,14 +212,17 @@ export function mount(root, { canEdit }) {
     return element;
   }
 
-  function renderColumn(stage) {
-    const { list, features } = columns.get(stage);
-    const focusedName = document.activeElement?.closest?.('[data-feature]')?.dataset.feature;
-    renderCount(stage);
-    replaceChildren(list, features.length ? sortCards(features, sortBy).map(cardElement) : h('li', { class: 'empty muted', text: 'Nothing here' }));
-    // A live update must not throw the keyboard user out of the menu they were on.
-    if (focusedName && document.activeElement === document.body) {
-      list.querySelector(`[data-feature="${CSS.escape(focusedName)}"] select`)?.focus();
+  // Redraws the columns of `stages`; a redraw must not throw the keyboard user out of the
+  // menu they were on, even when its card moved to another column.
+  function redraw(stages) {
+    const focusedName = document.activeElement?.closest?.('.board-card')?.dataset.feature;
+    for (const stage of stages) {
+      const { list, features } = columns.get(stage);
+      renderCount(stage);
+      replaceChildren(list, features.length ? sortCards(features, sortBy).map(cardElement) : h('li', { class: 'empty muted', text: 'Nothing here' }));
+    }
+    if (focusedName && !document.activeElement?.closest?.('.board-card')) {
+      root.querySelector(`.board-card[data-feature="${CSS.escape(focusedName)}"] select`)?.focus();
     }
   }
 
@@ -250,7 +253,7 @@ export function mount(root, { canEdit }) {
       if (leaving) adjust(leaving, -1);
       if (target) adjust(feature.stage, +1);
     }
-    for (const stage of changed) renderColumn(stage);
+    redraw(changed);
   }
 
   function adjust(stage, by) {
@@ -265,7 +268,7 @@ export function mount(root, { canEdit }) {
     columns.get(found.stage).features.splice(found.index, 1);
     adjust(found.stage, -1);
     cards.delete(name);
-    renderColumn(found.stage);
+    redraw([found.stage]);
     return true;
   }
 
@@ -287,6 +290,9 @@ export function mount(root, { canEdit }) {
     } catch (failure) {
       place(feature);
       showError(error, failure);
+      // Refused (someone else changed it first, say): show the feature as it is now.
+      moving.delete(feature.name);
+      patch({ features: [{ name: feature.name }] });
     } finally {
       moving.delete(feature.name);
     }
@@ -359,7 +365,7 @@ export function mount(root, { canEdit }) {
     h('option', { value: 'time', text: 'Time in stage (longest first)' }));
   sortSelect.addEventListener('change', () => {
     sortBy = sortSelect.value;
-    for (const stage of columns.keys()) renderColumn(stage);
+    redraw(columns.keys());
   });
 
   const searchInput = h('input', { id: 'board-search', type: 'search', placeholder: 'Name or description', autocomplete: 'off' });
