@@ -297,13 +297,16 @@ pub async fn moves_without_the_list(scene: &Scene) -> Outcome {
         [1999, 2001, 2000, 2000, 2000],
     )
     .await?;
-    let duration = browser
+    let timings = browser
         .js(
-            "const measure = performance.getEntriesByName('board-move').pop(); return measure ? measure.duration : null",
+            "return ['board-move-drawn', 'board-move']
+               .map((name) => performance.getEntriesByName(name).pop()?.duration)",
             vec![],
         )
         .await?;
-    eprintln!("scale board: stage move, menu change to card and counts updated: {duration} ms");
+    eprintln!(
+        "scale board: stage move, menu change to the card drawn in its new column and to the answer applied: {timings} ms"
+    );
     let stored = stage_of(scene, &moved).await?;
     ensure!(stored == "beta", "the store has {moved} in {stored}");
 

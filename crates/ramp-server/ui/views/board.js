@@ -277,6 +277,7 @@ export function mount(root, { canEdit }) {
     performance.mark('board-move-start');
     moving.add(feature.name);
     place({ ...feature, stage, stage_since: serverNow() });
+    performance.measure('board-move-drawn', 'board-move-start');
     try {
       const answer = await moveToStage(feature, stage, feature.version);
       if (!answer) {
