@@ -5,7 +5,8 @@
 //! cannot forge an edit; CSRF and stale versions are refused on a real page; and what product
 //! owners tripped over (`browser/owners.rs`) stays fixed. Elements are found by the ids of `ui/README.md`.
 //! A second session (`exposures_in_a_real_browser`, `browser/exposures.rs`) checks the exposure
-//! charts on a server of its own; the two sessions take turns.
+//! charts on a server of its own, and `board_at_scale_in_a_real_browser` (`browser/scale_board.rs`)
+//! the board over 10,000 features; the sessions take turns.
 //!
 //! Starting Chromium costs about a second, so one session runs every scenario in order; each
 //! is a named step, a failing step does not stop the later ones, and the test fails at the end
@@ -26,6 +27,7 @@ mod browser {
     pub mod references;
     pub mod rollout;
     pub mod scale;
+    pub mod scale_board;
     pub mod screens;
     pub mod security;
     pub mod sorting;
@@ -41,7 +43,7 @@ use std::time::Instant;
 use browser::harness::{Browser, Outcome, Scene};
 use browser::{
     editing, exposures, group_history, health, kinds, migrations, owners, references, rollout,
-    scale, screens, security, sorting, stages, usability, wip_limits,
+    scale, scale_board, screens, security, sorting, stages, usability, wip_limits,
 };
 use std::sync::Arc;
 
@@ -307,6 +309,14 @@ async fn exposures_in_a_real_browser() {
         )
         .await;
     finish(scene, steps, started).await;
+}
+
+/// The board over a store of 10,000 features: paging per column, filters, and moves that do not
+/// read the list again (`cargo test --test browser -- board_at_scale` runs only this one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn board_at_scale_in_a_real_browser() {
+    let _one = ONE_BROWSER.lock().await;
+    scale_board::session().await;
 }
 
 /// Code references on the feature page, graduation's checklist and the delete question, then

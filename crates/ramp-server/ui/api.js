@@ -128,6 +128,28 @@ export async function listFeatures({ search, stage, sort, descending, offset, li
   return (await request('GET', '/api/v1/features', { query })).data;
 }
 
+// The board: one page of one column, and the one feature a live event names.
+
+/**
+ * One page of the features list with the board's additions: `{features, total, server_time}`,
+ * `total` counting every match of the filters, not only this page. Without `additions` (for a
+ * count alone) the server skips last change, time in stage and health.
+ */
+export async function featurePage({ stage, search, owner, offset = 0, limit, additions = true }) {
+  const query = { stage, search, owner, offset, limit, with: additions ? 'last_change,stage_since,health' : undefined };
+  return (await request('GET', '/api/v1/features', { query })).data;
+}
+
+/** One feature as its page reads it (with `stage_since`), or null when it no longer exists. */
+export async function findFeature(name) {
+  try {
+    return await getFeature(name);
+  } catch (failure) {
+    if (failure.status === 404) return null;
+    throw failure;
+  }
+}
+
 /** The Cleanup screen: every feature in a health state, with the evidence. */
 export async function cleanup() {
   return (await request('GET', '/api/v1/cleanup')).data;
