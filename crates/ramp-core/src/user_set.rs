@@ -96,6 +96,16 @@ fn canonical_number(id: &str) -> Option<u64> {
         return None;
     }
     let mut value: u64 = 0;
+    if bytes.len() < 20 {
+        // Nineteen digits cannot overflow: plain arithmetic, and one test for any non-digit.
+        let mut not_digit = false;
+        for byte in bytes {
+            let digit = byte.wrapping_sub(b'0');
+            not_digit |= digit > 9;
+            value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+        }
+        return (!not_digit).then_some(value);
+    }
     for byte in bytes {
         let digit = byte.wrapping_sub(b'0');
         if digit > 9 {

@@ -87,12 +87,21 @@ impl KeyBuckets {
         if key == FREE {
             return self.holds_marker;
         }
-        let mut found = false;
-        self.scan(key, |stored| {
-            found = stored == key;
-            found
-        });
-        found
+        if self.buckets.is_empty() {
+            return false;
+        }
+        let mut bucket = home(key, self.homes);
+        loop {
+            let keys = &self.buckets[bucket].0;
+            // All eight compared without a branch each (the compiler does them side by side).
+            if keys.iter().fold(false, |found, &stored| found | (stored == key)) {
+                return true;
+            }
+            if keys[PER_BUCKET - 1] == FREE {
+                return false;
+            }
+            bucket += 1;
+        }
     }
 
     /// Calls `matches` with every stored key whose top 32 bits are `key`'s (and perhaps a few
