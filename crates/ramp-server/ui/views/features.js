@@ -3,6 +3,8 @@
 // (everyone / off) and, for admins, creating a feature. With 10,000 features the list is paged:
 // the server filters and sorts, the page shows the first rows and fetches the next ones when
 // the end of the table scrolls into view (or on "Show more"), so the DOM holds what was asked.
+// Typing searches at once (a newer search aborts the older request) and draws a screenful of
+// rows first, the rest when the page is idle; `features-*` performance measures time it.
 
 import * as api from '../api.js';
 import {
@@ -20,12 +22,11 @@ const filters = { search: '', stage: '', sort: 'name', descending: false };
 // page limit.
 const PAGE_SIZE = 100;
 const MOST_PER_REQUEST = 1000;
-// A search asks at once, without waiting for a pause in typing: a newer search aborts the
-// request of an older one, and on a busy page a timer would only start later.
-// Rows drawn as soon as a list arrives, about a screenful; the rest of the page follows a few
-// rows per frame, so the first rows show without waiting for the layout of a hundred.
+// Rows drawn as soon as a new list arrives, about a screenful; the rest of the page follows in
+// batches when the page is idle, so the first rows show without waiting for the layout of a
+// hundred.
 const FIRST_ROWS = 30;
-const ROWS_PER_FRAME = 35;
+const ROWS_PER_BATCH = 35;
 const LATER_ROWS_WAIT_MS = 300;
 // A browser without idle callbacks draws the rest after the next frame.
 const whenIdle = window.requestIdleCallback
@@ -155,7 +156,9 @@ export function mount(root, { canEdit }) {
       total = list.total;
       // Which search the rows answer, for tests and measurements that type faster than replies.
       count.dataset.search = searched;
-      renderRows(list.features);
+      // A refresh keeps every row loaded on screen at once: drawing fewer first would cut the
+      // table short under a person scrolled down it.
+      renderRows(list.features, { all: keepLoaded });
       performance.measure('features-first-rows', { start: answered });
     } catch (error) {
       if (alive && request === latestRequest) showError(listError, error);
@@ -214,9 +217,9 @@ export function mount(root, { canEdit }) {
       if (batch !== drawing || !alive) return;
       drawScheduled = false;
       const started = performance.now();
-      drawNow(waitingRows.slice(0, ROWS_PER_FRAME));
+      drawNow(waitingRows.slice(0, ROWS_PER_BATCH));
       performance.measure('features-later-rows', { start: started });
-      waitingRows = waitingRows.slice(ROWS_PER_FRAME);
+      waitingRows = waitingRows.slice(ROWS_PER_BATCH);
       if (waitingRows.length) scheduleDraw();
       // Read only once every row is in: a layout read between writes would lay the table
       // out once per batch.
@@ -238,7 +241,7 @@ export function mount(root, { canEdit }) {
     count.dataset.shown = String(shown.length);
   }
 
-  function renderRows(features) {
+  function renderRows(features, { all = false } = {}) {
     shown = features;
     showCount();
     stopDrawing();
@@ -249,8 +252,9 @@ export function mount(root, { canEdit }) {
       return;
     }
     tbody.replaceChildren();
-    drawNow(features.slice(0, FIRST_ROWS));
-    queueRows(features.slice(FIRST_ROWS));
+    const first = all ? features.length : FIRST_ROWS;
+    drawNow(features.slice(0, first));
+    queueRows(features.slice(first));
   }
 
   function row(feature) {
@@ -336,6 +340,8 @@ export function mount(root, { canEdit }) {
     });
   }
 
+  // A search asks at once, without waiting for a pause in typing: a newer search aborts the
+  // request of an older one, and on a busy page a pause's timer would only fire late.
   search.addEventListener('input', () => {
     filters.search = search.value;
     load();
