@@ -53,7 +53,7 @@ function versionFromEtag(etag) {
 }
 
 async function request(method, path, options = {}) {
-  const { query, json, text, ifMatch, ifAbsent = false, sessionCall = false } = options;
+  const { query, json, text, ifMatch, ifAbsent = false, sessionCall = false, signal } = options;
   const headers = { Accept: 'application/json' };
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   if (ifMatch !== undefined && ifMatch !== null) headers['If-Match'] = `"${ifMatch}"`;
@@ -74,6 +74,7 @@ async function request(method, path, options = {}) {
       body,
       credentials: 'same-origin',
       cache: 'no-store',
+      signal,
     });
   } catch {
     throw new ApiError(0, {
@@ -123,9 +124,10 @@ export async function logOut() {
  * One page of the features list, filtered and sorted by the server: `{total, features, ...}`.
  * Health and the other additions are computed for that page in one pass: no request per row.
  */
-export async function listFeatures({ search, stage, sort, descending, offset, limit } = {}) {
+// `signal` (an AbortSignal) cancels a request a newer search made obsolete.
+export async function listFeatures({ search, stage, sort, descending, offset, limit, signal } = {}) {
   const query = { search, stage, sort, descending, offset, limit, with: 'last_change,stage_since,health' };
-  return (await request('GET', '/api/v1/features', { query })).data;
+  return (await request('GET', '/api/v1/features', { query, signal })).data;
 }
 
 // The board: one page of one column, and the one feature a live event names.

@@ -162,8 +162,12 @@ pub async fn list_features(
             summary.health = Some(health);
         }
     }
+    let version = snapshot.version;
+    // Freeing every feature of the store (one of 100,000 users, say) takes as long as reading
+    // them: done off the request's path, so a search's answer does not wait for it.
+    tokio::task::spawn_blocking(move || drop(snapshot));
     Ok(Json(FeatureList {
-        version: snapshot.version,
+        version,
         server_time: state.clock.now().to_rfc3339(),
         total,
         features,

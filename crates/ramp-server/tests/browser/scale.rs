@@ -95,7 +95,8 @@ return new Promise((resolve, reject) => {
 
 /// Puts each of `texts` in turn into the search (as typing one character at a time does),
 /// each time waiting for the list to answer that search with its expected total; resolves
-/// with the milliseconds per step and the longest main-thread task seen meanwhile.
+/// with the milliseconds per step (to the list answering, and to the frame after it painted),
+/// the rows in the table then, and the longest main-thread task seen meanwhile.
 const TIME_TYPING: &str = r#"
 const [texts, totals] = arguments;
 const input = document.querySelector('#feature-search');
@@ -115,7 +116,11 @@ const until = (done) => new Promise((resolve, reject) => {
   check();
 });
 const times = [];
+const painted = [];
+const drawn = [];
 const requests = [];
+const marks = [];
+const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
 for (let index = 0; index < texts.length; index += 1) {
   const typed = texts[index];
   const started = performance.now();
@@ -123,13 +128,19 @@ for (let index = 0; index < texts.length; index += 1) {
   input.dispatchEvent(new Event('input', { bubbles: true }));
   await until(() => count.dataset.search === typed && count.dataset.total === String(totals[index]));
   times.push(performance.now() - started);
-  // The list request's own share: from sending it to the last byte of its answer.
+  drawn.push(document.querySelectorAll('#features-table tr[data-feature]').length);
+  await nextFrame();
+  painted.push(performance.now() - started);
+  // The search request's own share: from sending it to the last byte of its answer.
   const fetched = performance.getEntriesByType('resource')
     .filter((entry) => entry.name.includes('/api/v1/features?') && entry.startTime >= started);
-  requests.push(fetched.map((entry) => entry.responseEnd - entry.startTime));
+  requests.push(fetched.length ? fetched[0].responseEnd - fetched[0].startTime : null);
+  // The page's own measures (features.js): its request, the first rows, later batches.
+  marks.push(performance.getEntriesByType('measure').filter((entry) => entry.startTime >= started)
+    .map((entry) => `${entry.name.replace('features-', '')} ${Math.round(entry.duration)} at ${Math.round(entry.startTime - started)}`).join(', '));
 }
 observer.disconnect();
-return { times, requests, longest };"#;
+return { times, painted, drawn, requests, marks, longest };"#;
 
 const DOM_NODES: &str = "return document.getElementsByTagName('*').length";
 
@@ -221,14 +232,20 @@ pub async fn features_list_pages(scene: &Scene) -> Outcome {
                 .all(|(_, name)| name.as_deref().unwrap_or_default().contains(typed)),
         "searching {typed:?} shows {names:?}"
     );
-    let times: Vec<String> = timing["times"]
-        .as_array()
-        .map(|times| times.iter().map(millis).collect())
-        .unwrap_or_default();
+    let all_millis = |key: &str| -> String {
+        timing[key]
+            .as_array()
+            .map(|times| times.iter().map(millis).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default()
+    };
+    let nodes = browser.js(DOM_NODES, vec![]).await?;
     eprintln!(
-        "scale: search {typed:?} (totals {totals:?}): per keystroke to the list shown {} (of which the request {}), longest main-thread task {}",
-        times.join(", "),
-        timing["requests"],
+        "scale: search {typed:?} (totals {totals:?}): per keystroke to the list shown {}, to its frame painted {} (rows drawn then {}; of which the request {}; page measures {}), longest main-thread task {}, {nodes} DOM nodes after",
+        all_millis("times"),
+        all_millis("painted"),
+        timing["drawn"],
+        all_millis("requests"),
+        timing["marks"],
         millis(&timing["longest"])
     );
     // Clearing the search brings back the first page, not 10,000 rows.
