@@ -32,7 +32,10 @@ fn id(numeric: bool, index: usize, listed: bool) -> String {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
     let argument = |index: usize, default: &str| -> String {
-        arguments.get(index).cloned().unwrap_or_else(|| default.to_owned())
+        arguments
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| default.to_owned())
     };
     let numeric = argument(0, "texts") == "numbers";
     let size: usize = argument(1, "10000").parse()?;

@@ -97,14 +97,16 @@ fn canonical_number(id: &str) -> Option<u64> {
     }
     let mut value: u64 = 0;
     if bytes.len() < 20 {
-        // Nineteen digits cannot overflow: plain arithmetic, and one test for any non-digit.
-        let mut not_digit = false;
+        // Nineteen digits cannot overflow: plain arithmetic. A text id stops at its first
+        // non-digit, usually the first byte.
         for byte in bytes {
             let digit = byte.wrapping_sub(b'0');
-            not_digit |= digit > 9;
-            value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+            if digit > 9 {
+                return None;
+            }
+            value = value * 10 + u64::from(digit);
         }
-        return (!not_digit).then_some(value);
+        return Some(value);
     }
     for byte in bytes {
         let digit = byte.wrapping_sub(b'0');
@@ -132,9 +134,9 @@ impl UserSet {
         let mut entries = Vec::with_capacity(texts.len());
         let mut text_bytes = Vec::with_capacity(texts.iter().map(|(_, text)| text.len() + 1).sum());
         for (tag, text) in &texts {
-            // An entry is 32 bits of hash and 32 of offset: a set holds less than 4 GiB of ids.
-            let offset = u32::try_from(text_bytes.len()).expect("under 4 GiB of text ids");
-            entries.push(tag | u64::from(offset));
+            // An entry is 32 bits of hash and 32 of offset: a set holds less than 4 GiB of ids
+            // (a million ids of the longest allowed kind are a quarter of that).
+            entries.push(tag | (text_bytes.len() as u64 & !TAG_MASK));
             push_text(&mut text_bytes, text.as_bytes());
         }
         text_bytes.shrink_to_fit();

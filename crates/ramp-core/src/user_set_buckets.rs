@@ -94,7 +94,10 @@ impl KeyBuckets {
         loop {
             let keys = &self.buckets[bucket].0;
             // All eight compared without a branch each (the compiler does them side by side).
-            if keys.iter().fold(false, |found, &stored| found | (stored == key)) {
+            if keys
+                .iter()
+                .fold(false, |found, &stored| found | (stored == key))
+            {
                 return true;
             }
             if keys[PER_BUCKET - 1] == FREE {
