@@ -10,7 +10,7 @@
 #   and, as the issue named it, Edge GET /api/frontend (enabled flags only) against Ramp's bulk.
 # Prints one table line per case: requests/s of both, Ramp / Edge, and each answer's size.
 # Needs wrk, curl, jq, python3, taskset; installs Edge (`cargo install unleash-edge
-# --no-default-features --locked`) when `edge` is not on PATH or in ~/.cargo/bin, and builds
+# --no-default-features --locked`) when `unleash-edge` (its binary) is not on PATH or in ~/.cargo/bin, and builds
 # the release `ramp` binary when target/release/ramp (or $RAMP_BIN) is missing.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,10 +31,10 @@ ramp_bin=${RAMP_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/ramp}
 if [ ! -x "$ramp_bin" ]; then
   (cd "$root" && cargo build --release -p ramp-cli --bin ramp)
 fi
-edge_bin=$(command -v edge || echo "$HOME/.cargo/bin/edge")
+edge_bin=$(command -v unleash-edge || echo "$HOME/.cargo/bin/unleash-edge")
 if [ ! -x "$edge_bin" ]; then
   cargo install unleash-edge --no-default-features --locked
-  edge_bin=$HOME/.cargo/bin/edge
+  edge_bin=$HOME/.cargo/bin/unleash-edge
 fi
 
 dir=$(mktemp -d)
@@ -126,7 +126,7 @@ compare() {
 }
 
 echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "# $("$edge_bin" --version 2>&1 | head -1), ramp $ramp_bin, wrk -t1 -c$connections -d$duration, $kind flags"
+echo "# $(cargo install --list | grep -m1 "^unleash-edge" | tr -d :), ramp $ramp_bin, wrk -t1 -c$connections -d$duration, $kind flags"
 echo "| flags | case | Ramp requests/s | Edge requests/s | Ramp / Edge | Ramp bytes | Edge bytes | load (1/5/15 min) |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for count in 5 350; do
