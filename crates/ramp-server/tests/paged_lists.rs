@@ -1,4 +1,5 @@
-//! The API the UI pages with at 10,000 features: the feature list sorted on the server (so a
+//! The API the UI pages with at 10,000 features: the feature list paged (`offset`, `limit`,
+//! `total`), filtered by owner and sorted on the server (so a
 //! page is the top of the whole order, not of the rows a browser holds), and history pages
 //! that summarise long id lists (`lists=summary`) while the event stays whole on demand and
 //! for every other reader.
@@ -145,4 +146,53 @@ async fn history_pages_summarise_long_user_lists_on_request() {
     let (status, body) = server.get_json("/api/v1/history?lists=some").await;
     assert!(status == 400 || status == 422, "{status} {body}");
     assert!(body["error"].is_string(), "{body}");
+}
+
+/// Large lists are read a page at a time: `total` counts every match, `offset`/`limit` cut the
+/// page in name order, `owner` filters on `data.owner`, and a limit out of range is refused.
+#[tokio::test]
+async fn the_feature_list_pages_and_filters_by_owner() {
+    let server = TestServer::memory().await;
+    for index in 0..25 {
+        let owner = if index % 5 == 0 { "Ana" } else { "bo" };
+        let (status, body) = server
+            .send_json(
+                Method::POST,
+                "/api/v1/features",
+                json!({"name": format!("paged-{index:02}"), "data": {"owner": owner}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (status, page) = server
+        .get_json("/api/v1/features?offset=10&limit=4&with=stage_since")
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["total"], 25);
+    assert_eq!(
+        names(&page),
+        ["paged-10", "paged-11", "paged-12", "paged-13"]
+    );
+    assert!(page["features"][0]["stage_since"].is_string(), "{page}");
+
+    let (_, last) = server.get_json("/api/v1/features?offset=23&limit=4").await;
+    assert_eq!(names(&last), ["paged-23", "paged-24"]);
+    let (_, beyond) = server.get_json("/api/v1/features?offset=99&limit=4").await;
+    assert_eq!(
+        (beyond["total"].as_u64(), names(&beyond).len()),
+        (Some(25), 0)
+    );
+
+    let (_, owned) = server.get_json("/api/v1/features?owner=ana&limit=2").await;
+    assert_eq!(owned["total"], 5);
+    assert_eq!(names(&owned), ["paged-00", "paged-05"]);
+
+    let (_, all) = server.get_json("/api/v1/features").await;
+    assert_eq!((all["total"].as_u64(), names(&all).len()), (Some(25), 25));
+
+    for bad in ["limit=0", "limit=1001", "limit=-1", "offset=x"] {
+        let (status, body) = server.get_json(&format!("/api/v1/features?{bad}")).await;
+        assert!(status == 422 || status == 400, "{bad}: {status} {body}");
+        assert!(body["error"].is_string(), "{bad}: {body}");
+    }
 }
