@@ -115,4 +115,12 @@ pub enum CoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// An outcome (a tracked event's value or totals) outside its bounds.
+    #[error("invalid outcome: {field} {reason}")]
+    InvalidOutcome {
+        /// The field at fault (`value`, `totals`).
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
 }

@@ -44,6 +44,7 @@ mod lifecycle;
 mod migration_progress;
 mod name;
 mod name_index;
+pub mod outcome;
 mod percentage;
 mod removal_checklist;
 mod snapshot;
