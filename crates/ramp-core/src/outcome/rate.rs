@@ -19,6 +19,12 @@ use super::counting::Counting;
 use super::interval::{Interval, Side, Z_95};
 
 /// One side's users: how many were exposed, how many of them had the event.
+///
+/// Whole numbers, though both usually come from sketches: [`UserSketch::estimate`] rounds once,
+/// and a fraction of a user says nothing next to an estimate's error of a few percent, which
+/// [`Counting`] accounts for instead.
+///
+/// [`UserSketch::estimate`]: crate::UserSketch::estimate
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RateSide {
     /// Distinct users the feature answered this way.

@@ -77,6 +77,9 @@ fn values_are_kept_in_millionths() {
         100_000u128.pow(2) + 200_000u128.pow(2) + 1_250_000_000u128.pow(2) + 3_000_000u128.pow(2)
     );
     assert_eq!(OutcomeValue::new(0.1).unwrap().value(), 0.1);
+    assert_eq!(OutcomeValue::from_units(1_500_000).unwrap().value(), 1.5);
+    assert_eq!(OutcomeValue::from_units(-7).unwrap().units(), -7);
+    assert!(OutcomeValue::from_units(i64::MAX).is_err());
 }
 
 #[test]
