@@ -231,6 +231,31 @@ async fn half_sent_requests_are_closed_and_health_keeps_answering() {
     server.stop().await;
 }
 
+/// Regression: a client that connected and sent nothing at all kept its connection slot for
+/// good (the wait for the first bytes, to tell HTTP/1 from HTTP/2, had no deadline).
+#[tokio::test]
+async fn silent_connections_are_closed_and_their_slots_freed() {
+    let server = impatient_server(8).await;
+    let mut silent = Vec::new();
+    for _ in 0..8 {
+        silent.push(TcpStream::connect(server.address).await.expect("connect"));
+    }
+    for stream in &mut silent {
+        let received = read_until_closed(stream, Duration::from_secs(30)).await;
+        assert_eq!(received, "");
+    }
+    // Every slot was taken by a silent client; once they are closed, requests are served again.
+    let health = server
+        .client
+        .get(format!("{}/healthz", server.base))
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .expect("healthz answers");
+    assert_eq!(health.status(), 200);
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn a_body_shorter_than_announced_is_refused_in_time() {
     let server = impatient_server(64).await;
