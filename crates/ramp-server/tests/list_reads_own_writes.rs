@@ -34,13 +34,29 @@ async fn send(server: &TestServer, method: Method, path: &str, body: Value) {
 /// Create, change, move and delete, each followed at once by a list that must show it.
 async fn one_client_sees_each_write(server: &TestServer) {
     let name = "rw-single";
-    send(server, Method::POST, "/api/v1/features", json!({"name": name})).await;
+    send(
+        server,
+        Method::POST,
+        "/api/v1/features",
+        json!({"name": name}),
+    )
+    .await;
     assert_eq!(listed(server, name).await.len(), 1, "created, then listed");
     for percentage in 1..=20 {
         let path = format!("/api/v1/features/{name}/percentage");
-        send(server, Method::PUT, &path, json!({"percentage": percentage})).await;
+        send(
+            server,
+            Method::PUT,
+            &path,
+            json!({"percentage": percentage}),
+        )
+        .await;
         let shown = listed(server, name).await;
-        assert_eq!(shown[0]["percentage"], json!(percentage as f64), "{shown:?}");
+        assert_eq!(
+            shown[0]["percentage"],
+            json!(percentage as f64),
+            "{shown:?}"
+        );
     }
     for stage in ["beta", "development", "beta"] {
         let path = format!("/api/v1/features/{name}/stage");
@@ -59,7 +75,10 @@ async fn one_client_sees_each_write(server: &TestServer) {
         )
         .await;
     assert!((200..300).contains(&status), "{status} {body}");
-    assert!(listed(server, name).await.is_empty(), "deleted, then listed");
+    assert!(
+        listed(server, name).await.is_empty(),
+        "deleted, then listed"
+    );
 }
 
 /// Several clients write different features at once, each listing right after its own write:
@@ -67,10 +86,22 @@ async fn one_client_sees_each_write(server: &TestServer) {
 async fn concurrent_clients_see_their_own_writes(server: &TestServer) {
     let clients = (0..6).map(|client| async move {
         let name = format!("rw-client-{client}");
-        send(server, Method::POST, "/api/v1/features", json!({"name": name})).await;
+        send(
+            server,
+            Method::POST,
+            "/api/v1/features",
+            json!({"name": name}),
+        )
+        .await;
         for percentage in 1..=15 {
             let path = format!("/api/v1/features/{name}/percentage");
-            send(server, Method::PUT, &path, json!({"percentage": percentage})).await;
+            send(
+                server,
+                Method::PUT,
+                &path,
+                json!({"percentage": percentage}),
+            )
+            .await;
             let shown = listed(server, &name).await;
             assert_eq!(
                 shown[0]["percentage"],
