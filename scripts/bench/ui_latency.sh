@@ -22,16 +22,17 @@ keystroke() {
   curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" \
     "$base/features?search=$1&sort=name&offset=0&limit=100&with=last_change,stage_since,health"
 }
-version=$(curl -s -H "Authorization: Bearer $token" "$base/features/feature-00001" |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])')
 stage=development
-move() {
+current_version() {
+  curl -s -H "Authorization: Bearer $token" "$base/features/feature-00001" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])'
+}
+move() { # read first (untimed): the loops below run in subshells
+  local version; version=$(current_version)
   stage=$([ "$stage" = beta ] && echo development || echo beta)
-  curl -s -o "$dir/moved.json" -w '%{time_total}\n' -X PUT -H "Authorization: Bearer $token" \
+  curl -s -o /dev/null -w '%{time_total}\n' -X PUT -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/json' -H "If-Match: \"$version\"" \
     -d "{\"stage\": \"$stage\"}" "$base/features/feature-00001/stage"
-  version=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' \
-    "$dir/moved.json")
 }
 median() { sort -n | sed -n 4p; }
 keystroke fea > /dev/null # the first request pays for lazily made state
