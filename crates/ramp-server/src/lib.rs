@@ -32,6 +32,7 @@ mod deletion_check;
 mod error;
 mod exposures;
 mod extract;
+mod fresh_snapshot;
 mod graduation_guard;
 pub mod health_report;
 mod json_errors;

@@ -11,7 +11,9 @@
 //! the write (the caller keeps the returned [`WipPass`] until its write is done), so two moves
 //! at the same moment into the last free place cannot both pass through one server. Servers
 //! sharing a store do not share the lock: a WIP limit is a team's agreement, not an invariant
-//! worth a store-wide lock across machines.
+//! worth a store-wide lock across machines. The count is taken from the live snapshot once it
+//! holds every write this server made (`fresh_snapshot.rs`), so it sees the previous move
+//! without copying 10,000 features; another server's moves count once this one hears of them.
 
 use axum::http::StatusCode;
 use ramp_core::{Attribution, Change, FeatureName, Stage};
@@ -59,7 +61,9 @@ pub async fn check<'a>(
     if settings.wip_limit(*stage).is_none() {
         return Ok(WipPass::free(attribution));
     }
-    let snapshot = state.store.snapshot().await?;
+    // Holds every move this server made (each one's write answered before the next took the
+    // turn), without copying every feature out of the store.
+    let snapshot = crate::fresh_snapshot::fresh_snapshot(state).await?;
     if snapshot
         .features
         .iter()

@@ -387,6 +387,10 @@ impl Store for PostgresStore {
         listener::start(&self.shared);
         receiver
     }
+
+    fn announced_version(&self) -> Option<u64> {
+        Some(self.shared.announced.load(Ordering::SeqCst))
+    }
     async fn record_exposures(&self, batches: &[ExposureBatch]) -> Result<Vec<bool>, StoreError> {
         self.timed(exposures::record(&self.shared, batches)).await
     }

@@ -348,6 +348,10 @@ impl Store for RedisStore {
         receiver
     }
 
+    fn announced_version(&self) -> Option<u64> {
+        Some(self.shared.announced())
+    }
+
     async fn record_exposures(&self, batches: &[ExposureBatch]) -> Result<Vec<bool>, StoreError> {
         exposure_records::record(&self.shared, batches).await
     }

@@ -350,6 +350,10 @@ impl Store for SqliteStore {
         receiver
     }
 
+    fn announced_version(&self) -> Option<u64> {
+        Some(*lock(&self.shared.announced))
+    }
+
     async fn record_exposures(&self, batches: &[ExposureBatch]) -> Result<Vec<bool>, StoreError> {
         let batches = batches.to_vec();
         self.run(move |shared| exposures::record(shared, &batches))

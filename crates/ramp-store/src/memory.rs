@@ -93,6 +93,10 @@ impl Store for MemoryStore {
         Ok(self.lock().features.get(name).cloned())
     }
 
+    fn announced_version(&self) -> Option<u64> {
+        Some(self.lock().version)
+    }
+
     async fn apply(
         &self,
         name: &FeatureName,

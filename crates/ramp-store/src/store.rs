@@ -291,6 +291,14 @@ pub trait Store: Send + Sync + 'static {
     /// where the backend can see them). A slow subscriber may miss notices and should reload.
     fn subscribe(&self) -> broadcast::Receiver<ChangeNotice>;
 
+    /// The highest store version this store has sent a [`ChangeNotice`] for (or is about to:
+    /// a write's version counts from its commit), or `None` when the backend cannot say. When
+    /// a write returns, its version is at most this, so a server whose live snapshot is at
+    /// least this version knows that snapshot holds every write this process made.
+    fn announced_version(&self) -> Option<u64> {
+        None
+    }
+
     /// Adds batches of exposure counts, in one atomic step. Returns, per batch in order,
     /// whether it was counted: `false` when its id was recorded before (by an earlier call or
     /// earlier in this one), and nothing of it is added again. Per counted batch it adds each

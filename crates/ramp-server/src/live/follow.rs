@@ -1,9 +1,10 @@
 //! Following the store: the one task that keeps the live snapshot current.
 //!
-//! A notice naming a feature re-reads just that feature and patches the snapshot; anything else
-//! (stored groups, writes seen from outside, a lagging subscription) reloads the whole snapshot
-//! and publishes what differs. A full reload also runs now and then in case a notice was lost,
-//! and soon after a failure; while the store fails, the last snapshot goes on being served.
+//! A notice naming a feature at the next version re-reads just that feature and patches the
+//! snapshot; anything else (stored groups, writes seen from outside, a lagging subscription, a
+//! notice that overtook an earlier one) reloads the whole snapshot and publishes what differs.
+//! A full reload also runs now and then in case a notice was lost, and soon after a failure;
+//! while the store fails, the last snapshot goes on being served.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -85,6 +86,14 @@ impl Live {
         let Some(name) = notice.feature else {
             return self.reload(store).await;
         };
+        if notice.version != current.snapshot.version + 1 {
+            // A version in between is not heard of yet (two writers announced in another order
+            // than they committed): a patch would claim a version whose change it lacks, and
+            // the late notice would then be skipped. Every change grows the store's version by
+            // one, so a snapshot patched only from the next version holds every change up to
+            // its own, which readers of the live snapshot rely on (`fresh_snapshot.rs`).
+            return self.reload(store).await;
+        }
         let (features, deleted) = match store.feature(&name).await? {
             Some(feature) => (vec![feature], Vec::new()),
             None => (Vec::new(), vec![name]),

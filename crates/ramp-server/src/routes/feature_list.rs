@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::fresh_snapshot::fresh_snapshot;
 use crate::health_report::{health_of, HealthFacts};
 use crate::json_errors::ApiQuery;
 use crate::routes::feature_order::{sort_features, ListSort};
@@ -98,7 +99,8 @@ pub async fn list_features(
             }
         }
     }
-    let snapshot = state.store.snapshot().await?;
+    // The live snapshot when it holds this server's writes: no copy of every feature per keystroke.
+    let snapshot = fresh_snapshot(&state).await?;
     let matching = snapshot
         .features
         .iter()
@@ -163,8 +165,9 @@ pub async fn list_features(
         }
     }
     let version = snapshot.version;
-    // Freeing every feature of the store (one of 100,000 users, say) takes as long as reading
-    // them: done off the request's path, so a search's answer does not wait for it.
+    // Freeing every feature (one of 100,000 users, say) takes as long as reading them: a copy
+    // read from the store, or the last hold on a replaced live snapshot, is freed off the
+    // request's path, so a search's answer does not wait for it.
     tokio::task::spawn_blocking(move || drop(snapshot));
     Ok(Json(FeatureList {
         version,
