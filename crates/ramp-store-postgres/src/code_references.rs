@@ -14,7 +14,7 @@ use ramp_store::{CodeReferenceSummary, StoreError};
 use tokio_postgres::types::ToSql;
 
 use crate::error::{commit_error, corrupt, sql};
-use crate::store::Shared;
+use crate::shared::Shared;
 
 const UPSERT_SCAN: &str = "INSERT INTO code_scans (repository, commit_id, scanned_at)
     VALUES ($1, $2, $3)

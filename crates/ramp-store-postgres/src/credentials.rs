@@ -10,7 +10,7 @@ use ramp_store::{Credential, CredentialKind, StoreError};
 use tokio_postgres::Row;
 
 use crate::error::{corrupt, sql};
-use crate::store::Shared;
+use crate::shared::Shared;
 
 /// Every credential, sorted by kind then name (the "C" collation sorts as Rust does, so this is
 /// `Credential::sort_key`'s order).

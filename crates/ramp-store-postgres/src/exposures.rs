@@ -24,7 +24,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
 use crate::error::{commit_error, database_error};
-use crate::store::Shared;
+use crate::shared::Shared;
 
 mod compaction;
 mod reads;

@@ -19,7 +19,7 @@ use tokio_postgres::Row;
 
 use crate::error::{commit_error, corrupt, sql, unavailable};
 use crate::rows::{decode_group, now};
-use crate::store::Shared;
+use crate::shared::Shared;
 use crate::writes::version_of;
 
 /// The store version bump, the event recording it and the notification, after `written`

@@ -18,7 +18,7 @@ use tokio_postgres::types::{Json, ToSql};
 use crate::error::{commit_error, sql, unavailable};
 use crate::group_import::{stamp_imported_groups, write_groups, WrittenGroups};
 use crate::rows::{decode_features, now, FEATURE_COLUMNS};
-use crate::store::Shared;
+use crate::shared::Shared;
 use crate::writes::version_of;
 use ramp_store::list_column::join;
 

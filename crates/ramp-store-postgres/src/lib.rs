@@ -60,6 +60,7 @@ mod pipelined;
 mod reads;
 mod rows;
 mod settings;
+mod shared;
 mod store;
 mod store_url;
 mod writes;

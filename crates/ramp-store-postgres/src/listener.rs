@@ -23,7 +23,7 @@ use tokio_postgres::{AsyncMessage, Config, NoTls, Notification};
 
 use crate::connection::{connect_deadline, store_version};
 use crate::error::{database_error, sql, unavailable, TimedOut};
-use crate::store::{lock, Shared};
+use crate::shared::{lock, Shared};
 
 /// The first pause before reconnecting; it doubles after each failure.
 const FIRST_RETRY: Duration = Duration::from_millis(100);

@@ -11,7 +11,7 @@ use ramp_core::{MigrationProgress, MAX_MIGRATIONS_PER_FEATURE};
 use ramp_store::StoreError;
 
 use crate::error::{commit_error, corrupt, sql};
-use crate::store::Shared;
+use crate::shared::Shared;
 
 const LOCK_FEATURE: &str = "SELECT 1 FROM features WHERE name = $1 FOR UPDATE";
 const KNOWN_OR_COUNT: &str = "SELECT EXISTS (SELECT 1 FROM migration_progress

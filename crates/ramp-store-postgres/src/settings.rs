@@ -17,7 +17,7 @@ use tokio_postgres::Row;
 
 use crate::error::{commit_error, corrupt, sql};
 use crate::rows::now;
-use crate::store::Shared;
+use crate::shared::Shared;
 
 /// The row's name.
 const LIFECYCLE: &str = "lifecycle";

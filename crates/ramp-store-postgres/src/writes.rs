@@ -21,7 +21,7 @@ use tokio_postgres::Statement;
 use crate::error::{corrupt, unavailable};
 use crate::pipelined::Pipelined;
 use crate::rows::{decode_optional_feature, now, FeatureRow, FEATURE_COLUMNS};
-use crate::store::Shared;
+use crate::shared::Shared;
 use ramp_store::prepare::action_name;
 
 /// A feature write followed by everything that goes with it, as one statement (one round

@@ -13,7 +13,7 @@ use tokio_postgres::Row;
 use super::{
     ceil_seconds, columns, committing, failed, floor_start, saturating_sum, Failed, ATTEMPTS, MAX,
 };
-use crate::store::Shared;
+use crate::shared::Shared;
 
 /// Moves the `$1` buckets starting before `$2` into `$3` buckets (`$4` seconds long), and
 /// returns how many moved. Deleting first and inserting what was deleted moves each row exactly

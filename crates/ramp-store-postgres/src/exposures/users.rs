@@ -25,7 +25,7 @@ use tokio_postgres::Row;
 
 use super::{committing, failed, Failed, ATTEMPTS};
 use crate::error::{corrupt, sql};
-use crate::store::Shared;
+use crate::shared::Shared;
 
 /// `$1`..`$4`: features, days, answers and encoded sketches, one entry per key.
 /// The `ORDER BY` fixes the order rows are inserted and locked in, whatever the caller sent.
